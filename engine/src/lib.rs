@@ -1,0 +1,22 @@
+//! # lvslab-engine
+//!
+//! A deterministic model of the Linux networking that an LVS-DR lab touches:
+//! devices, IPv4 addresses, the FIB, ARP and sysctls, one Ethernet segment,
+//! and (on top) IPVS. No I/O, no clock, no OS calls: time is a parameter and
+//! every collection is ordered, so the same inputs always give the same
+//! trace. Builds natively and for `wasm32-unknown-unknown`.
+//!
+//! Each module opens with what Linux does and what we model of it.
+
+pub mod addr;
+pub mod device;
+pub mod fib;
+pub mod host;
+pub mod mac;
+pub mod scenario;
+pub mod sysctl;
+pub mod world;
+
+pub use host::Host;
+pub use mac::Mac;
+pub use world::{SimTime, World};
