@@ -199,8 +199,8 @@ impl Fib {
         }
     }
 
-    /// Remove routes matching a predicate (device down, address flush).
-    pub(crate) fn retain(&mut self, f: impl FnMut(&Route) -> bool) {
+    /// Keep only the routes matching a predicate (device down, flush).
+    pub fn retain(&mut self, f: impl FnMut(&Route) -> bool) {
         self.routes.retain(f);
     }
 

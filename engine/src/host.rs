@@ -10,6 +10,7 @@ use crate::addr::{self, AddrError, IfAddr, Scope};
 use crate::device::{Device, DeviceKind};
 use crate::fib::{Fib, Proto, Route, RouteType, TABLE_LOCAL, TABLE_MAIN};
 use crate::mac::Mac;
+use crate::neigh::NeighTable;
 use crate::sysctl::Sysctls;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,10 @@ pub struct Host {
     pub addrs: BTreeMap<u32, Vec<IfAddr>>,
     pub fib: Fib,
     pub sysctl: Sysctls,
+    pub neigh: NeighTable,
+    /// Next IPv4 identification for packets without DF.
+    #[serde(default)]
+    pub ip_ident: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +51,10 @@ impl Host {
             addrs: BTreeMap::new(),
             fib: Fib::default(),
             sysctl: Sysctls::default(),
+            neigh: NeighTable::with_seed(name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            })),
+            ip_ident: 0,
         };
         h.insert_device(Device::loopback());
         h
@@ -74,6 +83,16 @@ impl Host {
         };
         self.insert_device(d);
         Ok(idx)
+    }
+
+    /// `ip link del`: the device, its addresses, routes and neighbours go.
+    pub fn remove_device(&mut self, ifindex: u32) {
+        if let Some(d) = self.devices.remove(&ifindex) {
+            self.addrs.remove(&ifindex);
+            self.fib.retain(|r| r.ifindex != Some(ifindex));
+            self.neigh.ifdown(ifindex);
+            self.sysctl.remove_device(&d.name);
+        }
     }
 
     pub fn device(&self, ifindex: u32) -> Option<&Device> {
@@ -130,6 +149,7 @@ impl Host {
             // addresses (they belong to the host, not the link); on the
             // loopback device those go too.
             let is_lo = d.is_loopback();
+            self.neigh.ifdown(ifindex);
             self.fib.retain(|r| {
                 r.ifindex != Some(ifindex)
                     || (!is_lo && r.rtype == RouteType::Local && r.dst.prefix_len() == 32)
@@ -160,8 +180,16 @@ impl Host {
             return vec![];
         }
         let out = addr::delete(list, idx, promote);
+        let now_empty = list.is_empty();
         for gone in out.removed.iter().rev() {
             self.fib_del_ifaddr(ifindex, gone);
+        }
+        if now_empty {
+            // "Last address was deleted from this interface. Disable IP."
+            // (fib_inetaddr_event -> fib_disable_ip(dev, force)): every
+            // route through the device goes, and its neighbours.
+            self.fib.retain(|r| r.ifindex != Some(ifindex));
+            self.neigh.ifdown(ifindex);
         }
         if let Some(p) = &out.promoted {
             // The promoted address gets its own prefix routes; every

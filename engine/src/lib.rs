@@ -9,12 +9,18 @@
 //! Each module opens with what Linux does and what we model of it.
 
 pub mod addr;
+pub mod apps;
 pub mod device;
 pub mod fib;
 pub mod host;
 pub mod mac;
+pub mod neigh;
 pub mod scenario;
+pub mod shell;
+pub mod stack;
 pub mod sysctl;
+pub mod trace;
+pub mod wire;
 pub mod world;
 
 pub use host::Host;

@@ -1,15 +1,37 @@
-//! The lab: hosts joined by one Ethernet segment, and the simulated clock.
+//! The lab: hosts joined by one Ethernet segment, the event queue and the
+//! simulated clock.
 //!
 //! Time is passed in, never read: the world only advances when told to, so a
-//! run is a pure function of its inputs (the turmoil/smoltcp way).
+//! run is a pure function of its inputs (the turmoil/smoltcp way). Events
+//! are ordered by (time, sequence number); the segment is a learning switch
+//! (an `fdb` of MAC → port, like a Linux bridge with STP off).
 
+use crate::apps::App;
 use crate::host::Host;
+use crate::mac::Mac;
+use crate::trace::{Event, EventKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Milliseconds since the lab started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// Microseconds since the lab started.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct SimTime(pub u64);
+
+impl SimTime {
+    pub fn from_secs_f64(s: f64) -> SimTime {
+        SimTime((s * 1e6).round().max(0.0) as u64)
+    }
+    pub fn plus(self, us: u64) -> SimTime {
+        SimTime(self.0.saturating_add(us))
+    }
+}
+
+/// One wire hop (host → switch, or switch → host), in microseconds.
+pub const HOP_DELAY: u64 = 25;
+/// A trip through the loopback device.
+pub const LOOPBACK_DELAY: u64 = 5;
 
 /// A port of the lab switch: which host's which device is plugged in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,7 +40,22 @@ pub struct Port {
     pub ifindex: u32,
 }
 
+/// Something scheduled to happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pending {
+    /// A frame reaches the switch on `port` (0-based).
+    SwitchIn { port: usize, frame: Vec<u8> },
+    /// A frame reaches the host plugged into `port`.
+    HostIn { port: usize, frame: Vec<u8> },
+    /// An IPv4 packet comes back through a host's loopback device.
+    LoopbackIn { host: String, packet: Vec<u8> },
+    /// A host's neighbour timers may be due.
+    NeighTimer { host: String },
+    /// An application's timer.
+    AppTimer { app: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct World {
     pub now: SimTime,
     /// Hosts by name (ordered: iteration is deterministic).
@@ -27,6 +64,20 @@ pub struct World {
     pub ports: Vec<Port>,
     /// The segment's IPv4 network, for display.
     pub segment: ipnet::Ipv4Net,
+    /// The switch's forwarding database.
+    #[serde(default)]
+    pub fdb: BTreeMap<Mac, usize>,
+    #[serde(default)]
+    pub queue: BTreeMap<(SimTime, u64), Pending>,
+    #[serde(default)]
+    pub seq: u64,
+    #[serde(default)]
+    pub trace: Vec<Event>,
+    /// Running programs (ping, arping, …).
+    #[serde(skip)]
+    pub apps: BTreeMap<u32, App>,
+    #[serde(default)]
+    pub next_app: u32,
 }
 
 impl World {
@@ -36,6 +87,12 @@ impl World {
             hosts: BTreeMap::new(),
             ports: Vec::new(),
             segment,
+            fdb: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            seq: 0,
+            trace: Vec::new(),
+            apps: BTreeMap::new(),
+            next_app: 1,
         }
     }
 
@@ -45,5 +102,112 @@ impl World {
 
     pub fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
         self.hosts.get_mut(name)
+    }
+
+    /// The switch port a host's device is plugged into.
+    pub fn port_of(&self, host: &str, ifindex: u32) -> Option<usize> {
+        self.ports
+            .iter()
+            .position(|p| p.host == host && p.ifindex == ifindex)
+    }
+
+    pub fn schedule(&mut self, at: SimTime, p: Pending) {
+        self.seq += 1;
+        self.queue.insert((at.max(self.now), self.seq), p);
+    }
+
+    pub(crate) fn record(&mut self, host: &str, kind: EventKind) {
+        self.trace.push(Event {
+            time: self.now,
+            host: host.to_string(),
+            kind,
+        });
+    }
+
+    /// Time of the next scheduled event.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.queue.keys().next().map(|(t, _)| *t)
+    }
+
+    /// Process the next event; false when nothing is scheduled.
+    pub fn step(&mut self) -> bool {
+        let Some((&key, _)) = self.queue.iter().next() else {
+            return false;
+        };
+        let p = self.queue.remove(&key).expect("key just seen");
+        self.now = self.now.max(key.0);
+        self.dispatch(p);
+        true
+    }
+
+    /// Process every event up to and including `t`, then set the clock to `t`.
+    pub fn run_until(&mut self, t: SimTime) {
+        while let Some(next) = self.next_event_time() {
+            if next > t {
+                break;
+            }
+            self.step();
+        }
+        self.now = self.now.max(t);
+    }
+
+    /// Let `us` microseconds pass (the shell's `sleep`).
+    pub fn advance(&mut self, us: u64) {
+        let t = self.now.plus(us);
+        self.run_until(t);
+    }
+
+    fn dispatch(&mut self, p: Pending) {
+        match p {
+            Pending::SwitchIn { port, frame } => self.switch_in(port, frame),
+            Pending::HostIn { port, frame } => self.host_in(port, frame),
+            Pending::LoopbackIn { host, packet } => self.loopback_in(&host, packet),
+            Pending::NeighTimer { host } => self.neigh_timers(&host),
+            Pending::AppTimer { app } => self.app_timer(app),
+        }
+    }
+
+    /// The learning switch: learn the source, forward to the known port or
+    /// flood to every other port.
+    fn switch_in(&mut self, in_port: usize, frame: Vec<u8>) {
+        if frame.len() < 12 {
+            return;
+        }
+        let mut dst = [0u8; 6];
+        dst.copy_from_slice(&frame[0..6]);
+        let mut src = [0u8; 6];
+        src.copy_from_slice(&frame[6..12]);
+        let (dst, src) = (Mac(dst), Mac(src));
+        if !src.is_multicast() {
+            self.fdb.insert(src, in_port);
+        }
+        let known = if dst.is_multicast() {
+            None
+        } else {
+            self.fdb.get(&dst).copied()
+        };
+        let outs: Vec<usize> = match known {
+            Some(p) if p == in_port => vec![],
+            Some(p) => vec![p],
+            None => (0..self.ports.len()).filter(|&p| p != in_port).collect(),
+        };
+        self.record(
+            "switch",
+            EventKind::Switch {
+                in_port: in_port + 1,
+                out_ports: outs.iter().map(|p| p + 1).collect(),
+                flooded: known.is_none(),
+            },
+        );
+        let at = self.now.plus(HOP_DELAY);
+        for p in outs {
+            self.schedule(
+                at,
+                Pending::HostIn {
+                    port: p,
+                    frame: frame.clone(),
+                },
+            );
+        }
     }
 }

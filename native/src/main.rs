@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 mod assets;
 mod serve;
+mod sim;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,6 +27,18 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
         listen: SocketAddr,
     },
+    /// Run a lab script in the simulator and print the transcript.
+    Sim {
+        /// Scenario to start from (`bare`, …).
+        #[arg(long, default_value = "bare")]
+        scenario: String,
+        /// Lab script: lines `HOST# COMMAND` and `# comments`; `-` reads stdin.
+        #[arg(long, value_name = "FILE")]
+        script: String,
+        /// Print the packet trace as JSON instead of the transcript.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,5 +55,10 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { listen } => serve::run(listen),
+        Command::Sim {
+            scenario,
+            script,
+            json,
+        } => sim::run(&scenario, &script, json),
     }
 }

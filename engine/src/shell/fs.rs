@@ -1,0 +1,332 @@
+//! Files the lab shell knows: `/proc/sys/net/ipv4/...` (the sysctls of the
+//! host, see `crate::sysctl`), a few fixed directories, and plain files the
+//! user writes (kept per host). Error texts are bash's and coreutils'.
+
+use super::{Io, Lab};
+
+/// Directories that exist on every lab host besides /proc/sys.
+const DIRS: &[&str] = &[
+    "/",
+    "/root",
+    "/tmp",
+    "/etc",
+    "/var",
+    "/var/www",
+    "/var/www/html",
+    "/proc",
+    "/dev",
+    "/usr",
+    "/usr/bin",
+];
+
+/// Resolve `path` against `cwd` into an absolute, normalised path.
+pub fn resolve(cwd: &str, path: &str) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{cwd}/{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            x => parts.push(x),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// What a path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Dir,
+    /// A sysctl: (scope, knob) under conf/, or ("", "ip_forward").
+    Sysctl {
+        scope: String,
+        knob: String,
+    },
+    File,
+    Missing,
+}
+
+pub fn lookup(lab: &Lab, host: &str, abs: &str) -> Node {
+    if DIRS.contains(&abs) {
+        return Node::Dir;
+    }
+    if let Some(rest) = abs.strip_prefix("/proc/sys") {
+        return proc_sys_node(lab, host, rest);
+    }
+    if lab.files.get(host).is_some_and(|f| f.contains_key(abs)) {
+        return Node::File;
+    }
+    if abs == "/dev/null" {
+        return Node::File;
+    }
+    Node::Missing
+}
+
+fn proc_sys_node(lab: &Lab, host: &str, rest: &str) -> Node {
+    let Some(h) = lab.world.host(host) else {
+        return Node::Missing;
+    };
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [] | ["net"] | ["net", "ipv4"] | ["net", "ipv4", "conf"] => Node::Dir,
+        ["net", "ipv4", "ip_forward"] => Node::Sysctl {
+            scope: String::new(),
+            knob: "ip_forward".into(),
+        },
+        ["net", "ipv4", "conf", scope] if h.sysctl.conf.contains_key(*scope) => Node::Dir,
+        ["net", "ipv4", "conf", scope, knob] if h.sysctl.get(scope, knob).is_some() => {
+            Node::Sysctl {
+                scope: scope.to_string(),
+                knob: knob.to_string(),
+            }
+        }
+        _ => Node::Missing,
+    }
+}
+
+pub fn read_sysctl(lab: &Lab, host: &str, scope: &str, knob: &str) -> Option<i64> {
+    let h = lab.world.host(host)?;
+    if knob == "ip_forward" && scope.is_empty() {
+        return Some(h.sysctl.ip_forward());
+    }
+    h.sysctl.get(scope, knob)
+}
+
+/// Parse an integer as the kernel's `proc_dointvec` does (leading
+/// whitespace, optional sign, digits, trailing whitespace/newline).
+pub fn parse_proc_int(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let v: i64 = t.parse().ok()?;
+    if v < i64::from(i32::MIN) || v > i64::from(i32::MAX) {
+        return None;
+    }
+    Some(v)
+}
+
+/// Write a sysctl, validating first. Err is the errno text.
+pub fn write_sysctl(
+    lab: &mut Lab,
+    host: &str,
+    scope: &str,
+    knob: &str,
+    text: &str,
+) -> Result<(), &'static str> {
+    let v = parse_proc_int(text).ok_or("Invalid argument")?;
+    let h = lab
+        .world
+        .host_mut(host)
+        .ok_or("No such file or directory")?;
+    if knob == "ip_forward" && scope.is_empty() {
+        h.sysctl.set_ip_forward(v);
+        return Ok(());
+    }
+    h.sysctl.set(scope, knob, v).map_err(|e| match e {
+        crate::sysctl::SysctlError::NoEntry => "No such file or directory",
+        crate::sysctl::SysctlError::Invalid => "Invalid argument",
+    })
+}
+
+pub enum WriteError {
+    /// `bash: MSG` (opening the file failed).
+    Shell(String),
+    /// `bash: echo: write error: MSG`.
+    Echo(String),
+}
+
+/// `> path` / `>> path`.
+pub fn write_file(
+    lab: &mut Lab,
+    host: &str,
+    path: &str,
+    data: &str,
+    append: bool,
+) -> Result<(), WriteError> {
+    let abs = resolve(&lab.cwd(host), path);
+    match lookup(lab, host, &abs) {
+        Node::Dir => Err(WriteError::Shell(format!("{path}: Is a directory"))),
+        Node::Sysctl { scope, knob } => {
+            write_sysctl(lab, host, &scope, &knob, data).map_err(|e| WriteError::Echo(e.into()))
+        }
+        Node::File if abs == "/dev/null" => Ok(()),
+        Node::File | Node::Missing => {
+            if abs.starts_with("/proc") {
+                return Err(WriteError::Shell(format!(
+                    "{path}: No such file or directory"
+                )));
+            }
+            let parent = match abs.rfind('/') {
+                Some(0) => "/".to_string(),
+                Some(i) => abs[..i].to_string(),
+                None => "/".to_string(),
+            };
+            if lookup(lab, host, &parent) != Node::Dir {
+                return Err(WriteError::Shell(format!(
+                    "{path}: No such file or directory"
+                )));
+            }
+            let files = lab.files.entry(host.to_string()).or_default();
+            let e = files.entry(abs).or_default();
+            if !append {
+                e.clear();
+            }
+            e.push_str(data);
+            Ok(())
+        }
+    }
+}
+
+pub fn cd(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let target = args.first().map(String::as_str).unwrap_or("/root");
+    if args.len() > 1 {
+        io.errln("bash: cd: too many arguments");
+        io.status = 1;
+        return;
+    }
+    let abs = resolve(&lab.cwd(host), target);
+    match lookup(lab, host, &abs) {
+        Node::Dir => {
+            lab.cwd.insert(host.to_string(), abs);
+        }
+        Node::Missing => {
+            io.errln(format!("bash: cd: {target}: No such file or directory"));
+            io.status = 1;
+        }
+        _ => {
+            io.errln(format!("bash: cd: {target}: Not a directory"));
+            io.status = 1;
+        }
+    }
+}
+
+pub fn echo(args: &[String], io: &mut Io) {
+    let (newline, args) = match args.first().map(String::as_str) {
+        Some("-n") => (false, &args[1..]),
+        _ => (true, args),
+    };
+    let mut s = args.join(" ");
+    if newline {
+        s.push('\n');
+    }
+    io.out(s);
+}
+
+pub fn cat(lab: &Lab, host: &str, args: &[String], input: Option<String>, io: &mut Io) {
+    if args.is_empty() {
+        io.out(input.unwrap_or_default());
+        return;
+    }
+    for a in args {
+        let abs = resolve(&lab.cwd(host), a);
+        match lookup(lab, host, &abs) {
+            Node::Dir => {
+                io.errln(format!("cat: {a}: Is a directory"));
+                io.status = 1;
+            }
+            Node::Sysctl { scope, knob } => {
+                if let Some(v) = read_sysctl(lab, host, &scope, &knob) {
+                    io.outln(v.to_string());
+                }
+            }
+            Node::File => {
+                if let Some(t) = lab.files.get(host).and_then(|f| f.get(&abs)) {
+                    io.out(t.clone());
+                }
+            }
+            Node::Missing => {
+                io.errln(format!("cat: {a}: No such file or directory"));
+                io.status = 1;
+            }
+        }
+    }
+}
+
+/// The text filters a pipeline may end in.
+pub fn filter(cmd: &str, args: &[String], input: String, io: &mut Io) {
+    let lines: Vec<&str> = input.lines().collect();
+    let emit = |io: &mut Io, ls: &[&str]| {
+        for l in ls {
+            io.outln(*l);
+        }
+    };
+    match cmd {
+        "grep" => {
+            let mut invert = false;
+            let mut ignore_case = false;
+            let mut pat = None;
+            for a in args {
+                match a.as_str() {
+                    "-v" => invert = true,
+                    "-i" => ignore_case = true,
+                    "-F" | "-E" | "-w" => {}
+                    p => pat = Some(p.to_string()),
+                }
+            }
+            let Some(pat) = pat else {
+                io.errln("Usage: grep [OPTION]... PATTERNS [FILE]...");
+                io.status = 2;
+                return;
+            };
+            let m: Vec<&str> = lines
+                .iter()
+                .copied()
+                .filter(|l| {
+                    let hit = if ignore_case {
+                        l.to_lowercase().contains(&pat.to_lowercase())
+                    } else {
+                        l.contains(&pat)
+                    };
+                    hit != invert
+                })
+                .collect();
+            io.status = i32::from(m.is_empty());
+            emit(io, &m);
+        }
+        "head" | "tail" => {
+            let mut n = 10usize;
+            let mut it = args.iter();
+            while let Some(a) = it.next() {
+                if a == "-n" {
+                    n = it.next().and_then(|v| v.parse().ok()).unwrap_or(10);
+                } else if let Some(v) = a.strip_prefix('-') {
+                    n = v.parse().unwrap_or(10);
+                }
+            }
+            if cmd == "head" {
+                emit(io, &lines[..n.min(lines.len())]);
+            } else {
+                emit(io, &lines[lines.len().saturating_sub(n)..]);
+            }
+        }
+        "sort" => {
+            let mut l = lines.clone();
+            l.sort_unstable();
+            emit(io, &l);
+        }
+        "wc" => io.outln(lines.len().to_string()),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_relative_and_dotdot() {
+        assert_eq!(
+            resolve("/proc/sys/net/ipv4/conf/eth0", "../all"),
+            "/proc/sys/net/ipv4/conf/all"
+        );
+        assert_eq!(resolve("/root", "arp_ignore"), "/root/arp_ignore");
+        assert_eq!(resolve("/a/b", "/x/./y/../z"), "/x/z");
+        assert_eq!(resolve("/", ".."), "/");
+        assert_eq!(parse_proc_int(" 2\n"), Some(2));
+        assert_eq!(parse_proc_int("abc"), None);
+    }
+}

@@ -1,0 +1,437 @@
+//! `ifconfig` from net-tools 2.10, over the kernel's `devinet_ioctl()`.
+//!
+//! Listing reads each name's flags, its address by label (`eth0:8` is the
+//! address labelled so), and for real devices the counters. Setting walks
+//! the arguments in order as net-tools does: an address is SIOCSIFADDR (the
+//! kernel gives it the classful prefix and, on broadcast devices, the
+//! classful broadcast; an existing address with that label is replaced) then
+//! SIOCSIFFLAGS up; `/N` and `netmask M` are SIOCSIFNETMASK (the kernel
+//! deletes and re-inserts the address, recomputing a default broadcast);
+//! `down` on an alias deletes that address (that is what `ifconfig lo:2
+//! down` really does). An argument that is not a keyword is a host name:
+//! resolved with `inet_aton()` rules or rejected as "Unknown host".
+
+use super::{Io, Lab};
+use crate::addr::{IfAddr, Scope};
+use crate::device::{Device, DeviceKind};
+use crate::host::Host;
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+/// `inet_aton()`: a, a.b, a.b.c, a.b.c.d with decimal, octal or hex parts.
+pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for p in s.split('.') {
+        let v = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            u32::from_str_radix(h, 16).ok()?
+        } else if p.len() > 1 && p.starts_with('0') {
+            u32::from_str_radix(&p[1..], 8).ok()?
+        } else {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse::<u32>().ok()?
+        };
+        parts.push(v);
+    }
+    let v = match parts.as_slice() {
+        [a] => *a,
+        [a, b] if *a < 256 && *b < (1 << 24) => (a << 24) | b,
+        [a, b, c] if *a < 256 && *b < 256 && *c < (1 << 16) => (a << 24) | (b << 16) | c,
+        [a, b, c, d] if parts.iter().all(|x| *x < 256) => (a << 24) | (b << 16) | (c << 8) | d,
+        _ => return None,
+    };
+    Some(Ipv4Addr::from(v))
+}
+
+/// `inet_abc_len()`: the classful prefix length, or None for class D/E.
+fn abc_len(a: Ipv4Addr) -> Option<u8> {
+    let o = a.octets()[0];
+    if a.is_unspecified() || a == Ipv4Addr::BROADCAST {
+        Some(0)
+    } else if o < 128 {
+        Some(8)
+    } else if o < 192 {
+        Some(16)
+    } else if o < 224 {
+        Some(24)
+    } else {
+        None
+    }
+}
+
+fn mask_len(m: Ipv4Addr) -> Option<u8> {
+    let v = u32::from(m);
+    let len = v.leading_ones();
+    (v.checked_shl(len).unwrap_or(0) == 0).then_some(len as u8)
+}
+
+fn flag_names(d: &Device) -> (u32, String) {
+    let f = d.iff_flags();
+    let names = [
+        (0x1, "UP"),
+        (0x2, "BROADCAST"),
+        (0x4, "DEBUG"),
+        (0x8, "LOOPBACK"),
+        (0x10, "POINTOPOINT"),
+        (0x20, "NOTRAILERS"),
+        (0x40, "RUNNING"),
+        (0x80, "NOARP"),
+        (0x100, "PROMISC"),
+        (0x200, "ALLMULTI"),
+        (0x1000, "MULTICAST"),
+    ];
+    let list: Vec<&str> = names
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    (f, list.join(","))
+}
+
+/// net-tools' `print_bytes_scaled()`: IEC units, one decimal.
+fn scaled(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut i = 0;
+    let mut div = 1u64;
+    while i + 1 < UNITS.len() && bytes / div >= 1024 {
+        div *= 1024;
+        i += 1;
+    }
+    let int = bytes / div;
+    let frac = (bytes % div) * 10 / div;
+    format!("{int}.{frac} {}", UNITS[i])
+}
+
+fn show(h: &Host, name: &str, io: &mut Io) -> bool {
+    let (base, alias) = match name.split_once(':') {
+        Some((b, _)) => (b, true),
+        None => (name, false),
+    };
+    let Some(d) = h.device_by_name(base) else {
+        return false;
+    };
+    let (f, names) = flag_names(d);
+    io.outln(format!("{name}: flags={f}<{names}>  mtu {}", d.mtu));
+    if let Some(a) = h.addrs[&d.ifindex].iter().find(|a| a.label == name) {
+        let mask = a.net.netmask();
+        let mut line = format!("        inet {}  netmask {mask}", a.local());
+        if d.has_broadcast() {
+            line.push_str(&format!(
+                "  broadcast {}",
+                a.broadcast.unwrap_or(Ipv4Addr::UNSPECIFIED)
+            ));
+        }
+        io.outln(line);
+    }
+    match d.kind {
+        DeviceKind::Loopback => io.outln(format!(
+            "        loop  txqueuelen {}  (Local Loopback)",
+            d.txqueuelen
+        )),
+        _ => io.outln(format!(
+            "        ether {}  txqueuelen {}  (Ethernet)",
+            d.mac, d.txqueuelen
+        )),
+    }
+    if !alias {
+        let s = &d.stats;
+        io.outln(format!(
+            "        RX packets {}  bytes {} ({})",
+            s.rx_packets,
+            s.rx_bytes,
+            scaled(s.rx_bytes)
+        ));
+        io.outln(format!(
+            "        RX errors 0  dropped {}  overruns 0  frame 0",
+            s.rx_dropped
+        ));
+        io.outln(format!(
+            "        TX packets {}  bytes {} ({})",
+            s.tx_packets,
+            s.tx_bytes,
+            scaled(s.tx_bytes)
+        ));
+        io.outln(format!(
+            "        TX errors 0  dropped {} overruns 0  carrier 0  collisions 0",
+            s.tx_dropped
+        ));
+    }
+    io.outln("");
+    true
+}
+
+fn list(h: &Host, all: bool, io: &mut Io) {
+    let mut names: Vec<String> = Vec::new();
+    for d in h.devices.values() {
+        if !all && !d.up {
+            continue;
+        }
+        names.push(d.name.clone());
+        for a in &h.addrs[&d.ifindex] {
+            if a.label != d.name && !names.contains(&a.label) {
+                names.push(a.label.clone());
+            }
+        }
+    }
+    names.sort();
+    for n in names {
+        show(h, &n, io);
+    }
+}
+
+fn unknown_host(io: &mut Io, word: &str, usage: bool) {
+    io.errln(format!("{word}: Unknown host"));
+    if usage {
+        io.errln("ifconfig: `--help' gives usage information.");
+    }
+    io.status = 1;
+}
+
+/// Index of the address an ioctl on `name` addresses (first with that label).
+fn by_label(h: &Host, ifindex: u32, name: &str) -> Option<usize> {
+    h.addrs[&ifindex].iter().position(|a| a.label == name)
+}
+
+/// SIOCSIFADDR.
+fn set_addr(h: &mut Host, ifindex: u32, name: &str, addr: Ipv4Addr) -> Result<(), &'static str> {
+    let Some(plen) = abc_len(addr) else {
+        return Err("Invalid argument");
+    };
+    let dev_bcast = h.device(ifindex).is_some_and(|d| d.has_broadcast());
+    let existing = by_label(h, ifindex, name);
+    if let Some(i) = existing {
+        if h.addrs[&ifindex][i].local() == addr {
+            return Ok(());
+        }
+    }
+    let net = Ipv4Net::new(addr, plen).map_err(|_| "Invalid argument")?;
+    let broadcast = (dev_bcast && plen < 31).then(|| net.broadcast());
+    let ifa = IfAddr {
+        ifindex,
+        net,
+        broadcast,
+        label: name.to_string(),
+        scope: if addr.is_loopback() {
+            Scope::Host
+        } else {
+            Scope::Global
+        },
+        secondary: false,
+    };
+    // Check the insert would succeed before deleting the old address.
+    let mut probe = h.addrs[&ifindex].clone();
+    if let Some(i) = existing {
+        probe.remove(i);
+    }
+    crate::addr::insert(&mut probe, ifa.clone()).map_err(|_| "File exists")?;
+    if let Some(i) = existing {
+        h.del_addr(ifindex, i);
+    }
+    h.add_addr(ifindex, ifa).map_err(|_| "File exists")
+}
+
+/// SIOCSIFNETMASK.
+fn set_mask(h: &mut Host, ifindex: u32, name: &str, mask: Ipv4Addr) -> Result<(), &'static str> {
+    let Some(i) = by_label(h, ifindex, name) else {
+        return Err("Cannot assign requested address");
+    };
+    let Some(plen) = mask_len(mask) else {
+        return Err("Invalid argument");
+    };
+    let old = h.addrs[&ifindex][i].clone();
+    if old.prefix_len() == plen {
+        return Ok(());
+    }
+    let dev_bcast = h.device(ifindex).is_some_and(|d| d.has_broadcast());
+    let mut ifa = old.clone();
+    ifa.net = Ipv4Net::new(old.local(), plen).map_err(|_| "Invalid argument")?;
+    if dev_bcast && plen < 31 && old.broadcast == Some(old.net.broadcast()) {
+        ifa.broadcast = Some(ifa.net.broadcast());
+    }
+    h.del_addr(ifindex, i);
+    h.add_addr(ifindex, ifa).map_err(|_| "File exists")
+}
+
+/// SIOCSIFBRDADDR.
+fn set_brd(h: &mut Host, ifindex: u32, name: &str, b: Ipv4Addr) -> Result<(), &'static str> {
+    let Some(i) = by_label(h, ifindex, name) else {
+        return Err("Cannot assign requested address");
+    };
+    let mut ifa = h.addrs[&ifindex][i].clone();
+    if ifa.broadcast == Some(b) {
+        return Ok(());
+    }
+    ifa.broadcast = Some(b);
+    h.del_addr(ifindex, i);
+    h.add_addr(ifindex, ifa).map_err(|_| "File exists")
+}
+
+pub fn ifconfig(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let h = lab.world.host_mut(host).expect("host checked by the shell");
+    match args.first().map(String::as_str) {
+        None => return list(h, false, io),
+        Some("-a") => return list(h, true, io),
+        Some("--version" | "-V") => {
+            io.errln("net-tools 2.10");
+            return;
+        }
+        _ => {}
+    }
+    let name = args[0].as_str();
+    let base = name.split(':').next().unwrap_or(name);
+    let alias = name.contains(':');
+    if args.len() == 1 {
+        if !show(h, name, io) {
+            io.errln(format!(
+                "{name}: error fetching interface information: Device not found"
+            ));
+            io.status = 1;
+        }
+        return;
+    }
+    let ifindex = h.ifindex(base).ok();
+    let mut it = args[1..].iter();
+    while let Some(w) = it.next() {
+        let w = w.as_str();
+        match w {
+            "up" | "down" => {
+                let Some(idx) = ifindex else {
+                    io.errln(format!(
+                        "{name}: ERROR while getting interface flags: No such device"
+                    ));
+                    io.status = 1;
+                    return;
+                };
+                if alias {
+                    if w == "down" {
+                        if let Some(i) = by_label(h, idx, name) {
+                            h.del_addr(idx, i);
+                        } else {
+                            io.errln("SIOCSIFFLAGS: Cannot assign requested address");
+                            io.status = 1;
+                            return;
+                        }
+                    }
+                } else {
+                    h.set_link(idx, w == "up");
+                }
+            }
+            "netmask" | "broadcast" | "mtu" => {
+                let Some(v) = it.next() else {
+                    io.errln("ifconfig: `--help' gives usage information.");
+                    io.status = 1;
+                    return;
+                };
+                if w == "mtu" {
+                    let Some(idx) = ifindex else {
+                        io.errln("SIOCSIFMTU: No such device");
+                        io.status = 1;
+                        return;
+                    };
+                    match v.parse::<u32>() {
+                        Ok(mtu) if (68..=65536).contains(&mtu) => {
+                            if let Some(d) = h.devices.get_mut(&idx) {
+                                d.mtu = mtu;
+                            }
+                        }
+                        _ => {
+                            io.errln("SIOCSIFMTU: Invalid argument");
+                            io.status = 1;
+                            return;
+                        }
+                    }
+                    continue;
+                }
+                let Some(a) = inet_aton(v) else {
+                    return unknown_host(io, v, false);
+                };
+                let Some(idx) = ifindex else {
+                    io.errln(format!(
+                        "SIOCSIF{}: No such device",
+                        if w == "netmask" { "NETMASK" } else { "BRDADDR" }
+                    ));
+                    io.status = 1;
+                    return;
+                };
+                let r = if w == "netmask" {
+                    set_mask(h, idx, name, a)
+                } else {
+                    set_brd(h, idx, name, a)
+                };
+                if let Err(e) = r {
+                    io.errln(format!(
+                        "SIOCSIF{}: {e}",
+                        if w == "netmask" { "NETMASK" } else { "BRDADDR" }
+                    ));
+                    io.status = 1;
+                    return;
+                }
+            }
+            "arp" | "-arp" | "promisc" | "-promisc" | "allmulti" | "-allmulti" => {}
+            word => {
+                // An address, optionally with /prefix.
+                let (hostpart, plen) = match word.split_once('/') {
+                    Some((a, p)) => (a, Some(p)),
+                    None => (word, None),
+                };
+                let Some(a) = inet_aton(hostpart) else {
+                    return unknown_host(io, hostpart, true);
+                };
+                let plen = match plen.map(|p| p.parse::<u8>()) {
+                    None => None,
+                    Some(Ok(p)) if p <= 32 => Some(p),
+                    Some(_) => return unknown_host(io, word, true),
+                };
+                let Some(idx) = ifindex else {
+                    io.errln("SIOCSIFADDR: No such device");
+                    io.errln(format!(
+                        "{name}: ERROR while getting interface flags: No such device"
+                    ));
+                    io.status = 1;
+                    return;
+                };
+                if let Err(e) = set_addr(h, idx, name, a) {
+                    io.errln(format!("SIOCSIFADDR: {e}"));
+                    io.status = 1;
+                    return;
+                }
+                if let Some(p) = plen {
+                    let mask = Ipv4Net::new(Ipv4Addr::UNSPECIFIED, p)
+                        .map(|n| n.netmask())
+                        .unwrap_or(Ipv4Addr::BROADCAST);
+                    if let Err(e) = set_mask(h, idx, name, mask) {
+                        io.errln(format!("SIOCSIFNETMASK: {e}"));
+                        io.status = 1;
+                        return;
+                    }
+                }
+                // net-tools brings the interface up after setting an address.
+                if !alias {
+                    h.set_link(idx, true);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inet_aton_forms() {
+        assert_eq!(inet_aton("255.255.0"), Some(Ipv4Addr::new(255, 255, 0, 0)));
+        assert_eq!(inet_aton("10.1"), Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(inet_aton("0x7f.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(inet_aton("300.1.1.1"), None);
+        assert_eq!(inet_aton("255.255.255.256"), None);
+        assert_eq!(inet_aton("netmask"), None);
+        assert_eq!(scaled(0), "0.0 B");
+        assert_eq!(scaled(84), "84.0 B");
+        assert_eq!(scaled(1176), "1.1 KiB");
+    }
+}

@@ -1,0 +1,272 @@
+//! The lab shell: runs a command line on a named host and prints what the
+//! real tools print (stdout and stderr merged, as a terminal shows them).
+//!
+//! A small bash: words with quotes, `>`/`>>`/`2>`/`2>&1` redirections, `|`
+//! into `grep`/`head`/`tail`/`sort`/`wc -l`, `cd`/`pwd` with a working
+//! directory per host, `echo`/`cat` on /proc/sys and plain files, `sleep`.
+//! Tools: `ip`, `ifconfig`, `sysctl`, `ping`, `arping`, `arp` (see the
+//! submodules). Every command either succeeds or leaves the host exactly as
+//! it was (a failed command never half-applies).
+
+mod fs;
+mod ifconfig;
+mod ip;
+mod netutils;
+mod sysctl;
+mod words;
+
+use crate::world::World;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub use words::{split_words, Word, WordsError};
+
+/// Output of one command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    /// stdout and stderr merged, in order.
+    pub text: String,
+    /// The exit status the real command would return.
+    pub status: i32,
+}
+
+impl Output {
+    pub fn ok() -> Output {
+        Output::default()
+    }
+}
+
+/// A program's two output streams, kept apart until redirections apply.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Io {
+    /// (is_stderr, text) chunks in the order they were written.
+    pub chunks: Vec<(bool, String)>,
+    pub status: i32,
+}
+
+impl Io {
+    pub fn out(&mut self, s: impl Into<String>) {
+        self.chunks.push((false, s.into()));
+    }
+    pub fn outln(&mut self, s: impl AsRef<str>) {
+        self.chunks.push((false, format!("{}\n", s.as_ref())));
+    }
+    pub fn errln(&mut self, s: impl AsRef<str>) {
+        self.chunks.push((true, format!("{}\n", s.as_ref())));
+    }
+}
+
+/// A lab session: the world plus each host's shell state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lab {
+    pub world: World,
+    /// Working directory of each host's shell.
+    pub cwd: BTreeMap<String, String>,
+    /// Plain files written by the user, per host (path → content).
+    pub files: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Lab {
+    pub fn new(world: World) -> Lab {
+        Lab {
+            world,
+            cwd: BTreeMap::new(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    pub fn cwd(&self, host: &str) -> String {
+        self.cwd
+            .get(host)
+            .cloned()
+            .unwrap_or_else(|| "/root".into())
+    }
+
+    /// Run one command line on `host`. Unknown hosts are an error line.
+    pub fn run(&mut self, host: &str, line: &str) -> Output {
+        if !self.world.hosts.contains_key(host) {
+            return Output {
+                text: format!("lvslab: no host named {host:?} in this lab\n"),
+                status: 127,
+            };
+        }
+        // Every tool validates its whole command line before it changes
+        // anything, so a rejected command leaves the lab as it was.
+        let io = self.run_line(host, line);
+        let text: String = io.chunks.iter().map(|c| c.1.as_str()).collect();
+        Output {
+            text,
+            status: io.status,
+        }
+    }
+
+    fn run_line(&mut self, host: &str, line: &str) -> Io {
+        let mut io = Io::default();
+        let words = match split_words(line) {
+            Ok(w) => w,
+            Err(e) => {
+                io.errln(format!("bash: {e}"));
+                io.status = 2;
+                return io;
+            }
+        };
+        if words.is_empty() {
+            return io;
+        }
+        // Split into pipeline stages.
+        let mut stages: Vec<Vec<Word>> = vec![vec![]];
+        let mut background = false;
+        for w in words {
+            match w {
+                Word::Pipe => stages.push(vec![]),
+                Word::Background => background = true,
+                other => stages.last_mut().expect("non-empty").push(other),
+            }
+        }
+        let _ = background;
+        let mut input: Option<String> = None;
+        let nstages = stages.len();
+        let mut combined = Io::default();
+        for (i, stage) in stages.into_iter().enumerate() {
+            let mut argv = Vec::new();
+            let mut redirs = Vec::new();
+            for w in stage {
+                match w {
+                    Word::Text(t) => argv.push(t),
+                    Word::Redirect(r) => redirs.push(r),
+                    Word::Pipe | Word::Background => {}
+                }
+            }
+            let mut sio = if argv.is_empty() {
+                Io::default()
+            } else {
+                self.exec(host, &argv, input.take())
+            };
+            // Apply redirections.
+            let mut out_target: Option<(String, bool)> = None;
+            let mut err_to_null = false;
+            let mut err_to_out = false;
+            for r in &redirs {
+                match r {
+                    words::Redir::Out { path, append } => {
+                        out_target = Some((path.clone(), *append))
+                    }
+                    words::Redir::ErrNull => err_to_null = true,
+                    words::Redir::ErrToOut => err_to_out = true,
+                }
+            }
+            let last = i + 1 == nstages;
+            let mut stdout = String::new();
+            let mut passthrough: Vec<(bool, String)> = Vec::new();
+            for (is_err, text) in sio.chunks.drain(..) {
+                if is_err && err_to_null {
+                    continue;
+                }
+                if !is_err || err_to_out {
+                    if out_target.is_some() || !last {
+                        stdout.push_str(&text);
+                    } else {
+                        passthrough.push((false, text));
+                    }
+                } else {
+                    passthrough.push((true, text));
+                }
+            }
+            if let Some((path, append)) = out_target {
+                if let Err(e) = fs::write_file(self, host, &path, &stdout, append) {
+                    match e {
+                        fs::WriteError::Shell(msg) => {
+                            passthrough.push((true, format!("bash: {msg}\n")))
+                        }
+                        fs::WriteError::Echo(msg) => passthrough.push((
+                            true,
+                            format!(
+                                "bash: {}: write error: {msg}\n",
+                                argv.first().map(String::as_str).unwrap_or("echo")
+                            ),
+                        )),
+                    }
+                    sio.status = 1;
+                }
+                stdout.clear();
+            }
+            combined.chunks.extend(passthrough);
+            combined.status = sio.status;
+            if !last {
+                input = Some(stdout);
+            }
+        }
+        combined
+    }
+
+    /// Run one command (argv[0] …) with optional piped input.
+    fn exec(&mut self, host: &str, argv: &[String], input: Option<String>) -> Io {
+        let mut io = Io::default();
+        let args = &argv[1..];
+        match argv[0].as_str() {
+            "cd" => fs::cd(self, host, args, &mut io),
+            "pwd" => io.outln(self.cwd(host)),
+            "echo" => fs::echo(args, &mut io),
+            "cat" => fs::cat(self, host, args, input, &mut io),
+            "sleep" => netutils::sleep(self, args, &mut io),
+            "true" => {}
+            "false" => io.status = 1,
+            "grep" | "head" | "tail" | "sort" | "wc" => {
+                fs::filter(&argv[0], args, input.unwrap_or_default(), &mut io)
+            }
+            "sysctl" => sysctl::sysctl(self, host, args, &mut io),
+            "ip" => ip::ip(self, host, args, &mut io),
+            "ifconfig" => ifconfig::ifconfig(self, host, args, &mut io),
+            "ping" => netutils::ping(self, host, args, &mut io),
+            "arping" => netutils::arping(self, host, args, &mut io),
+            "arp" => netutils::arp(self, host, args, &mut io),
+            "hostname" => io.outln(host),
+            other => {
+                io.errln(format!("bash: {other}: command not found"));
+                io.status = 127;
+            }
+        }
+        io
+    }
+}
+
+/// Run a lab script (`HOST# COMMAND` lines, `#` comments) and return the
+/// transcript: each command line followed by its output.
+pub fn run_script(lab: &mut Lab, script: &str) -> Result<String, ScriptError> {
+    let mut out = String::new();
+    for (n, raw) in script.lines().enumerate() {
+        let line = raw.trim_end();
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let (host, cmd) = parse_script_line(line).ok_or(ScriptError {
+            line: n + 1,
+            text: line.to_string(),
+        })?;
+        out.push_str(&format!("{host}# {cmd}\n"));
+        let o = lab.run(host, cmd);
+        out.push_str(&o.text);
+    }
+    Ok(out)
+}
+
+/// `HOST# COMMAND`.
+pub fn parse_script_line(line: &str) -> Option<(&str, &str)> {
+    let (host, rest) = line.split_once("# ")?;
+    let host = host.trim();
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return None;
+    }
+    Some((host, rest.trim()))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: expected `HOST# COMMAND`, got {text:?}")]
+pub struct ScriptError {
+    pub line: usize,
+    pub text: String,
+}

@@ -1,0 +1,439 @@
+//! `ping` and `arping` (iputils 20221126), `arp` (net-tools 2.10), `sleep`.
+//!
+//! Lab-shell departure, on purpose: with neither `-c` nor `-w`, `ping` and
+//! `arping` would run until Ctrl-C; here they stop after 4 probes as if
+//! interrupted then (the statistics are printed the same way).
+
+use super::{Io, Lab};
+use crate::apps::{AppKind, ArpingApp, PingApp};
+use crate::mac::Mac;
+use crate::neigh::Nud;
+use crate::stack::OutError;
+use crate::wire::ArpOp;
+use std::net::Ipv4Addr;
+
+const IPUTILS_VERSION: &str = "20221126";
+const IPUTILS_FEATURES: &str =
+    "libcap: yes, IDN: yes, NLS: no, error.h: yes, getrandom(): yes, __fpending(): yes";
+
+pub fn sleep(lab: &mut Lab, args: &[String], io: &mut Io) {
+    let Some(s) = args.first() else {
+        io.errln("sleep: missing operand");
+        io.errln("Try 'sleep --help' for more information.");
+        io.status = 1;
+        return;
+    };
+    let secs: f64 = match s.trim_end_matches('s').parse() {
+        Ok(v) if (0.0..1e6).contains(&v) => v,
+        _ => {
+            io.errln(format!("sleep: invalid time interval '{s}'"));
+            io.errln("Try 'sleep --help' for more information.");
+            io.status = 1;
+            return;
+        }
+    };
+    lab.world.advance((secs * 1e6) as u64);
+}
+
+/// Options common to ping and arping parsing: value of `-X` or `-XVALUE`.
+fn take_value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Option<&'a str> {
+    let a = args[*i].as_str();
+    if a.len() > flag.len() {
+        return Some(&a[flag.len()..]);
+    }
+    *i += 1;
+    args.get(*i).map(String::as_str)
+}
+
+pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let mut count: Option<u32> = None;
+    let mut linger = 10.0f64;
+    let mut deadline: Option<f64> = None;
+    let mut iface: Option<&str> = None;
+    let mut target: Option<&str> = None;
+    let mut quiet = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        macro_rules! val {
+            ($flag:expr, $what:expr) => {
+                match take_value(args, &mut i, $flag) {
+                    Some(v) => v,
+                    None => {
+                        io.errln(format!(
+                            "ping: option requires an argument -- '{}'",
+                            &$flag[1..]
+                        ));
+                        io.status = 2;
+                        return;
+                    }
+                }
+            };
+        }
+        if a == "-V" {
+            io.outln(format!("ping from iputils {IPUTILS_VERSION}"));
+            io.outln(IPUTILS_FEATURES);
+            return;
+        } else if a.starts_with("-c") {
+            let v = val!("-c", "count");
+            match v.parse::<u32>() {
+                Ok(n) if n > 0 => count = Some(n),
+                _ => {
+                    io.errln(format!("ping: invalid argument: '{v}': out of range: 1 <= value <= 9223372036854775807"));
+                    io.status = 2;
+                    return;
+                }
+            }
+        } else if a.starts_with("-W") {
+            let v = val!("-W", "timeout");
+            match v.parse::<f64>() {
+                Ok(t) if t >= 0.0 => linger = t,
+                _ => {
+                    io.errln(format!("ping: bad linger time: {v}"));
+                    io.status = 2;
+                    return;
+                }
+            }
+        } else if a.starts_with("-w") {
+            let v = val!("-w", "deadline");
+            match v.parse::<f64>() {
+                Ok(t) if t >= 0.0 => deadline = Some(t),
+                _ => {
+                    io.errln(format!("ping: invalid argument: '{v}'"));
+                    io.status = 2;
+                    return;
+                }
+            }
+        } else if a.starts_with("-I") {
+            iface = Some(val!("-I", "interface"));
+        } else if a == "-q" {
+            quiet = true;
+        } else if a == "-n" || a == "-4" {
+        } else if a.starts_with('-') && a.len() > 1 {
+            io.errln(format!("ping: invalid option -- '{}'", &a[1..2]));
+            io.status = 2;
+            return;
+        } else {
+            target = Some(a);
+        }
+        i += 1;
+    }
+    let Some(target) = target else {
+        io.errln("ping: usage error: Destination address required");
+        io.status = 1;
+        return;
+    };
+    let Ok(dst) = target.parse::<Ipv4Addr>() else {
+        io.errln(format!("ping: {target}: Name or service not known"));
+        io.status = 2;
+        return;
+    };
+    let h = lab.world.host(host).expect("host checked by the shell");
+    let (oif, bind_src) = match iface {
+        None => (None, None),
+        Some(s) => match s.parse::<Ipv4Addr>() {
+            Ok(a) => {
+                if h.addr_type(a) != crate::fib::RouteType::Local {
+                    io.errln("ping: bind: Cannot assign requested address");
+                    io.status = 2;
+                    return;
+                }
+                (None, Some(a))
+            }
+            Err(_) => match h.ifindex(s) {
+                Ok(i) => (Some(i), None),
+                Err(_) => {
+                    io.errln(format!("ping: SO_BINDTODEVICE {s}: No such device"));
+                    io.status = 2;
+                    return;
+                }
+            },
+        },
+    };
+    // iputils connects a probe UDP socket to learn the source address.
+    let src = match h.route_output(dst, oif, bind_src) {
+        Ok(rt) => rt.src,
+        Err(OutError::BadSource) => {
+            io.errln("ping: bind: Cannot assign requested address");
+            io.status = 2;
+            return;
+        }
+        Err(OutError::Fib(e)) => {
+            io.errln(format!("ping: connect: {e}"));
+            io.status = 2;
+            return;
+        }
+    };
+    if let Some(o) = oif {
+        let on_dev = h
+            .addrs
+            .get(&o)
+            .is_some_and(|l| l.iter().any(|a| a.local() == src));
+        if !on_dev {
+            io.errln(format!(
+                "ping: Warning: source address might be selected on device other than: {}",
+                iface.unwrap_or("")
+            ));
+        }
+    }
+    match (oif, bind_src) {
+        (Some(_), _) => io.outln(format!(
+            "PING {dst} ({dst}) from {src} {}: 56(84) bytes of data.",
+            iface.unwrap_or("")
+        )),
+        (None, Some(_)) => io.outln(format!(
+            "PING {dst} ({dst}) from {src} : 56(84) bytes of data."
+        )),
+        (None, None) => io.outln(format!("PING {dst} ({dst}) 56(84) bytes of data.")),
+    }
+    let count = count.unwrap_or(if deadline.is_some() { u32::MAX } else { 4 });
+    let now = lab.world.now;
+    let ident = 0x4c00 | (lab.world.next_app as u16 & 0xff);
+    let id = lab.world.spawn(AppKind::Ping(PingApp {
+        host: host.to_string(),
+        dst,
+        src,
+        oif,
+        count,
+        linger_s: linger,
+        deadline_s: deadline,
+        ident,
+        start: now,
+        sent: 0,
+        received: 0,
+        errors: 0,
+        rtts: vec![],
+        send_times: vec![],
+        exit_at: None,
+    }));
+    if let Some(app) = lab.world.run_app(id) {
+        let skip_replies = quiet;
+        for l in app.output {
+            if skip_replies && (l.starts_with("64 bytes") || l.starts_with("From ")) {
+                continue;
+            }
+            io.outln(l);
+        }
+        io.status = app.status;
+    }
+}
+
+pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let mut count: Option<u32> = None;
+    let mut deadline: Option<u32> = None;
+    let mut iface: Option<&str> = None;
+    let mut source: Option<&str> = None;
+    let mut dad = false;
+    let mut unsolicited: Option<ArpOp> = None;
+    let mut quiet = false;
+    let mut target: Option<&str> = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        macro_rules! val {
+            ($flag:expr) => {
+                match take_value(args, &mut i, $flag) {
+                    Some(v) => v,
+                    None => {
+                        io.errln(format!(
+                            "arping: option requires an argument -- '{}'",
+                            &$flag[1..]
+                        ));
+                        io.status = 2;
+                        return;
+                    }
+                }
+            };
+        }
+        match a {
+            "-V" => {
+                io.outln(format!("arping from iputils {IPUTILS_VERSION}"));
+                io.outln(IPUTILS_FEATURES);
+                return;
+            }
+            "-D" => dad = true,
+            "-U" => unsolicited = Some(ArpOp::Request),
+            "-A" => unsolicited = Some(ArpOp::Reply),
+            "-q" => quiet = true,
+            "-b" | "-f" => {}
+            _ if a.starts_with("-c") => match val!("-c").parse::<u32>() {
+                Ok(n) => count = Some(n),
+                Err(_) => {
+                    io.errln("arping: invalid argument");
+                    io.status = 2;
+                    return;
+                }
+            },
+            _ if a.starts_with("-w") => match val!("-w").parse::<u32>() {
+                Ok(n) => deadline = Some(n),
+                Err(_) => {
+                    io.errln("arping: invalid argument");
+                    io.status = 2;
+                    return;
+                }
+            },
+            _ if a.starts_with("-I") => iface = Some(val!("-I")),
+            _ if a.starts_with("-s") => source = Some(val!("-s")),
+            _ if a.starts_with('-') && a.len() > 1 => {
+                io.errln(format!("arping: invalid option -- '{}'", &a[1..2]));
+                io.status = 2;
+                return;
+            }
+            _ => target = Some(a),
+        }
+        i += 1;
+    }
+    let Some(target_s) = target else {
+        io.errln("arping: usage error: Destination address required");
+        io.status = 2;
+        return;
+    };
+    let Ok(target) = target_s.parse::<Ipv4Addr>() else {
+        io.errln(format!("arping: {target_s}: Name or service not known"));
+        io.status = 2;
+        return;
+    };
+    let h = lab.world.host(host).expect("host checked by the shell");
+    let ifindex = match iface {
+        Some(n) => match h.ifindex(n) {
+            Ok(i) => i,
+            Err(_) => {
+                io.errln(format!("arping: Device {n} not available."));
+                io.status = 2;
+                return;
+            }
+        },
+        None => match h.route_output(target, None, None) {
+            Ok(rt) if rt.ifindex != 1 => rt.ifindex,
+            _ => {
+                io.errln("arping: Suitable device could not be determined. Please, use option -I.");
+                io.status = 2;
+                return;
+            }
+        },
+    };
+    let dev = h.device(ifindex).expect("ifindex from lookup");
+    if dev.noarp() {
+        io.errln(format!("arping: Interface \"{}\" is not ARPable", dev.name));
+        io.status = 2;
+        return;
+    }
+    if !dev.up {
+        io.errln(format!("arping: Interface \"{}\" is down", dev.name));
+        io.status = 2;
+        return;
+    }
+    let src = if dad {
+        Ipv4Addr::UNSPECIFIED
+    } else if let Some(s) = source {
+        match s.parse::<Ipv4Addr>() {
+            Ok(a) if h.addr_type(a) == crate::fib::RouteType::Local => a,
+            Ok(_) => {
+                io.errln("arping: bind: Cannot assign requested address");
+                io.status = 2;
+                return;
+            }
+            Err(_) => {
+                io.errln(format!("arping: invalid source {s}"));
+                io.status = 2;
+                return;
+            }
+        }
+    } else if unsolicited.is_some() {
+        target
+    } else {
+        match h.route_output(target, Some(ifindex), None) {
+            Ok(rt) => rt.src,
+            Err(e) => {
+                io.errln(format!("arping: connect: {e}"));
+                io.status = 2;
+                return;
+            }
+        }
+    };
+    let dev_name = dev.name.clone();
+    let dev_mac = dev.mac;
+    io.outln(format!("ARPING {target} from {src} {dev_name}"));
+    let count = if count.is_none() && deadline.is_none() {
+        Some(4)
+    } else {
+        count
+    };
+    let now = lab.world.now;
+    let id = lab.world.spawn(AppKind::Arping(ArpingApp {
+        host: host.to_string(),
+        ifindex,
+        dev_mac,
+        target,
+        src,
+        count,
+        deadline_s: deadline,
+        dad,
+        unsolicited,
+        sent: 0,
+        broadcasts: 0,
+        received: 0,
+        ticks: 0,
+        unicast_to: None::<Mac>,
+        last_send: now,
+        start: now,
+    }));
+    if let Some(app) = lab.world.run_app(id) {
+        for l in app.output {
+            if quiet {
+                continue;
+            }
+            io.outln(l);
+        }
+        io.status = app.status;
+    }
+}
+
+/// `arp` (net-tools): `-n`/`-a` listing from the neighbour table.
+pub fn arp(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let h = lab.world.host(host).expect("host checked by the shell");
+    let bsd = args.iter().any(|a| a == "-a");
+    let mut header = false;
+    for ((idx, ip), n) in &h.neigh.entries {
+        if matches!(n.state, Nud::None | Nud::Noarp) {
+            continue;
+        }
+        let dev = h.dev_name(*idx);
+        let complete = n.state.valid();
+        let perm = n.state == Nud::Permanent;
+        if bsd {
+            match n.mac.filter(|_| complete) {
+                Some(m) => io.outln(format!(
+                    "? ({ip}) at {m} [ether] {}on {dev}",
+                    if perm { "PERM " } else { "" }
+                )),
+                None => io.outln(format!("? ({ip}) at <incomplete> on {dev}")),
+            }
+            continue;
+        }
+        if !header {
+            io.outln(
+                "Address                  HWtype  HWaddress           Flags Mask            Iface",
+            );
+            header = true;
+        }
+        let flags = match (complete, perm) {
+            (true, true) => "CM",
+            (true, false) => "C",
+            _ => "",
+        };
+        let (hwtype, hwaddr) = match n.mac.filter(|_| complete) {
+            Some(m) => ("ether".to_string(), m.to_string()),
+            None => (String::new(), "(incomplete)".to_string()),
+        };
+        io.outln(format!(
+            "{:<23.23}  {:<8.8}{:<20.20}{:<6.6}{:<15.15} {}",
+            ip.to_string(),
+            hwtype,
+            hwaddr,
+            flags,
+            "",
+            dev
+        ));
+    }
+}
