@@ -260,7 +260,7 @@ impl World {
                 if arp.target_ip != a.src || arp.target_mac != a.dev_mac {
                     continue;
                 }
-            } else if arp.target_mac == a.dev_mac
+            } else if arp.sender_mac == a.dev_mac
                 || (!a.src.is_unspecified() && a.src != arp.target_ip)
             {
                 continue;

@@ -150,6 +150,10 @@ pub struct Fib {
     /// them: by table, then by destination key, longer prefixes first, then
     /// insertion order.
     routes: Vec<Route>,
+    /// Set once an administrator adds a `local` route: from then on source
+    /// validation always does the full reverse lookup.
+    #[serde(default)]
+    pub custom_local_routes: bool,
 }
 
 fn sort_key(r: &Route) -> (u32, u32, u8) {
@@ -168,6 +172,10 @@ impl Fib {
     /// Insert; an identical route (same table, dst, type, metric and next
     /// hop) is EEXIST, as `fib_table_insert()` with NLM_F_EXCL.
     pub fn insert(&mut self, r: Route) -> Result<(), RouteInsertError> {
+        if r.rtype == RouteType::Local && r.proto != Proto::Kernel {
+            // fib_table_insert(): `net->ipv4.fib_has_custom_local_routes = true`
+            self.custom_local_routes = true;
+        }
         if self.routes.iter().any(|x| {
             x.table == r.table
                 && x.dst == r.dst

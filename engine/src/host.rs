@@ -145,15 +145,12 @@ impl Host {
             }
         } else {
             // NETDEV_DOWN: fib_disable_ip() -> fib_sync_down_dev(): every
-            // route through the device dies except the `local` routes of its
-            // addresses (they belong to the host, not the link); on the
-            // loopback device those go too.
-            let is_lo = d.is_loopback();
+            // route through the device dies except the `local` routes of
+            // its addresses (scope-host nexthops are not marked dead: they
+            // belong to the host, not the link; `lo` included).
             self.neigh.ifdown(ifindex);
-            self.fib.retain(|r| {
-                r.ifindex != Some(ifindex)
-                    || (!is_lo && r.rtype == RouteType::Local && r.dst.prefix_len() == 32)
-            });
+            self.fib
+                .retain(|r| r.ifindex != Some(ifindex) || r.rtype == RouteType::Local);
         }
     }
 
@@ -194,6 +191,9 @@ impl Host {
         if let Some(p) = &out.promoted {
             // The promoted address gets its own prefix routes; every
             // secondary of the subnet re-announces itself with the new primary as prefsrc.
+            let old_src = out.removed[0].local();
+            let stale = self.local_route(ifindex, p.local(), old_src);
+            self.fib.kernel_del(&stale);
             self.fib_add_ifaddr(p);
             let mates: Vec<IfAddr> = self.addrs[&ifindex]
                 .iter()

@@ -70,7 +70,7 @@ pub fn bare() -> World {
                 net: format!("192.168.150.{octet}/24")
                     .parse()
                     .expect("valid prefix"),
-                broadcast: None,
+                broadcast: Some(Ipv4Addr::new(192, 168, 150, 255)),
                 label: "eth0".into(),
                 scope: Scope::Global,
                 secondary: false,

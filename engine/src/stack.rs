@@ -249,11 +249,22 @@ impl Host {
     }
 
     /// `fib_validate_source()`: Ok(()) when a packet from `src` arriving on
-    /// `ifindex` is acceptable, Err with the reason otherwise.
+    /// `ifindex` is acceptable, Err with the reason otherwise. With
+    /// rp_filter off (and no custom local routes) Linux only refuses a
+    /// source that is exactly one of its own interface addresses
+    /// (`inet_lookup_ifaddr_rcu`); otherwise it does the full reverse lookup
+    /// (`__fib_validate_source`): the route back must be unicast (local
+    /// only with accept_local) and, for rp_filter=1, leave by `ifindex`.
     pub fn validate_source(&self, src: Ipv4Addr, ifindex: u32) -> Result<(), DropReason> {
         let dev = self.dev_name(ifindex);
         let rpf = self.sysctl.effective(dev, "rp_filter");
         let accept_local = self.sysctl.effective(dev, "accept_local") != 0;
+        if rpf == 0 && !self.fib.custom_local_routes {
+            if accept_local || !self.all_addrs().any(|a| a.local() == src) {
+                return Ok(());
+            }
+            return Err(DropReason::MartianSource);
+        }
         match self.fib.lookup(src, None) {
             Ok(res) => {
                 let r = res.route;
@@ -759,10 +770,12 @@ impl World {
             DeviceKind::Loopback => {
                 if let Some(h) = self.hosts.get_mut(host) {
                     if let Some(d) = h.devices.get_mut(&1) {
+                        // loopback_xmit() counts skb->len after the
+                        // Ethernet header was pulled: the IP packet alone.
                         d.stats.tx_packets += 1;
-                        d.stats.tx_bytes += packet.len() as u64 + 14;
+                        d.stats.tx_bytes += packet.len() as u64;
                         d.stats.rx_packets += 1;
-                        d.stats.rx_bytes += packet.len() as u64 + 14;
+                        d.stats.rx_bytes += packet.len() as u64;
                     }
                 }
                 let at = now.plus(LOOPBACK_DELAY);

@@ -128,6 +128,15 @@ fn link_line(d: &Device) -> String {
     }
 }
 
+/// A device name as `SIOCGIFINDEX` resolves it: the kernel cuts an alias
+/// (`eth0:8` names eth0), so iproute2 accepts `dev eth0:8`.
+fn dev_index(h: &Host, name: &str) -> Result<u32, crate::host::HostError> {
+    h.ifindex(name).or_else(|e| {
+        name.split_once(':')
+            .map_or(Err(e.clone()), |(b, _)| h.ifindex(b).map_err(|_| e))
+    })
+}
+
 fn no_device(io: &mut Io, name: &str) {
     io.errln(format!("Cannot find device \"{name}\""));
     io.status = 1;
@@ -184,7 +193,7 @@ fn link(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
             io.status = 1;
             return;
         };
-        let Ok(idx) = h.ifindex(name) else {
+        let Ok(idx) = dev_index(h, name) else {
             return no_device(io, name);
         };
         if let Some(u) = up {
@@ -328,7 +337,7 @@ fn addr(lab: &mut Lab, host: &str, args: &[String], inet_only: bool, io: &mut Io
             io.status = 1;
             return;
         };
-        let Ok(idx) = h.ifindex(name) else {
+        let Ok(idx) = dev_index(h, name) else {
             io.errln(format!("Device \"{name}\" does not exist."));
             io.status = 1;
             return;
@@ -359,7 +368,7 @@ pub(crate) fn addr_show(h: &Host, rest: &[String], inet_only: bool, io: &mut Io)
         }
     }
     let dev_idx = match dev {
-        Some(name) => match h.ifindex(name) {
+        Some(name) => match dev_index(h, name) {
             Ok(i) => Some(i),
             Err(_) => {
                 io.errln(format!("Device \"{name}\" does not exist."));
@@ -440,7 +449,7 @@ fn addr_change(h: &mut Host, cmd: &str, rest: &[String], io: &mut Io) {
             return;
         }
     }
-    let Ok(idx) = h.ifindex(dev) else {
+    let Ok(idx) = dev_index(h, dev) else {
         return no_device(io, dev);
     };
     if deleting {
@@ -611,7 +620,7 @@ fn parse_route_args(h: &Host, rest: &[String], io: &mut Io) -> Option<RouteArgs>
             }
             "dev" | "oif" => {
                 let n = it.next().map(String::as_str).unwrap_or("");
-                match h.ifindex(n) {
+                match dev_index(h, n) {
                     Ok(i) => a.dev = Some(i),
                     Err(_) => {
                         no_device(io, n);
@@ -899,7 +908,7 @@ fn route_get(h: &Host, rest: &[String], io: &mut Io) {
         None => None,
     };
     let oif = match oif {
-        Some(n) => match h.ifindex(n) {
+        Some(n) => match dev_index(h, n) {
             Ok(i) => Some(i),
             Err(_) => return no_device(io, n),
         },
@@ -964,7 +973,7 @@ fn neigh(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         }
     }
     let dev_idx = match dev {
-        Some(n) => match h.ifindex(n) {
+        Some(n) => match dev_index(h, n) {
             Ok(i) => Some(i),
             Err(_) => return no_device(io, n),
         },
