@@ -15,6 +15,7 @@ pub mod fib;
 pub mod host;
 pub mod mac;
 pub mod neigh;
+pub mod pcap;
 pub mod scenario;
 pub mod shell;
 pub mod stack;
