@@ -62,12 +62,15 @@ pub struct ArpingApp {
 pub enum AppKind {
     Ping(PingApp),
     Arping(ArpingApp),
+    Curl(crate::apps_tcp::CurlApp),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
     pub kind: AppKind,
     pub output: Vec<String>,
+    /// Raw output after the lines (a downloaded body is not line-based).
+    pub text: String,
     pub done: bool,
     /// Exit status the real tool would return.
     pub status: i32,
@@ -98,6 +101,7 @@ impl World {
             App {
                 kind,
                 output: vec![],
+                text: String::new(),
                 done: false,
                 status: 0,
             },
@@ -189,6 +193,11 @@ impl World {
                     };
                     self.schedule(next, Pending::AppTimer { app: id });
                 }
+            }
+            AppKind::Curl(_) => {
+                let app = self.curl_timer(id, app);
+                self.apps.insert(id, app);
+                return;
             }
             AppKind::Arping(a) => {
                 let deadline_hit = a.deadline_s.is_some_and(|d| d <= a.ticks);

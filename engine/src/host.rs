@@ -12,6 +12,7 @@ use crate::fib::{Fib, Proto, Route, RouteType, TABLE_LOCAL, TABLE_MAIN};
 use crate::mac::Mac;
 use crate::neigh::NeighTable;
 use crate::sysctl::Sysctls;
+use crate::tcp::TcpTable;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,6 +31,12 @@ pub struct Host {
     /// Next IPv4 identification for packets without DF.
     #[serde(default)]
     pub ip_ident: u16,
+    /// TCP sockets.
+    #[serde(default)]
+    pub tcp: TcpTable,
+    /// Plain files (path → content): /var/www/html/index.html and the like.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +62,11 @@ impl Host {
                 (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
             })),
             ip_ident: 0,
+            tcp: TcpTable::new(
+                name.bytes()
+                    .fold(7u16, |a, b| a.wrapping_mul(31).wrapping_add(u16::from(b))),
+            ),
+            files: BTreeMap::new(),
         };
         h.insert_device(Device::loopback());
         h

@@ -10,6 +10,7 @@
 
 pub mod addr;
 pub mod apps;
+pub mod apps_tcp;
 pub mod device;
 pub mod fib;
 pub mod host;
@@ -20,6 +21,8 @@ pub mod scenario;
 pub mod shell;
 pub mod stack;
 pub mod sysctl;
+pub mod tcp;
+pub mod tcp_io;
 pub mod trace;
 pub mod wire;
 pub mod world;

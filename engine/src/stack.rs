@@ -953,6 +953,10 @@ impl World {
             },
         );
         self.apps_ip_in(host, ifindex, &ip);
+        if let L4::Tcp(t) = &ip.l4 {
+            self.tcp_rcv(host, &ip, t);
+            return;
+        }
         if let L4::Icmp(IcmpRepr::EchoRequest { ident, seq, data }) = &ip.l4 {
             let is_bcast = self
                 .hosts

@@ -15,6 +15,7 @@ use pnet_packet::ethernet::{EtherType, EtherTypes, EthernetPacket, MutableEthern
 use pnet_packet::icmp::{self, IcmpCode, IcmpPacket, IcmpType, IcmpTypes, MutableIcmpPacket};
 use pnet_packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};
 use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
+use pnet_packet::tcp::{self, MutableTcpPacket, TcpPacket};
 use pnet_packet::Packet;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -81,10 +82,107 @@ pub enum IcmpRepr {
     },
 }
 
+/// TCP flag bits (RFC 793 + ECN), as in the header's 13th byte.
+pub mod tcp_flags {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+    pub const URG: u8 = 0x20;
+}
+
+/// A TCP segment. `options` are the raw option bytes (a multiple of 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpRepr {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+    pub options: Vec<u8>,
+    pub payload: Vec<u8>,
+}
+
+impl TcpRepr {
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Sequence space the segment occupies (SYN and FIN count one each).
+    pub fn seq_len(&self) -> u32 {
+        self.payload.len() as u32
+            + u32::from(self.has(tcp_flags::SYN))
+            + u32::from(self.has(tcp_flags::FIN))
+    }
+
+    /// tcpdump-style flag letters: `S`, `S.`, `.`, `P.`, `F.`, `R`, `R.`.
+    pub fn flag_string(&self) -> String {
+        let mut s = String::new();
+        for (f, c) in [
+            (tcp_flags::SYN, 'S'),
+            (tcp_flags::FIN, 'F'),
+            (tcp_flags::PSH, 'P'),
+            (tcp_flags::RST, 'R'),
+            (tcp_flags::URG, 'U'),
+        ] {
+            if self.has(f) {
+                s.push(c);
+            }
+        }
+        if self.has(tcp_flags::ACK) {
+            s.push('.');
+        }
+        s
+    }
+
+    fn emit(&self, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+        let hlen = 20 + self.options.len();
+        let mut buf = vec![0u8; hlen + self.payload.len()];
+        buf[20..hlen].copy_from_slice(&self.options);
+        buf[hlen..].copy_from_slice(&self.payload);
+        let mut p = MutableTcpPacket::new(&mut buf).expect("buffer sized for the header");
+        p.set_source(self.src_port);
+        p.set_destination(self.dst_port);
+        p.set_sequence(self.seq);
+        p.set_acknowledgement(self.ack);
+        p.set_data_offset((hlen / 4) as u8);
+        p.set_flags(self.flags);
+        p.set_window(self.window);
+        p.set_urgent_ptr(0);
+        let c = tcp::ipv4_checksum(&p.to_immutable(), &src, &dst);
+        p.set_checksum(c);
+        buf
+    }
+
+    fn parse(bytes: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<TcpRepr, WireError> {
+        let p = TcpPacket::new(bytes).ok_or(WireError::Truncated("TCP header"))?;
+        let hlen = usize::from(p.get_data_offset()) * 4;
+        if hlen < 20 || hlen > bytes.len() {
+            return Err(WireError::Malformed("TCP data offset"));
+        }
+        if tcp::ipv4_checksum(&p, &src, &dst) != p.get_checksum() {
+            return Err(WireError::Malformed("TCP checksum"));
+        }
+        Ok(TcpRepr {
+            src_port: p.get_source(),
+            dst_port: p.get_destination(),
+            seq: p.get_sequence(),
+            ack: p.get_acknowledgement(),
+            flags: p.get_flags(),
+            window: p.get_window(),
+            options: bytes[20..hlen].to_vec(),
+            payload: bytes[hlen..].to_vec(),
+        })
+    }
+}
+
 /// What an IPv4 packet carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum L4 {
     Icmp(IcmpRepr),
+    Tcp(TcpRepr),
     /// Any other protocol, kept as raw bytes.
     Raw {
         protocol: u8,
@@ -176,6 +274,7 @@ impl Ipv4Repr {
     pub fn protocol(&self) -> u8 {
         match &self.l4 {
             L4::Icmp(_) => IpNextHeaderProtocols::Icmp.0,
+            L4::Tcp(_) => IpNextHeaderProtocols::Tcp.0,
             L4::Raw { protocol, .. } => *protocol,
         }
     }
@@ -183,6 +282,7 @@ impl Ipv4Repr {
     pub fn emit(&self) -> Vec<u8> {
         let l4 = match &self.l4 {
             L4::Icmp(i) => i.emit(),
+            L4::Tcp(t) => t.emit(self.src, self.dst),
             L4::Raw { data, .. } => data.clone(),
         };
         let total = IPV4_HLEN + l4.len();
@@ -227,6 +327,8 @@ impl Ipv4Repr {
         let proto = p.get_next_level_protocol();
         let l4 = if proto == IpNextHeaderProtocols::Icmp {
             L4::Icmp(IcmpRepr::parse(body)?)
+        } else if proto == IpNextHeaderProtocols::Tcp {
+            L4::Tcp(TcpRepr::parse(body, p.get_source(), p.get_destination())?)
         } else {
             L4::Raw {
                 protocol: proto.0,

@@ -53,6 +53,8 @@ pub enum Pending {
     NeighTimer { host: String },
     /// An application's timer.
     AppTimer { app: u32 },
+    /// A host's TCP timers may be due.
+    TcpTimer { host: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +166,7 @@ impl World {
             Pending::LoopbackIn { host, packet } => self.loopback_in(&host, packet),
             Pending::NeighTimer { host } => self.neigh_timers(&host),
             Pending::AppTimer { app } => self.app_timer(app),
+            Pending::TcpTimer { host } => self.tcp_timers(&host),
         }
     }
 

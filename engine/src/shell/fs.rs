@@ -59,7 +59,11 @@ pub fn lookup(lab: &Lab, host: &str, abs: &str) -> Node {
     if let Some(rest) = abs.strip_prefix("/proc/sys") {
         return proc_sys_node(lab, host, rest);
     }
-    if lab.files.get(host).is_some_and(|f| f.contains_key(abs)) {
+    if lab
+        .world
+        .host(host)
+        .is_some_and(|h| h.files.contains_key(abs))
+    {
         return Node::File;
     }
     if abs == "/dev/null" {
@@ -170,8 +174,12 @@ pub fn write_file(
                     "{path}: No such file or directory"
                 )));
             }
-            let files = lab.files.entry(host.to_string()).or_default();
-            let e = files.entry(abs).or_default();
+            let Some(h) = lab.world.host_mut(host) else {
+                return Err(WriteError::Shell(format!(
+                    "{path}: No such file or directory"
+                )));
+            };
+            let e = h.files.entry(abs).or_default();
             if !append {
                 e.clear();
             }
@@ -234,7 +242,7 @@ pub fn cat(lab: &Lab, host: &str, args: &[String], input: Option<String>, io: &m
                 }
             }
             Node::File => {
-                if let Some(t) = lab.files.get(host).and_then(|f| f.get(&abs)) {
+                if let Some(t) = lab.world.host(host).and_then(|h| h.files.get(&abs)) {
                     io.out(t.clone());
                 }
             }
@@ -311,6 +319,35 @@ pub fn filter(cmd: &str, args: &[String], input: String, io: &mut Io) {
         "wc" => io.outln(lines.len().to_string()),
         _ => {}
     }
+}
+
+/// `seq [FIRST] LAST` (coreutils).
+pub fn seq(args: &[String], io: &mut Io) {
+    let nums: Vec<Option<i64>> = args.iter().map(|a| a.parse().ok()).collect();
+    let (a, b) = match nums.as_slice() {
+        [Some(b)] => (1, *b),
+        [Some(a), Some(b)] => (*a, *b),
+        _ => {
+            io.errln(format!(
+                "seq: invalid floating point argument: '{}'",
+                args.first().map(String::as_str).unwrap_or("")
+            ));
+            io.errln("Try 'seq --help' for more information.");
+            io.status = 1;
+            return;
+        }
+    };
+    if b - a > 10_000_000 {
+        io.errln("seq: the lab shell limits seq to ten million numbers");
+        io.status = 1;
+        return;
+    }
+    let mut s = String::new();
+    for n in a..=b {
+        s.push_str(&n.to_string());
+        s.push('\n');
+    }
+    io.out(s);
 }
 
 #[cfg(test)]

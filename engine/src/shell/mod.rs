@@ -12,6 +12,7 @@ mod fs;
 mod ifconfig;
 mod ip;
 mod netutils;
+mod services;
 mod sysctl;
 mod words;
 
@@ -20,6 +21,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use words::{split_words, Word, WordsError};
+
+/// Simulated time between two commands (1 ms).
+pub const SETTLE_US: u64 = 1_000;
 
 /// Output of one command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,8 +66,6 @@ pub struct Lab {
     pub world: World,
     /// Working directory of each host's shell.
     pub cwd: BTreeMap<String, String>,
-    /// Plain files written by the user, per host (path → content).
-    pub files: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Lab {
@@ -71,7 +73,6 @@ impl Lab {
         Lab {
             world,
             cwd: BTreeMap::new(),
-            files: BTreeMap::new(),
         }
     }
 
@@ -93,6 +94,9 @@ impl Lab {
         // Every tool validates its whole command line before it changes
         // anything, so a rejected command leaves the lab as it was.
         let io = self.run_line(host, line);
+        // A moment passes between two commands typed at a terminal: let the
+        // packets already in flight land (a FIN exchange after curl exits).
+        self.world.advance(SETTLE_US);
         let text: String = io.chunks.iter().map(|c| c.1.as_str()).collect();
         Output {
             text,
@@ -123,7 +127,6 @@ impl Lab {
                 other => stages.last_mut().expect("non-empty").push(other),
             }
         }
-        let _ = background;
         let mut input: Option<String> = None;
         let nstages = stages.len();
         let mut combined = Io::default();
@@ -140,7 +143,7 @@ impl Lab {
             let mut sio = if argv.is_empty() {
                 Io::default()
             } else {
-                self.exec(host, &argv, input.take())
+                self.exec(host, &argv, input.take(), background && i + 1 == nstages)
             };
             // Apply redirections.
             let mut out_target: Option<(String, bool)> = None;
@@ -200,7 +203,7 @@ impl Lab {
     }
 
     /// Run one command (argv[0] …) with optional piped input.
-    fn exec(&mut self, host: &str, argv: &[String], input: Option<String>) -> Io {
+    fn exec(&mut self, host: &str, argv: &[String], input: Option<String>, background: bool) -> Io {
         let mut io = Io::default();
         let args = &argv[1..];
         match argv[0].as_str() {
@@ -221,6 +224,13 @@ impl Lab {
             "arping" => netutils::arping(self, host, args, &mut io),
             "arp" => netutils::arp(self, host, args, &mut io),
             "hostname" => io.outln(host),
+            "yum" => services::yum(args, &mut io),
+            "service" => services::service(self, host, args, &mut io),
+            "curl" => services::curl_like(self, host, "curl", args, background, &mut io),
+            "wget" => services::curl_like(self, host, "wget", args, background, &mut io),
+            "nc" => services::nc(self, host, args, background, &mut io),
+            "netstat" => services::netstat(self, host, args, &mut io),
+            "seq" => fs::seq(args, &mut io),
             other => {
                 io.errln(format!("bash: {other}: command not found"));
                 io.status = 127;

@@ -1,0 +1,418 @@
+//! The tutorial's CentOS service commands and TCP clients: `yum install`
+//! (packages are already there: a realistic no-op), `service httpd
+//! start|stop|status|restart`, `curl`, `wget -qO-`, `nc`, `netstat -nat[p]`.
+
+use super::{Io, Lab};
+use crate::apps::AppKind;
+use crate::apps_tcp::CurlApp;
+use crate::tcp::{Owner, Service, TcpState};
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+const PACKAGES: &[(&str, &str)] = &[
+    ("httpd", "httpd-2.4.6-99.el7.centos.1.x86_64"),
+    ("ipvsadm", "ipvsadm-1.27-8.el7.x86_64"),
+    ("net-tools", "net-tools-2.0-0.25.20131004git.el7.x86_64"),
+    ("curl", "curl-7.29.0-59.el7_9.1.x86_64"),
+];
+
+pub fn yum(args: &[String], io: &mut Io) {
+    let mut it = args.iter().filter(|a| !a.starts_with('-'));
+    match it.next().map(String::as_str) {
+        Some("install") => {}
+        Some(other) => {
+            io.errln(format!(
+                "No such command: {other}. Please use /usr/bin/yum --help"
+            ));
+            io.status = 1;
+            return;
+        }
+        None => {
+            io.errln("You need to give some command");
+            io.status = 1;
+            return;
+        }
+    }
+    let pkgs: Vec<&String> = it.collect();
+    if pkgs.is_empty() {
+        io.errln("Error: Need to pass a list of pkgs to install");
+        io.status = 1;
+        return;
+    }
+    let mut any = false;
+    for p in pkgs {
+        match PACKAGES.iter().find(|(n, _)| n == p) {
+            Some((_, full)) => {
+                io.outln(format!(
+                    "Package {full} already installed and latest version"
+                ));
+                any = true;
+            }
+            None => io.outln(format!("No package {p} available.")),
+        }
+    }
+    io.outln(if any {
+        "Nothing to do"
+    } else {
+        "Error: Nothing to do"
+    });
+    if !any {
+        io.status = 1;
+    }
+}
+
+pub fn service(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let (Some(name), Some(action)) = (args.first(), args.get(1)) else {
+        io.outln("Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]");
+        io.status = 1;
+        return;
+    };
+    if name != "httpd" {
+        io.outln(format!(
+            "Redirecting to /bin/systemctl {action} {name}.service"
+        ));
+        io.errln(format!(
+            "Failed to {action} {name}.service: Unit not found."
+        ));
+        io.status = 5;
+        return;
+    }
+    let running = lab.world.host(host).is_some_and(|h| h.tcp.listening_on(80));
+    match action.as_str() {
+        "start" | "restart" => {
+            io.outln(format!(
+                "Redirecting to /bin/systemctl {action} httpd.service"
+            ));
+            if action == "restart" && running {
+                stop_httpd(lab, host);
+            }
+            if !lab.world.host(host).is_some_and(|h| h.tcp.listening_on(80)) {
+                let pid = lab
+                    .world
+                    .host_mut(host)
+                    .map(|h| h.tcp.alloc_pid())
+                    .unwrap_or(1);
+                let owner = Owner {
+                    pid,
+                    program: "httpd".into(),
+                };
+                lab.world.tcp_listen(
+                    host,
+                    SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80),
+                    owner,
+                    Service::Http {
+                        docroot: "/var/www/html".into(),
+                    },
+                );
+            }
+        }
+        "stop" => {
+            io.outln("Redirecting to /bin/systemctl stop httpd.service");
+            stop_httpd(lab, host);
+        }
+        "status" => {
+            io.outln("Redirecting to /bin/systemctl status httpd.service");
+            if running {
+                io.outln("● httpd.service - The Apache HTTP Server");
+                io.outln("   Loaded: loaded (/usr/lib/systemd/system/httpd.service; disabled; vendor preset: disabled)");
+                io.outln("   Active: active (running)");
+            } else {
+                io.outln("● httpd.service - The Apache HTTP Server");
+                io.outln("   Loaded: loaded (/usr/lib/systemd/system/httpd.service; disabled; vendor preset: disabled)");
+                io.outln("   Active: inactive (dead)");
+                io.status = 3;
+            }
+        }
+        other => {
+            io.outln(format!(
+                "Redirecting to /bin/systemctl {other} httpd.service"
+            ));
+            io.errln(format!("Unknown operation '{other}'."));
+            io.status = 1;
+        }
+    }
+}
+
+fn stop_httpd(lab: &mut Lab, host: &str) {
+    let Some(h) = lab.world.host(host) else {
+        return;
+    };
+    let ids: Vec<u32> = h
+        .tcp
+        .socks
+        .values()
+        .filter(|s| {
+            s.owner.as_ref().is_some_and(|o| o.program == "httpd")
+                || (s.parent.is_some() && !s.orphan && s.state != TcpState::TimeWait)
+        })
+        .map(|s| s.id)
+        .collect();
+    for id in ids {
+        lab.world.tcp_close(host, id);
+    }
+}
+
+/// Parse `http://HOST[:PORT][/PATH]`.
+fn parse_url(url: &str) -> Option<(Ipv4Addr, u16, String, String)> {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (hostport, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_string()),
+        None => (rest, "/".to_string()),
+    };
+    let (h, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().ok()?),
+        None => (hostport, 80),
+    };
+    let ip: Ipv4Addr = h.parse().ok()?;
+    Some((ip, port, path, hostport.to_string()))
+}
+
+pub fn curl_like(
+    lab: &mut Lab,
+    host: &str,
+    program: &str,
+    args: &[String],
+    background: bool,
+    io: &mut Io,
+) {
+    let mut silent = false;
+    let mut max_time = None;
+    let mut max_filesize = None;
+    let mut local_port = None;
+    let mut iface: Option<&str> = None;
+    let mut url: Option<&str> = None;
+    let mut quiet_out = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        let val = |i: &mut usize| -> Option<&String> {
+            *i += 1;
+            args.get(*i)
+        };
+        match (program, a) {
+            ("curl", "-s" | "--silent" | "-sS") => silent = true,
+            ("curl", "-m" | "--max-time") => {
+                max_time = val(&mut i).and_then(|v| v.parse::<f64>().ok())
+            }
+            ("curl", "--max-filesize") => {
+                max_filesize = val(&mut i).and_then(|v| v.parse::<u64>().ok())
+            }
+            ("curl", "--local-port") => {
+                local_port = val(&mut i).and_then(|v| v.split('-').next()?.parse::<u16>().ok())
+            }
+            ("curl", "--interface") => iface = val(&mut i).map(String::as_str),
+            ("curl", "-v" | "-i" | "-L" | "-k") => {}
+            ("wget", "-q" | "-qO-" | "-O-") => quiet_out = true,
+            ("wget", "-O") => {
+                i += 1;
+            }
+            ("wget", "-T" | "--timeout") => {
+                max_time = val(&mut i).and_then(|v| v.parse::<f64>().ok())
+            }
+            (_, s) if s.starts_with('-') => {
+                io.errln(format!("{program}: option {s}: is unknown"));
+                io.status = 2;
+                return;
+            }
+            (_, u) => url = Some(u),
+        }
+        i += 1;
+    }
+    let _ = quiet_out;
+    let Some(url) = url else {
+        io.errln(format!("{program}: no URL specified!"));
+        io.status = 2;
+        return;
+    };
+    let Some((ip, port, path, host_header)) = parse_url(url) else {
+        io.errln(format!("curl: (6) Could not resolve host: {url}"));
+        io.status = 6;
+        return;
+    };
+    let dst = SocketAddrV4::new(ip, port);
+    let h = lab.world.host(host).expect("host checked by the shell");
+    let src = match iface {
+        Some(s) => match s.parse::<Ipv4Addr>() {
+            Ok(a) if h.addr_type(a) == crate::fib::RouteType::Local => a,
+            _ => {
+                io.errln(format!("curl: (45) Couldn't bind to '{s}'"));
+                io.status = 45;
+                return;
+            }
+        },
+        None => match h.route_output(ip, None, None) {
+            Ok(rt) => rt.src,
+            Err(_) => {
+                if !silent {
+                    io.errln(format!("curl: (7) Failed to connect to {ip} port {port} after 0 ms: Couldn't connect to server"));
+                }
+                io.status = 7;
+                return;
+            }
+        },
+    };
+    let now = lab.world.now;
+    let id = lab.world.spawn(AppKind::Curl(CurlApp {
+        host: host.to_string(),
+        program: program.to_string(),
+        dst,
+        host_header,
+        path,
+        src,
+        local_port,
+        silent: silent || program == "wget",
+        max_time_s: max_time,
+        max_filesize,
+        start: now,
+        sock: None,
+        sent: false,
+        response: vec![],
+        hold: false,
+        exit: 0,
+    }));
+    if background {
+        return;
+    }
+    if let Some(app) = lab.world.run_app(id) {
+        io.out(app.text);
+        io.status = app.status;
+    }
+}
+
+/// `nc [-d] [-p PORT] HOST PORT`: a connection held open (meant with `&`).
+pub fn nc(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut Io) {
+    let mut local_port = None;
+    let mut pos: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-d" | "-n" | "-v" => {}
+            "-p" => {
+                i += 1;
+                local_port = args.get(i).and_then(|v| v.parse::<u16>().ok());
+            }
+            s if s.starts_with('-') => {
+                io.errln(format!(
+                    "nc: invalid option -- '{}'",
+                    s.trim_start_matches('-')
+                ));
+                io.status = 1;
+                return;
+            }
+            s => pos.push(s),
+        }
+        i += 1;
+    }
+    let (Some(h), Some(p)) = (pos.first(), pos.get(1)) else {
+        io.errln("usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]");
+        io.status = 1;
+        return;
+    };
+    let (Ok(ip), Ok(port)) = (h.parse::<Ipv4Addr>(), p.parse::<u16>()) else {
+        io.errln(format!(
+            "nc: getaddrinfo for host \"{h}\" port {p}: Name or service not known"
+        ));
+        io.status = 1;
+        return;
+    };
+    let hs = lab.world.host(host).expect("host checked by the shell");
+    let Ok(rt) = hs.route_output(ip, None, None) else {
+        io.errln(format!(
+            "nc: connect to {ip} port {port} (tcp) failed: Network is unreachable"
+        ));
+        io.status = 1;
+        return;
+    };
+    let now = lab.world.now;
+    let id = lab.world.spawn(AppKind::Curl(CurlApp {
+        host: host.to_string(),
+        program: "nc".into(),
+        dst: SocketAddrV4::new(ip, port),
+        host_header: String::new(),
+        path: String::new(),
+        src: rt.src,
+        local_port,
+        silent: true,
+        max_time_s: None,
+        max_filesize: None,
+        start: now,
+        sock: None,
+        sent: false,
+        response: vec![],
+        hold: true,
+        exit: 0,
+    }));
+    if !background {
+        // In the foreground nc waits for input that never comes: the lab
+        // shell lets it connect and returns, as if ^C'd after a moment.
+        lab.world.advance(1_000_000);
+        let _ = lab.world.apps.remove(&id);
+    }
+}
+
+/// `netstat -nat[p]` (net-tools 2.10) over the host's TCP sockets.
+pub fn netstat(lab: &Lab, host: &str, args: &[String], io: &mut Io) {
+    let flags: String = args
+        .iter()
+        .filter(|a| a.starts_with('-'))
+        .map(|a| a.trim_start_matches('-'))
+        .collect();
+    let all = flags.contains('a');
+    let listening_only = flags.contains('l');
+    let progs = flags.contains('p');
+    let Some(h) = lab.world.host(host) else {
+        return;
+    };
+    if all {
+        io.outln("Active Internet connections (servers and established)");
+    } else if listening_only {
+        io.outln("Active Internet connections (only servers)");
+    } else {
+        io.outln("Active Internet connections (w/o servers)");
+    }
+    let mut head =
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "
+            .to_string();
+    if progs {
+        head.push_str(" PID/Program name    ");
+    }
+    io.outln(head);
+    let mut socks: Vec<_> = h.tcp.socks.values().collect();
+    // /proc/net/tcp lists listeners first, then the established hash.
+    socks.sort_by_key(|s| (s.state != TcpState::Listen, s.local.port(), s.id));
+    for s in socks {
+        let listen = s.state == TcpState::Listen;
+        if (listen && !all && !listening_only) || (!listen && listening_only) {
+            continue;
+        }
+        let local = format!("{}:{}", s.local.ip(), s.local.port());
+        let remote = if listen {
+            "0.0.0.0:*".to_string()
+        } else {
+            format!("{}:{}", s.remote.ip(), s.remote.port())
+        };
+        let mut line = format!(
+            "tcp   {:>6} {:>6} {:<23} {:<23} {:<11}",
+            if listen { 0 } else { s.rx.len() },
+            s.unacked,
+            local,
+            remote,
+            s.state.name()
+        );
+        if progs {
+            let prog = match (
+                &s.owner,
+                s.parent
+                    .and_then(|p| h.tcp.socks.get(&p))
+                    .and_then(|p| p.owner.as_ref()),
+            ) {
+                (Some(o), _) => format!("{}/{}", o.pid, o.program),
+                (None, Some(o)) if !s.orphan && s.state != TcpState::SynRecv => {
+                    format!("{}/{}", o.pid, o.program)
+                }
+                _ => "-".to_string(),
+            };
+            line.push_str(&format!(" {prog:<20}"));
+        }
+        io.outln(line);
+    }
+}
