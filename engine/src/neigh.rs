@@ -439,6 +439,13 @@ impl NeighTable {
                 }
                 _ => {}
             }
+            // neigh_timer_handler(): "if (time_before(next, jiffies + HZ/100))
+            // next = jiffies + HZ/100;" — a timer never re-fires sooner than 10 ms.
+            if let Some(t) = e.timer {
+                if t.0 < now.0 + 10_000 {
+                    e.timer = Some(SimTime(now.0 + 10_000));
+                }
+            }
         }
     }
 

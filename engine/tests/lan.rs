@@ -1,0 +1,46 @@
+//! End-to-end behaviour of the simulated LAN through the shell.
+
+use lvslab_engine::scenario;
+use lvslab_engine::shell::Lab;
+
+/// A ping that outlives REACHABLE (15–45 s) walks the entry through
+/// DELAY/PROBE and back without losing a packet (and without the timer
+/// re-firing forever at one instant: the kernel's 10 ms minimum).
+#[test]
+fn long_ping_survives_neighbour_timers() {
+    let mut lab = Lab::new(scenario::bare());
+    let out = lab.run("client", "ping -c 70 192.168.150.12");
+    assert!(
+        out.text
+            .contains("70 packets transmitted, 70 received, 0% packet loss"),
+        "{}",
+        out.text
+    );
+    let n = lab.run("client", "ip neigh show");
+    assert!(
+        n.text
+            .contains("192.168.150.12 dev eth0 lladdr 02:42:c0:a8:96:0c"),
+        "{}",
+        n.text
+    );
+}
+
+/// The real server answers from the address the client asked for, and the
+/// client's netstat shows the finished connection in TIME_WAIT or gone.
+#[test]
+fn http_between_two_hosts() {
+    let mut lab = Lab::new(scenario::bare());
+    for (h, c) in [
+        ("node02", "service httpd start"),
+        (
+            "node02",
+            "echo '<h1>from 192.168.150.12</h1>' > /var/www/html/index.html",
+        ),
+    ] {
+        assert_eq!(lab.run(h, c).status, 0);
+    }
+    let out = lab.run("client", "curl -s http://192.168.150.12/");
+    assert_eq!(out.text, "<h1>from 192.168.150.12</h1>\n");
+    let refused = lab.run("client", "curl http://192.168.150.13/");
+    assert_eq!(refused.status, 7);
+}
