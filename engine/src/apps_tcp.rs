@@ -225,6 +225,7 @@ impl World {
                 ConnError::Refused => (7, format!("curl: (7) Failed to connect to {} port {} after {ms} ms: Couldn't connect to server", c.dst.ip(), c.dst.port())),
                 ConnError::TimedOut => (28, format!("curl: (28) Failed to connect to {} port {} after {ms} ms: Couldn't connect to server", c.dst.ip(), c.dst.port())),
                 ConnError::Reset => (56, "curl: (56) Recv failure: Connection reset by peer".to_string()),
+                ConnError::Unreachable => (7, format!("curl: (7) Failed to connect to {} port {} after {ms} ms: Couldn't connect to server", c.dst.ip(), c.dst.port())),
             };
             if !c.silent && !c.hold {
                 app.text.push_str(&msg);

@@ -37,6 +37,9 @@ pub struct Host {
     /// Plain files (path → content): /var/www/html/index.html and the like.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// The IPVS table of this host.
+    #[serde(default)]
+    pub ipvs: crate::ipvs::Ipvs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +70,7 @@ impl Host {
                     .fold(7u16, |a, b| a.wrapping_mul(31).wrapping_add(u16::from(b))),
             ),
             files: BTreeMap::new(),
+            ipvs: crate::ipvs::Ipvs::default(),
         };
         h.insert_device(Device::loopback());
         h

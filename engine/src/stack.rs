@@ -879,6 +879,12 @@ impl World {
                     );
                     return;
                 }
+                if route.rtype == RouteType::Local
+                    && !h.ipvs.services.is_empty()
+                    && self.ipvs_in(host, &ip, &bytes)
+                {
+                    return;
+                }
                 self.local_deliver(host, ifindex, ip, bytes);
             }
             RouteType::Unicast => {
@@ -957,6 +963,9 @@ impl World {
             self.tcp_rcv(host, &ip, t);
             return;
         }
+        if let L4::Icmp(IcmpRepr::DestUnreachable { code, original }) = &ip.l4 {
+            self.tcp_icmp_error(host, *code, original);
+        }
         if let L4::Icmp(IcmpRepr::EchoRequest { ident, seq, data }) = &ip.l4 {
             let is_bcast = self
                 .hosts
@@ -981,6 +990,20 @@ impl World {
             let _ = self.ip_send(host, reply, None);
         }
         let _ = bytes;
+    }
+
+    pub(crate) fn ip_output_pub(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {
+        self.ip_output(host, rt, packet);
+    }
+
+    pub(crate) fn icmp_send_error(
+        &mut self,
+        host: &str,
+        orig: &Ipv4Repr,
+        orig_bytes: &[u8],
+        code: u8,
+    ) {
+        self.icmp_error(host, orig, orig_bytes, code);
     }
 
     /// `icmp_send()`: an ICMP destination-unreachable about `orig`.

@@ -15,6 +15,8 @@ pub enum ConnError {
     Refused,
     TimedOut,
     Reset,
+    /// ICMP host/net unreachable during connect.
+    Unreachable,
 }
 
 impl World {
@@ -370,6 +372,10 @@ impl World {
             }
             _ => self.tcp_rcv_synchronised(host, id, ip, t),
         }
+    }
+
+    pub(crate) fn tcp_fail_pub(&mut self, host: &str, id: u32, err: ConnError) {
+        self.tcp_fail(host, id, err);
     }
 
     fn tcp_fail(&mut self, host: &str, id: u32, err: ConnError) {

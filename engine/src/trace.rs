@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
 /// Languages the explanations come in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Lang {
     En,
     Zh,
@@ -98,6 +98,19 @@ pub enum EventKind {
     LocalDeliver { dst: Ipv4Addr, proto: u8 },
     /// Dropped, and why.
     Drop { reason: DropReason, what: String },
+    /// IPVS took a packet for a virtual service: which connection entry,
+    /// which real server, the entry's new state.
+    Ipvs {
+        service: String,
+        client: String,
+        dest: String,
+        state: String,
+        new_conn: bool,
+        scheduler: String,
+        method: String,
+    },
+    /// IPVS found the service but no real server to send to.
+    IpvsNoDest { service: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +284,42 @@ impl Event {
                         "{dst} is local: {} delivers it to itself (protocol {proto})",
                         self.host
                     )
+                }
+            }
+            Ipvs {
+                service,
+                client,
+                dest,
+                state,
+                new_conn,
+                scheduler,
+                method,
+            } => {
+                let how_en = if method == "Route" {
+                    "Direct Routing: the IP packet is not touched, only the destination MAC becomes the real server's"
+                } else {
+                    "forwarded"
+                };
+                let how_zh = if method == "Route" {
+                    "直接路由：IP 包不变，只把目的 MAC 改成真实服务器的 MAC"
+                } else {
+                    "转发"
+                };
+                match (zh, new_conn) {
+                    (false, true) => format!("IPVS on {}: new connection {client} → {service}, scheduler {scheduler} picks {dest}; entry {state}; {how_en}", self.host),
+                    (false, false) => format!("IPVS on {}: {client} → {service} belongs to the entry for {dest}, now {state}; {how_en}", self.host),
+                    (true, true) => format!("{} 上的 IPVS：新连接 {client} → {service}，调度算法 {scheduler} 选中 {dest}；连接状态 {state}；{how_zh}", self.host),
+                    (true, false) => format!("{} 上的 IPVS：{client} → {service} 属于发往 {dest} 的连接，状态变为 {state}；{how_zh}", self.host),
+                }
+            }
+            IpvsNoDest { service } => {
+                if zh {
+                    format!(
+                        "{} 上的 IPVS：服务 {service} 没有可用的真实服务器，回复 ICMP 端口不可达",
+                        self.host
+                    )
+                } else {
+                    format!("IPVS on {}: service {service} has no available real server; it answers ICMP port unreachable", self.host)
                 }
             }
             Drop { reason, what } => {

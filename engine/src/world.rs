@@ -55,6 +55,8 @@ pub enum Pending {
     AppTimer { app: u32 },
     /// A host's TCP timers may be due.
     TcpTimer { host: String },
+    /// A host's IPVS estimator sample is due.
+    IpvsTimer { host: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,6 +169,7 @@ impl World {
             Pending::NeighTimer { host } => self.neigh_timers(&host),
             Pending::AppTimer { app } => self.app_timer(app),
             Pending::TcpTimer { host } => self.tcp_timers(&host),
+            Pending::IpvsTimer { host } => self.ipvs_timer(&host),
         }
     }
 

@@ -163,7 +163,7 @@ proptest! {
     fn arbitrary_lines_never_panic(host in prop::sample::select(HOSTS), line in "\\PC{0,60}") {
         let mut lab = Lab::new(scenario::bare());
         let _ = lab.run(host, &line);
-        for w in ["ip", "ifconfig", "sysctl", "ping", "arping", "cat", "echo"] {
+        for w in ["ip", "ifconfig", "sysctl", "ping", "arping", "cat", "echo", "ipvsadm", "curl", "netstat", "nc", "service"] {
             let _ = lab.run(host, &format!("{w} {line}"));
         }
     }

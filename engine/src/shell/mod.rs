@@ -231,6 +231,21 @@ impl Lab {
             "nc" => services::nc(self, host, args, background, &mut io),
             "netstat" => services::netstat(self, host, args, &mut io),
             "seq" => fs::seq(args, &mut io),
+            "ipvsadm" => {
+                let now = self.world.now;
+                let h = self.world.host_mut(host).expect("host checked");
+                let mut b = crate::ipvs::SimBackend {
+                    ipvs: &mut h.ipvs,
+                    now,
+                };
+                let r = crate::ipvsadm::run(&mut b, args, input.as_deref().unwrap_or(""));
+                io.out(r.stdout);
+                if !r.stderr.is_empty() {
+                    io.chunks.push((true, r.stderr));
+                }
+                io.status = r.status;
+                self.world.schedule_ipvs_timer(host);
+            }
             other => {
                 io.errln(format!("bash: {other}: command not found"));
                 io.status = 127;

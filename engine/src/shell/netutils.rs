@@ -110,7 +110,10 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
             quiet = true;
         } else if a == "-n" || a == "-4" {
         } else if a.starts_with('-') && a.len() > 1 {
-            io.errln(format!("ping: invalid option -- '{}'", &a[1..2]));
+            io.errln(format!(
+                "ping: invalid option -- '{}'",
+                a.chars().nth(1).unwrap_or('-')
+            ));
             io.status = 2;
             return;
         } else {
@@ -275,7 +278,10 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
             _ if a.starts_with("-I") => iface = Some(val!("-I")),
             _ if a.starts_with("-s") => source = Some(val!("-s")),
             _ if a.starts_with('-') && a.len() > 1 => {
-                io.errln(format!("arping: invalid option -- '{}'", &a[1..2]));
+                io.errln(format!(
+                    "arping: invalid option -- '{}'",
+                    a.chars().nth(1).unwrap_or('-')
+                ));
                 io.status = 2;
                 return;
             }

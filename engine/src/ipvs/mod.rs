@@ -1,0 +1,1199 @@
+//! IPVS, the kernel's layer-4 load balancer (net/netfilter/ipvs/).
+//!
+//! Linux does, and we model: virtual services keyed by (protocol, VIP,
+//! port) or by firewall mark, each with a scheduler, optional persistence
+//! (timeout and client netmask) and a list of real servers (address, port,
+//! forwarding method, weight, upper/lower thresholds). `ip_vs_in()` (the
+//! LOCAL_IN hook) takes packets to a local VIP: an existing connection
+//! entry is looked up by the client's address and port; otherwise a TCP SYN
+//! (only a SYN) is scheduled and a connection entry created. Entries follow
+//! the TCP state tables of ip_vs_proto_tcp.c — the INPUT-ONLY table for
+//! DR/TUN destinations (`IP_VS_CONN_F_NOOUTPUT`: the director never sees the
+//! replies) — with per-state timeouts; counters (conns, packets, bytes in/out)
+//! per destination, service and in total, and rates from the estimator
+//! (2 s samples, the kernel's scaled averages). Direct Routing sends the
+//! packet unchanged to the real server's MAC (`ip_vs_dr_xmit`).
+//! Left out: NAT/TUN packet rewriting (the methods exist in the grammar and
+//! tables, and connections are created, but only DR transmits), IPv6 data
+//! path, SCTP, sync daemons, one-packet scheduling, persistence engines.
+
+pub mod sched;
+
+use crate::world::SimTime;
+use sched::{DestView, SchedState};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Transport protocol of a virtual service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Proto {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+            Proto::Sctp => "SCTP",
+        }
+    }
+    pub fn number(self) -> u16 {
+        match self {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+            Proto::Sctp => 132,
+        }
+    }
+}
+
+/// How a virtual service is identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ServiceKey {
+    Addr {
+        proto: Proto,
+        addr: IpAddr,
+        port: u16,
+    },
+    Fwmark {
+        mark: u32,
+        v6: bool,
+    },
+}
+
+impl ServiceKey {
+    pub fn is_v6(&self) -> bool {
+        match self {
+            ServiceKey::Addr { addr, .. } => addr.is_ipv6(),
+            ServiceKey::Fwmark { v6, .. } => *v6,
+        }
+    }
+}
+
+/// Forwarding methods (`IP_VS_CONN_F_*`), with ipvsadm's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fwd {
+    /// `-m`, NAT.
+    Masq,
+    /// `-i`, IP-in-IP tunnelling.
+    Tunnel,
+    /// `-g`, gatewaying: Direct Routing.
+    Route,
+    /// A real server on the director itself.
+    Local,
+}
+
+impl Fwd {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fwd::Masq => "Masq",
+            Fwd::Tunnel => "Tunnel",
+            Fwd::Route => "Route",
+            Fwd::Local => "Local",
+        }
+    }
+    /// `IP_VS_CONN_F_FWD_MASK` values, as netlink carries them.
+    pub fn flag(self) -> u32 {
+        match self {
+            Fwd::Masq => 0,
+            Fwd::Local => 1,
+            Fwd::Tunnel => 2,
+            Fwd::Route => 3,
+        }
+    }
+    pub fn from_flag(f: u32) -> Fwd {
+        match f & 7 {
+            0 => Fwd::Masq,
+            1 => Fwd::Local,
+            2 => Fwd::Tunnel,
+            _ => Fwd::Route,
+        }
+    }
+}
+
+/// A virtual service as configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    pub key: ServiceKey,
+    pub scheduler: String,
+    /// Persistence timeout in seconds (`-p`).
+    pub persistent: Option<u32>,
+    /// Persistence netmask (`-M`) as a prefix length.
+    pub netmask: u8,
+    /// Scheduler flags (`-b`), e.g. `sh-port`.
+    pub sched_flags: Vec<String>,
+}
+
+/// A real server as configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestSpec {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub fwd: Fwd,
+    pub weight: i32,
+    /// Upper/lower connection thresholds (`-x`, `-y`); 0 = none.
+    pub u_threshold: u32,
+    pub l_threshold: u32,
+}
+
+/// Counters (`struct ip_vs_kstats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub conns: u64,
+    pub inpkts: u64,
+    pub outpkts: u64,
+    pub inbytes: u64,
+    pub outbytes: u64,
+}
+
+/// Rates as the estimator reports them (per second).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rates {
+    pub cps: u64,
+    pub inpps: u64,
+    pub outpps: u64,
+    pub inbps: u64,
+    pub outbps: u64,
+}
+
+/// The estimator's scaled state (`struct ip_vs_estimator`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimator {
+    last: Stats,
+    cps: u64,
+    inpps: u64,
+    outpps: u64,
+    inbps: u64,
+    outbps: u64,
+}
+
+impl Estimator {
+    /// One 2-second sample (`ip_vs_estimation_timer` / `ip_vs_chain_estimation`):
+    /// rate = delta << 9 (packets, conns) or << 4 (bytes) per 2 s,
+    /// avg += (rate - avg) >> 2.
+    fn sample(&mut self, s: &Stats) {
+        fn upd(avg: &mut u64, cur: u64, last: u64, shift: u32) {
+            let rate = (cur.wrapping_sub(last) << shift) as i64;
+            let a = *avg as i64;
+            *avg = (a + ((rate - a) >> 2)).max(0) as u64;
+        }
+        upd(&mut self.cps, s.conns, self.last.conns, 9);
+        upd(&mut self.inpps, s.inpkts, self.last.inpkts, 9);
+        upd(&mut self.outpps, s.outpkts, self.last.outpkts, 9);
+        upd(&mut self.inbps, s.inbytes, self.last.inbytes, 4);
+        upd(&mut self.outbps, s.outbytes, self.last.outbytes, 4);
+        self.last = *s;
+    }
+
+    /// `ip_vs_read_estimator()`: back to per-second units.
+    pub fn rates(&self) -> Rates {
+        Rates {
+            cps: (self.cps + 0x1FF) >> 10,
+            inpps: (self.inpps + 0x1FF) >> 10,
+            outpps: (self.outpps + 0x1FF) >> 10,
+            inbps: (self.inbps + 0xF) >> 5,
+            outbps: (self.outbps + 0xF) >> 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dest {
+    pub spec: DestSpec,
+    pub active: u32,
+    pub inactive: u32,
+    pub persist: u32,
+    pub overloaded: bool,
+    pub stats: Stats,
+    pub est: Estimator,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub spec: ServiceSpec,
+    /// Kernel list order: newest first.
+    pub dests: Vec<Dest>,
+    pub stats: Stats,
+    pub est: Estimator,
+    pub sched: SchedState,
+}
+
+/// TCP connection states of IPVS (`IP_VS_TCP_S_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConnState {
+    None,
+    Established,
+    SynSent,
+    SynRecv,
+    FinWait,
+    TimeWait,
+    Close,
+    CloseWait,
+    LastAck,
+    Listen,
+    SynAck,
+    /// UDP entries (`UDP` state) and templates show as `NONE`/`UDP`.
+    Udp,
+}
+
+impl ConnState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnState::None => "NONE",
+            ConnState::Established => "ESTABLISHED",
+            ConnState::SynSent => "SYN_SENT",
+            ConnState::SynRecv => "SYN_RECV",
+            ConnState::FinWait => "FIN_WAIT",
+            ConnState::TimeWait => "TIME_WAIT",
+            ConnState::Close => "CLOSE",
+            ConnState::CloseWait => "CLOSE_WAIT",
+            ConnState::LastAck => "LAST_ACK",
+            ConnState::Listen => "LISTEN",
+            ConnState::SynAck => "SYNACK",
+            ConnState::Udp => "UDP",
+        }
+    }
+    fn index(self) -> usize {
+        match self {
+            ConnState::None => 0,
+            ConnState::Established => 1,
+            ConnState::SynSent => 2,
+            ConnState::SynRecv => 3,
+            ConnState::FinWait => 4,
+            ConnState::TimeWait => 5,
+            ConnState::Close => 6,
+            ConnState::CloseWait => 7,
+            ConnState::LastAck => 8,
+            ConnState::Listen => 9,
+            ConnState::SynAck => 10,
+            ConnState::Udp => 0,
+        }
+    }
+}
+
+/// Per-state timeouts in seconds (`tcp_timeouts[]`), and the UDP one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeouts {
+    /// ESTABLISHED (`--set tcp`), default 900.
+    pub tcp: u32,
+    /// FIN_WAIT (`--set tcpfin`), default 120.
+    pub tcp_fin: u32,
+    /// UDP (`--set udp`), default 300.
+    pub udp: u32,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300,
+        }
+    }
+}
+
+impl Timeouts {
+    /// Seconds an entry in `state` lives without traffic.
+    pub fn for_state(&self, s: ConnState) -> u32 {
+        match s {
+            ConnState::None => 2,
+            ConnState::Established => self.tcp,
+            ConnState::SynSent => 120,
+            ConnState::SynRecv => 60,
+            ConnState::FinWait => self.tcp_fin,
+            ConnState::TimeWait => 120,
+            ConnState::Close => 10,
+            ConnState::CloseWait => 60,
+            ConnState::LastAck => 30,
+            ConnState::Listen => 120,
+            ConnState::SynAck => 120,
+            ConnState::Udp => self.udp,
+        }
+    }
+}
+
+/// A connection entry (`struct ip_vs_conn`), or a persistence template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conn {
+    pub proto: Proto,
+    pub caddr: IpAddr,
+    pub cport: u16,
+    pub vaddr: IpAddr,
+    pub vport: u16,
+    pub daddr: IpAddr,
+    pub dport: u16,
+    pub state: ConnState,
+    pub expires: SimTime,
+    pub fwd: Fwd,
+    /// Counted as inactive on its destination (`IP_VS_CONN_F_INACTIVE`).
+    pub inactive: bool,
+    /// Uses the INPUT-ONLY table (`IP_VS_CONN_F_NOOUTPUT`).
+    pub no_output: bool,
+    pub template: bool,
+    /// The service it belongs to.
+    pub service: ServiceKey,
+    /// Firewall mark of the service, for templates of fwmark services.
+    pub fwmark: u32,
+}
+
+/// Errors a backend reports, named for the errno the kernel returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum IpvsError {
+    /// EEXIST on add_service.
+    #[error("Service already exists")]
+    ServiceExists,
+    /// ESRCH on update/del/zero of a service.
+    #[error("No such service")]
+    NoService,
+    /// ESRCH on a destination operation.
+    #[error("Service not defined")]
+    ServiceNotDefined,
+    /// EEXIST on add_dest.
+    #[error("Destination already exists")]
+    DestExists,
+    /// ENOENT on update/del dest.
+    #[error("No such destination")]
+    NoDest,
+    /// ENOENT on add/edit service: the scheduler module is missing.
+    #[error("Scheduler or persistence engine not found")]
+    NoScheduler(String),
+    /// EINVAL.
+    #[error("Invalid operation.  Possibly wrong module version, address not unicast, ...")]
+    Invalid,
+    /// EPERM.
+    #[error("Permission denied (you must be root)")]
+    Permission,
+    /// ENOPROTOOPT / the family is missing: IPVS not in the kernel.
+    #[error("Protocol not available")]
+    NotAvailable,
+    /// Anything else the backend reports.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What `ipvsadm` shows of a service (the same for the simulator and a
+/// real kernel, so one formatter prints both).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceEntry {
+    pub spec: ServiceSpec,
+    pub stats: Stats,
+    pub rates: Rates,
+    pub dests: Vec<DestEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestEntry {
+    pub spec: DestSpec,
+    pub active: u32,
+    pub inactive: u32,
+    pub persist: u32,
+    pub stats: Stats,
+    pub rates: Rates,
+}
+
+/// A line of `/proc/net/ip_vs_conn`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnEntry {
+    /// `TCP`, `UDP`, or `IP` for a template of a fwmark service.
+    pub proto: String,
+    pub caddr: IpAddr,
+    pub cport: u16,
+    pub vaddr: IpAddr,
+    pub vport: u16,
+    pub daddr: IpAddr,
+    pub dport: u16,
+    pub state: String,
+    /// Seconds until it expires.
+    pub expires: u64,
+}
+
+/// Version and connection table size (`IPVS_CMD_GET_INFO`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Info {
+    /// (major, minor, patch): 1.2.1 on every kernel since 2.6.
+    pub version: (u8, u8, u8),
+    pub conn_tab_size: u32,
+}
+
+/// What both the simulator and the real kernel (netlink) implement. One
+/// grammar (`crate::ipvsadm`) drives either.
+pub trait IpvsBackend {
+    fn info(&mut self) -> Result<Info, IpvsError>;
+    fn add_service(&mut self, s: &ServiceSpec) -> Result<(), IpvsError>;
+    fn edit_service(&mut self, s: &ServiceSpec) -> Result<(), IpvsError>;
+    fn del_service(&mut self, k: &ServiceKey) -> Result<(), IpvsError>;
+    fn flush(&mut self) -> Result<(), IpvsError>;
+    fn add_dest(&mut self, k: &ServiceKey, d: &DestSpec) -> Result<(), IpvsError>;
+    fn edit_dest(&mut self, k: &ServiceKey, d: &DestSpec) -> Result<(), IpvsError>;
+    fn del_dest(&mut self, k: &ServiceKey, addr: IpAddr, port: u16) -> Result<(), IpvsError>;
+    fn zero(&mut self, k: Option<&ServiceKey>) -> Result<(), IpvsError>;
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), IpvsError>;
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError>;
+    /// Services in the kernel's dump order, destinations in list order.
+    fn services(&mut self) -> Result<Vec<ServiceEntry>, IpvsError>;
+    fn connections(&mut self) -> Result<Vec<ConnEntry>, IpvsError>;
+}
+
+/// A host's IPVS state (one network namespace).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipvs {
+    /// Whether the module is loaded (the first ipvsadm use loads it).
+    pub loaded: bool,
+    pub services: Vec<Service>,
+    pub conns: Vec<Conn>,
+    pub timeouts: Timeouts,
+    pub total: Stats,
+    pub total_est: Estimator,
+    /// Next estimator sample.
+    pub next_est: Option<SimTime>,
+}
+
+/// Connection table size of a default kernel (CONFIG_IP_VS_TAB_BITS=12).
+pub const CONN_TAB_SIZE: u32 = 4096;
+
+fn default_netmask(v6: bool) -> u8 {
+    if v6 {
+        128
+    } else {
+        32
+    }
+}
+
+impl Ipvs {
+    pub fn service(&self, k: &ServiceKey) -> Option<&Service> {
+        self.services.iter().find(|s| s.spec.key == *k)
+    }
+
+    fn service_mut(&mut self, k: &ServiceKey) -> Option<&mut Service> {
+        self.services.iter_mut().find(|s| s.spec.key == *k)
+    }
+
+    fn views(s: &Service) -> Vec<DestView> {
+        s.dests
+            .iter()
+            .map(|d| DestView {
+                weight: d.spec.weight,
+                active: d.active,
+                inactive: d.inactive,
+                overloaded: d.overloaded,
+                addr: d.spec.addr,
+            })
+            .collect()
+    }
+
+    /// The service a packet to (proto, daddr, dport) belongs to (`ip_vs_service_find`).
+    pub fn find_service(&self, proto: Proto, daddr: IpAddr, dport: u16) -> Option<&Service> {
+        self.services
+            .iter()
+            .find(|s| {
+                s.spec.key
+                    == ServiceKey::Addr {
+                        proto,
+                        addr: daddr,
+                        port: dport,
+                    }
+            })
+            .or_else(|| {
+                // A persistent service with port 0 catches every port.
+                self.services.iter().find(|s| {
+                    s.spec.persistent.is_some()
+                        && s.spec.key
+                            == ServiceKey::Addr {
+                                proto,
+                                addr: daddr,
+                                port: 0,
+                            }
+                })
+            })
+    }
+
+    /// Does any service listen on this address (for ARP/route decisions)?
+    pub fn has_vip(&self, ip: Ipv4Addr) -> bool {
+        self.services
+            .iter()
+            .any(|s| matches!(s.spec.key, ServiceKey::Addr { addr, .. } if addr == IpAddr::V4(ip)))
+    }
+
+    /// Start the estimator when the first service appears.
+    pub fn ensure_estimator(&mut self, now: SimTime) {
+        if self.next_est.is_none() {
+            self.next_est = Some(now.plus(2_000_000));
+        }
+    }
+
+    /// Run estimator samples due up to `now` (every 2 s).
+    pub fn run_estimator(&mut self, now: SimTime) {
+        while let Some(t) = self.next_est {
+            if t > now {
+                break;
+            }
+            self.total_est.sample(&self.total);
+            for s in &mut self.services {
+                s.est.sample(&s.stats);
+                for d in &mut s.dests {
+                    d.est.sample(&d.stats);
+                }
+            }
+            self.next_est = Some(t.plus(2_000_000));
+        }
+    }
+
+    /// Expire connection entries whose timer ran out (`ip_vs_conn_expire`).
+    /// A template with live controlled connections is re-armed instead.
+    pub fn expire(&mut self, now: SimTime) {
+        let mut i = 0;
+        while i < self.conns.len() {
+            if self.conns[i].expires > now {
+                i += 1;
+                continue;
+            }
+            let c = &self.conns[i];
+            if c.template {
+                let controls = self.conns.iter().any(|o| {
+                    !o.template
+                        && o.service == c.service
+                        && o.caddr == c.caddr
+                        && o.daddr == c.daddr
+                        && o.dport == c.dport
+                });
+                if controls {
+                    let t = self
+                        .service(&c.service)
+                        .and_then(|s| s.spec.persistent)
+                        .unwrap_or(300);
+                    self.conns[i].expires = now.plus(u64::from(t) * 1_000_000);
+                    i += 1;
+                    continue;
+                }
+            }
+            let c = self.conns.remove(i);
+            self.unaccount(&c);
+        }
+    }
+
+    fn unaccount(&mut self, c: &Conn) {
+        if let Some(s) = self.service_mut(&c.service) {
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                if c.template {
+                    d.persist = d.persist.saturating_sub(1);
+                } else if c.inactive {
+                    d.inactive = d.inactive.saturating_sub(1);
+                } else {
+                    d.active = d.active.saturating_sub(1);
+                }
+                update_overload(d);
+            }
+        }
+    }
+
+    /// Next moment something expires (for the world's timer).
+    pub fn next_deadline(&self) -> Option<SimTime> {
+        let c = self.conns.iter().map(|c| c.expires).min();
+        match (c, self.next_est) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// `IP_VS_DEST_F_OVERLOAD` from the thresholds (`ip_vs_bind_dest`/`unbind`).
+fn update_overload(d: &mut Dest) {
+    let conns = d.active + d.inactive;
+    if d.spec.u_threshold > 0 && conns >= d.spec.u_threshold {
+        d.overloaded = true;
+    } else if d.overloaded {
+        let l = if d.spec.l_threshold > 0 {
+            d.spec.l_threshold
+        } else {
+            d.spec.u_threshold * 3 / 4
+        };
+        if conns <= l {
+            d.overloaded = false;
+        }
+    }
+}
+
+/// TCP flags a packet carries, as the state tables see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpEvent {
+    Syn,
+    Fin,
+    Ack,
+    Rst,
+}
+
+/// Which table: INPUT (client → server), OUTPUT (server → client), or
+/// INPUT-ONLY (DR/TUN: replies bypass the director).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Input,
+    Output,
+    InputOnly,
+}
+
+/// `tcp_states[]` of ip_vs_proto_tcp.c: [dir][event][state] → state.
+/// Columns: sNO sES sSS sSR sFW sTW sCL sCW sLA sLI sSA.
+pub fn tcp_transition(dir: Dir, ev: TcpEvent, cur: ConnState) -> ConnState {
+    use ConnState::*;
+    const NO: ConnState = None;
+    const ES: ConnState = Established;
+    const SS: ConnState = SynSent;
+    const SR: ConnState = SynRecv;
+    const FW: ConnState = FinWait;
+    const TW: ConnState = TimeWait;
+    const CL: ConnState = Close;
+    const CW: ConnState = CloseWait;
+    const LA: ConnState = LastAck;
+    const LI: ConnState = Listen;
+    const SA: ConnState = SynAck;
+    let _ = (NO, SA);
+    let table: [[ConnState; 11]; 4] = match dir {
+        Dir::Input => [
+            [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
+            [CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, TW],
+            [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+            [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, SR],
+        ],
+        Dir::Output => [
+            [SS, ES, SS, SR, SS, SS, SS, SS, SS, LI, SR],
+            [TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW],
+            [ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES],
+            [CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL],
+        ],
+        Dir::InputOnly => [
+            [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
+            [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+            [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+            [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+        ],
+    };
+    let row = match ev {
+        TcpEvent::Syn => 0,
+        TcpEvent::Fin => 1,
+        TcpEvent::Ack => 2,
+        TcpEvent::Rst => 3,
+    };
+    table[row][cur.index()]
+}
+
+/// What `ip_vs_in` decided for a packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not for IPVS: deliver locally as usual.
+    Accept,
+    /// Forward to this real server by this method.
+    Forward {
+        daddr: IpAddr,
+        dport: u16,
+        fwd: Fwd,
+        new_conn: bool,
+        state: ConnState,
+    },
+    /// A service exists but no real server is available.
+    NoDest,
+}
+
+impl Ipvs {
+    /// `ip_vs_in()` for a TCP segment from `c` to `v`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp_in(
+        &mut self,
+        now: SimTime,
+        caddr: IpAddr,
+        cport: u16,
+        vaddr: IpAddr,
+        vport: u16,
+        ev: TcpEvent,
+        syn_only: bool,
+        bytes: u64,
+    ) -> Verdict {
+        self.expire(now);
+        let idx = self.conns.iter().position(|c| {
+            !c.template
+                && c.proto == Proto::Tcp
+                && c.caddr == caddr
+                && c.cport == cport
+                && c.vaddr == vaddr
+                && c.vport == vport
+        });
+        let (idx, new_conn) = match idx {
+            Some(i) => (i, false),
+            None => {
+                if !syn_only {
+                    return Verdict::Accept;
+                }
+                let Some(svc) = self.find_service(Proto::Tcp, vaddr, vport) else {
+                    return Verdict::Accept;
+                };
+                let key = svc.spec.key;
+                match self.schedule(now, key, caddr, cport, vaddr, vport) {
+                    Some(i) => (i, true),
+                    None => return Verdict::NoDest,
+                }
+            }
+        };
+        // State transition, counters, timer.
+        let timeouts = self.timeouts;
+        let c = &mut self.conns[idx];
+        let dir = if c.no_output {
+            Dir::InputOnly
+        } else {
+            Dir::Input
+        };
+        let old = c.state;
+        let new = tcp_transition(dir, ev, old);
+        c.state = new;
+        c.expires = now.plus(u64::from(timeouts.for_state(new)) * 1_000_000);
+        let c = c.clone();
+        let becomes_active = c.inactive && new == ConnState::Established;
+        let becomes_inactive = !c.inactive && new != ConnState::Established;
+        if becomes_active || becomes_inactive {
+            self.conns[idx].inactive = becomes_inactive;
+        }
+        let svc_key = c.service;
+        if let Some(s) = self.service_mut(&svc_key) {
+            s.stats.inpkts += 1;
+            s.stats.inbytes += bytes;
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                d.stats.inpkts += 1;
+                d.stats.inbytes += bytes;
+                if becomes_active {
+                    d.inactive = d.inactive.saturating_sub(1);
+                    d.active += 1;
+                } else if becomes_inactive {
+                    d.active = d.active.saturating_sub(1);
+                    d.inactive += 1;
+                }
+            }
+        }
+        self.total.inpkts += 1;
+        self.total.inbytes += bytes;
+        Verdict::Forward {
+            daddr: c.daddr,
+            dport: c.dport,
+            fwd: c.fwd,
+            new_conn,
+            state: new,
+        }
+    }
+
+    /// `ip_vs_schedule()`: pick a destination (persistence first), create
+    /// the connection entry; returns its index.
+    fn schedule(
+        &mut self,
+        now: SimTime,
+        key: ServiceKey,
+        caddr: IpAddr,
+        cport: u16,
+        vaddr: IpAddr,
+        vport: u16,
+    ) -> Option<usize> {
+        let svc = self.service(&key)?.clone();
+        let mut chosen: Option<usize> = None;
+        let masked = |a: IpAddr| -> IpAddr {
+            match a {
+                IpAddr::V4(v) => {
+                    let m = u32::MAX
+                        .checked_shl(32 - u32::from(svc.spec.netmask))
+                        .unwrap_or(0);
+                    IpAddr::V4(Ipv4Addr::from(u32::from(v) & m))
+                }
+                v6 => v6,
+            }
+        };
+        if let Some(ptime) = svc.spec.persistent {
+            let ckey = masked(caddr);
+            if let Some(t) = self
+                .conns
+                .iter_mut()
+                .find(|c| c.template && c.service == key && c.caddr == ckey)
+            {
+                let di = svc
+                    .dests
+                    .iter()
+                    .position(|d| d.spec.addr == t.daddr && d.spec.port == t.dport);
+                // A template pointing at a quiesced server is still honoured
+                // (expire_quiescent_template = 0).
+                if let Some(di) = di {
+                    t.expires = t.expires.max(now.plus(u64::from(ptime) * 1_000_000));
+                    chosen = Some(di);
+                }
+            }
+            if chosen.is_none() {
+                let views = Self::views(&svc);
+                let s = self.service_mut(&key)?;
+                let di = s
+                    .sched
+                    .schedule(&svc.spec.scheduler, &views, caddr, vaddr)?;
+                chosen = Some(di);
+                let d = &svc.dests[di];
+                self.conns.push(Conn {
+                    proto: match key {
+                        ServiceKey::Addr { proto, .. } => proto,
+                        ServiceKey::Fwmark { .. } => Proto::Tcp,
+                    },
+                    caddr: ckey,
+                    cport: 0,
+                    vaddr,
+                    vport: match key {
+                        ServiceKey::Addr { port, .. } => port,
+                        ServiceKey::Fwmark { .. } => 0,
+                    },
+                    daddr: d.spec.addr,
+                    dport: d.spec.port,
+                    state: ConnState::None,
+                    expires: now.plus(u64::from(ptime) * 1_000_000),
+                    fwd: d.spec.fwd,
+                    inactive: false,
+                    no_output: true,
+                    template: true,
+                    service: key,
+                    fwmark: match key {
+                        ServiceKey::Fwmark { mark, .. } => mark,
+                        _ => 0,
+                    },
+                });
+                if let Some(dd) = self.service_mut(&key).and_then(|s| s.dests.get_mut(di)) {
+                    dd.persist += 1;
+                }
+            }
+        }
+        let di = match chosen {
+            Some(d) => d,
+            None => {
+                let views = Self::views(&svc);
+                let s = self.service_mut(&key)?;
+                s.sched
+                    .schedule(&svc.spec.scheduler, &views, caddr, vaddr)?
+            }
+        };
+        let d = svc.dests[di].spec.clone();
+        let dport = if d.port == 0 { vport } else { d.port };
+        self.conns.push(Conn {
+            proto: Proto::Tcp,
+            caddr,
+            cport,
+            vaddr,
+            vport,
+            daddr: d.addr,
+            dport,
+            state: ConnState::None,
+            expires: now.plus(2_000_000),
+            fwd: d.fwd,
+            inactive: true,
+            no_output: d.fwd != Fwd::Masq,
+            template: false,
+            service: key,
+            fwmark: 0,
+        });
+        if let Some(s) = self.service_mut(&key) {
+            s.stats.conns += 1;
+            if let Some(dd) = s.dests.get_mut(di) {
+                dd.stats.conns += 1;
+                dd.inactive += 1;
+                update_overload(dd);
+            }
+        }
+        self.total.conns += 1;
+        Some(self.conns.len() - 1)
+    }
+}
+
+/// The simulator's backend: a host's `Ipvs` at simulated time `now`.
+pub struct SimBackend<'a> {
+    pub ipvs: &'a mut Ipvs,
+    pub now: SimTime,
+}
+
+impl SimBackend<'_> {
+    fn check_sched(&self, s: &ServiceSpec) -> Result<(), IpvsError> {
+        if !sched::SCHEDULERS.contains(&s.scheduler.as_str()) {
+            return Err(IpvsError::NoScheduler(s.scheduler.clone()));
+        }
+        Ok(())
+    }
+}
+
+impl IpvsBackend for SimBackend<'_> {
+    fn info(&mut self) -> Result<Info, IpvsError> {
+        self.ipvs.loaded = true;
+        Ok(Info {
+            version: (1, 2, 1),
+            conn_tab_size: CONN_TAB_SIZE,
+        })
+    }
+
+    fn add_service(&mut self, s: &ServiceSpec) -> Result<(), IpvsError> {
+        self.check_sched(s)?;
+        if self.ipvs.service(&s.key).is_some() {
+            return Err(IpvsError::ServiceExists);
+        }
+        let mut spec = s.clone();
+        if spec.netmask == 0 {
+            spec.netmask = default_netmask(spec.key.is_v6());
+        }
+        self.ipvs.services.push(Service {
+            spec,
+            dests: vec![],
+            stats: Stats::default(),
+            est: Estimator::default(),
+            sched: SchedState::default(),
+        });
+        self.ipvs.ensure_estimator(self.now);
+        Ok(())
+    }
+
+    fn edit_service(&mut self, s: &ServiceSpec) -> Result<(), IpvsError> {
+        self.check_sched(s)?;
+        let svc = self.ipvs.service_mut(&s.key).ok_or(IpvsError::NoService)?;
+        if svc.spec.scheduler != s.scheduler {
+            svc.sched = SchedState::default();
+            let views = Ipvs::views(svc);
+            svc.sched.dests_changed(&s.scheduler, &views);
+        }
+        svc.spec = s.clone();
+        if svc.spec.netmask == 0 {
+            svc.spec.netmask = default_netmask(s.key.is_v6());
+        }
+        Ok(())
+    }
+
+    fn del_service(&mut self, k: &ServiceKey) -> Result<(), IpvsError> {
+        let i = self
+            .ipvs
+            .services
+            .iter()
+            .position(|s| s.spec.key == *k)
+            .ok_or(IpvsError::NoService)?;
+        self.ipvs.services.remove(i);
+        self.ipvs.conns.retain(|c| c.service != *k);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), IpvsError> {
+        self.ipvs.services.clear();
+        self.ipvs.conns.clear();
+        Ok(())
+    }
+
+    fn add_dest(&mut self, k: &ServiceKey, d: &DestSpec) -> Result<(), IpvsError> {
+        let svc = self
+            .ipvs
+            .service_mut(k)
+            .ok_or(IpvsError::ServiceNotDefined)?;
+        if svc
+            .dests
+            .iter()
+            .any(|x| x.spec.addr == d.addr && x.spec.port == d.port)
+        {
+            return Err(IpvsError::DestExists);
+        }
+        svc.dests.insert(
+            0,
+            Dest {
+                spec: d.clone(),
+                active: 0,
+                inactive: 0,
+                persist: 0,
+                overloaded: false,
+                stats: Stats::default(),
+                est: Estimator::default(),
+            },
+        );
+        svc.sched.dest_added_at_head();
+        let sched = svc.spec.scheduler.clone();
+        let views = Ipvs::views(svc);
+        svc.sched.dests_changed(&sched, &views);
+        Ok(())
+    }
+
+    fn edit_dest(&mut self, k: &ServiceKey, d: &DestSpec) -> Result<(), IpvsError> {
+        let svc = self
+            .ipvs
+            .service_mut(k)
+            .ok_or(IpvsError::ServiceNotDefined)?;
+        let x = svc
+            .dests
+            .iter_mut()
+            .find(|x| x.spec.addr == d.addr && x.spec.port == d.port)
+            .ok_or(IpvsError::NoDest)?;
+        x.spec = d.clone();
+        update_overload(x);
+        let sched = svc.spec.scheduler.clone();
+        let views = Ipvs::views(svc);
+        svc.sched.dests_changed(&sched, &views);
+        Ok(())
+    }
+
+    fn del_dest(&mut self, k: &ServiceKey, addr: IpAddr, port: u16) -> Result<(), IpvsError> {
+        let svc = self
+            .ipvs
+            .service_mut(k)
+            .ok_or(IpvsError::ServiceNotDefined)?;
+        let i = svc
+            .dests
+            .iter()
+            .position(|x| x.spec.addr == addr && x.spec.port == port)
+            .ok_or(IpvsError::NoDest)?;
+        svc.dests.remove(i);
+        svc.sched.dest_removed(i);
+        let sched = svc.spec.scheduler.clone();
+        let views = Ipvs::views(svc);
+        svc.sched.dests_changed(&sched, &views);
+        Ok(())
+    }
+
+    fn zero(&mut self, k: Option<&ServiceKey>) -> Result<(), IpvsError> {
+        if let Some(k) = k {
+            let s = self.ipvs.service_mut(k).ok_or(IpvsError::NoService)?;
+            s.stats = Stats::default();
+            s.est = Estimator::default();
+            for d in &mut s.dests {
+                d.stats = Stats::default();
+                d.est = Estimator::default();
+            }
+            return Ok(());
+        }
+        for s in &mut self.ipvs.services {
+            s.stats = Stats::default();
+            s.est = Estimator::default();
+            for d in &mut s.dests {
+                d.stats = Stats::default();
+                d.est = Estimator::default();
+            }
+        }
+        self.ipvs.total = Stats::default();
+        self.ipvs.total_est = Estimator::default();
+        Ok(())
+    }
+
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), IpvsError> {
+        // A zero leaves that timeout unchanged (ipvsadm --set semantics).
+        let cur = &mut self.ipvs.timeouts;
+        if t.tcp != 0 {
+            cur.tcp = t.tcp;
+        }
+        if t.tcp_fin != 0 {
+            cur.tcp_fin = t.tcp_fin;
+        }
+        if t.udp != 0 {
+            cur.udp = t.udp;
+        }
+        Ok(())
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, IpvsError> {
+        Ok(self.ipvs.timeouts)
+    }
+
+    fn services(&mut self) -> Result<Vec<ServiceEntry>, IpvsError> {
+        self.ipvs.run_estimator(self.now);
+        self.ipvs.expire(self.now);
+        Ok(self
+            .ipvs
+            .services
+            .iter()
+            .map(|s| ServiceEntry {
+                spec: s.spec.clone(),
+                stats: s.stats,
+                rates: s.est.rates(),
+                dests: s
+                    .dests
+                    .iter()
+                    .map(|d| DestEntry {
+                        spec: d.spec.clone(),
+                        active: d.active,
+                        inactive: d.inactive,
+                        persist: d.persist,
+                        stats: d.stats,
+                        rates: d.est.rates(),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn connections(&mut self) -> Result<Vec<ConnEntry>, IpvsError> {
+        self.ipvs.expire(self.now);
+        let now = self.now;
+        Ok(self
+            .ipvs
+            .conns
+            .iter()
+            .map(|c| ConnEntry {
+                proto: if c.template && c.fwmark != 0 {
+                    "IP".into()
+                } else {
+                    c.proto.name().into()
+                },
+                caddr: c.caddr,
+                cport: c.cport,
+                vaddr: c.vaddr,
+                vport: c.vport,
+                daddr: c.daddr,
+                dport: c.dport,
+                state: c.state.name().into(),
+                expires: c.expires.0.saturating_sub(now.0) / 1_000_000,
+            })
+            .collect())
+    }
+}
+
+impl fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceKey::Addr {
+                proto,
+                addr: IpAddr::V6(a),
+                port,
+            } => write!(f, "{} [{a}]:{port}", proto.name()),
+            ServiceKey::Addr { proto, addr, port } => write!(f, "{} {addr}:{port}", proto.name()),
+            ServiceKey::Fwmark { mark, .. } => write!(f, "FWM {mark}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dr_connections_use_the_input_only_table() {
+        // SYN, ACK, FIN, ACK as the director sees them in DR.
+        let mut s = ConnState::None;
+        for (ev, want) in [
+            (TcpEvent::Syn, ConnState::SynRecv),
+            (TcpEvent::Ack, ConnState::Established),
+            (TcpEvent::Fin, ConnState::FinWait),
+            (TcpEvent::Ack, ConnState::FinWait),
+        ] {
+            s = tcp_transition(Dir::InputOnly, ev, s);
+            assert_eq!(s, want);
+        }
+    }
+
+    #[test]
+    fn estimator_converges_to_the_rate() {
+        let mut e = Estimator::default();
+        let mut st = Stats::default();
+        for _ in 0..40 {
+            st.conns += 20; // 10 per second over a 2 s sample
+            st.inbytes += 2000;
+            e.sample(&st);
+        }
+        let r = e.rates();
+        assert_eq!(r.cps, 10);
+        assert_eq!(r.inbps, 1000);
+    }
+}

@@ -1,0 +1,327 @@
+//! IPVS schedulers (net/netfilter/ipvs/ip_vs_{rr,wrr,lc,wlc,sed,nq,sh,dh}.c).
+//!
+//! Every scheduler walks the service's destination list in kernel order —
+//! `ip_vs_add_dest()` links a new destination at the HEAD of the list, so
+//! the list is newest first — and skips destinations that are overloaded
+//! (`IP_VS_DEST_F_OVERLOAD`, set by the upper threshold) or quiesced
+//! (weight 0; `lc`/`wlc`/`sed`/`nq` skip weight 0, `rr` and `wrr` too).
+//! Overheads: `ip_vs_dest_conn_overhead()` = active·256 + inactive for
+//! lc/wlc; active + 1 for sed/nq. `sh`/`dh` fill a 256-bucket table from the
+//! list, each destination taking `weight` consecutive buckets, and hash the
+//! client (sh) or destination (dh) address with `hash_32`. Left out: `mh`
+//! (maglev), the `sh-fallback`/`sh-port` flags, `lblc`/`lblcr`/`fo`/`ovf`.
+
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// The schedulers we model.
+pub const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh"];
+
+/// What a scheduler needs to know about one destination.
+#[derive(Debug, Clone, Copy)]
+pub struct DestView {
+    pub weight: i32,
+    pub active: u32,
+    pub inactive: u32,
+    pub overloaded: bool,
+    pub addr: IpAddr,
+}
+
+impl DestView {
+    fn available(&self) -> bool {
+        !self.overloaded && self.weight > 0
+    }
+    fn conn_overhead(&self) -> i64 {
+        (i64::from(self.active) << 8) + i64::from(self.inactive)
+    }
+}
+
+/// Per-service scheduler state (`svc->sched_data`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedState {
+    /// rr/wrr: index of the last chosen destination in the list, or None
+    /// for "the list head" (start of a pass).
+    pub last: Option<usize>,
+    /// wrr: current weight, max weight, gcd.
+    pub cw: i32,
+    pub mw: i32,
+    pub di: i32,
+    /// sh/dh: 256 buckets of destination indexes.
+    pub buckets: Vec<Option<usize>>,
+}
+
+fn gcd(a: i32, b: i32) -> i32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+const TAB_BITS: u32 = 8;
+const TAB_SIZE: usize = 1 << TAB_BITS;
+
+/// `hash_32(val, bits)` from include/linux/hash.h.
+fn hash_32(val: u32, bits: u32) -> u32 {
+    val.wrapping_mul(0x61C8_8647) >> (32 - bits)
+}
+
+fn addr_fold(a: IpAddr) -> u32 {
+    match a {
+        IpAddr::V4(v) => u32::from(v),
+        IpAddr::V6(v) => {
+            let o = v.octets();
+            let w = |i: usize| u32::from_be_bytes([o[i], o[i + 1], o[i + 2], o[i + 3]]);
+            w(0) ^ w(4) ^ w(8) ^ w(12)
+        }
+    }
+}
+
+impl SchedState {
+    /// Recompute what depends on the destination list (`*_update_svc` /
+    /// `ip_vs_wrr_dest_changed` / `ip_vs_sh_reassign`).
+    pub fn dests_changed(&mut self, sched: &str, dests: &[DestView]) {
+        match sched {
+            "wrr" => {
+                let ws: Vec<i32> = dests.iter().map(|d| d.weight).filter(|w| *w > 0).collect();
+                self.mw = ws.iter().copied().max().unwrap_or(0);
+                self.di = ws.iter().copied().fold(0, gcd).max(1);
+                self.last = None;
+                self.cw = 0;
+            }
+            "sh" | "dh" => {
+                self.buckets = vec![None; TAB_SIZE];
+                if dests.is_empty() {
+                    return;
+                }
+                let mut p = 0usize;
+                let mut count = 0i32;
+                for b in self.buckets.iter_mut() {
+                    *b = Some(p);
+                    count += 1;
+                    if count >= dests[p].weight {
+                        p = (p + 1) % dests.len();
+                        count = 0;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A destination at `idx` was removed: keep rr/wrr positions valid.
+    pub fn dest_removed(&mut self, idx: usize) {
+        if let Some(l) = self.last {
+            self.last = if l == idx {
+                l.checked_sub(1)
+            } else if l > idx {
+                Some(l - 1)
+            } else {
+                Some(l)
+            };
+        }
+    }
+
+    /// A destination was linked at the head of the list: indexes shift.
+    pub fn dest_added_at_head(&mut self) {
+        if let Some(l) = self.last {
+            self.last = Some(l + 1);
+        }
+    }
+
+    /// Pick a destination index, or None ("no destination available").
+    pub fn schedule(
+        &mut self,
+        sched: &str,
+        dests: &[DestView],
+        client: IpAddr,
+        dst: IpAddr,
+    ) -> Option<usize> {
+        match sched {
+            "rr" => self.rr(dests),
+            "wrr" => self.wrr(dests),
+            "lc" => dests
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.available())
+                .min_by_key(|(i, d)| (d.conn_overhead(), *i))
+                .map(|(i, _)| i),
+            "wlc" => weighted_least(dests, |d| d.conn_overhead(), false),
+            "sed" => weighted_least(dests, |d| i64::from(d.active) + 1, false),
+            "nq" => weighted_least(dests, |d| i64::from(d.active) + 1, true),
+            "sh" | "dh" => {
+                if self.buckets.len() != TAB_SIZE {
+                    self.dests_changed(sched, dests);
+                }
+                let key = if sched == "sh" { client } else { dst };
+                let b = hash_32(addr_fold(key), TAB_BITS) as usize & (TAB_SIZE - 1);
+                let i = self.buckets.get(b).copied().flatten()?;
+                dests.get(i).filter(|d| d.available()).map(|_| i)
+            }
+            _ => None,
+        }
+    }
+
+    /// `ip_vs_rr_schedule()`: continue after the last pick, one full circle.
+    fn rr(&mut self, dests: &[DestView]) -> Option<usize> {
+        let n = dests.len();
+        if n == 0 {
+            return None;
+        }
+        let start = self.last.map_or(0, |l| (l + 1) % n);
+        for k in 0..n {
+            let i = (start + k) % n;
+            if dests[i].available() {
+                self.last = Some(i);
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// `ip_vs_wrr_schedule()`: interleaved weighted round robin.
+    fn wrr(&mut self, dests: &[DestView]) -> Option<usize> {
+        let n = dests.len();
+        if n == 0 || self.mw == 0 {
+            return None;
+        }
+        // Walk the list from after the last pick; each time we pass the list
+        // head, lower the current weight by the gcd (back to max at <= 0).
+        let mut pos = self.last;
+        let mut steps = 0usize;
+        loop {
+            let next = match pos {
+                None => 0,
+                Some(p) if p + 1 < n => p + 1,
+                Some(_) => {
+                    // Passed the end: back to the head with a lower cw.
+                    self.cw -= self.di;
+                    if self.cw <= 0 {
+                        self.cw = self.mw;
+                    }
+                    0
+                }
+            };
+            if pos.is_none() && self.cw <= 0 {
+                self.cw = self.mw;
+            }
+            let d = &dests[next];
+            if !d.overloaded && d.weight > 0 && d.weight >= self.cw {
+                self.last = Some(next);
+                return Some(next);
+            }
+            pos = Some(next);
+            steps += 1;
+            if steps > n * (self.mw.max(1) as usize + 2) {
+                return None;
+            }
+        }
+    }
+}
+
+/// wlc/sed/nq: the first available destination, then any with a lower
+/// overhead/weight ratio (`loh * w(d) > doh * w(least)`); nq returns the
+/// first idle one at once.
+fn weighted_least(
+    dests: &[DestView],
+    overhead: impl Fn(&DestView) -> i64,
+    nq: bool,
+) -> Option<usize> {
+    let mut least: Option<(usize, i64)> = None;
+    for (i, d) in dests.iter().enumerate() {
+        if !d.available() {
+            continue;
+        }
+        let doh = overhead(d);
+        if nq && d.active == 0 {
+            return Some(i);
+        }
+        match least {
+            None => least = Some((i, doh)),
+            Some((li, loh)) => {
+                if loh * i64::from(d.weight) > doh * i64::from(dests[li].weight) {
+                    least = Some((i, doh));
+                }
+            }
+        }
+    }
+    least.map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(weight: i32, active: u32) -> DestView {
+        DestView {
+            weight,
+            active,
+            inactive: 0,
+            overloaded: false,
+            addr: "10.0.0.1".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn rr_cycles_and_skips_weight_zero() {
+        let mut s = SchedState::default();
+        let ds = [d(1, 0), d(0, 0), d(1, 0)];
+        let picks: Vec<_> = (0..4)
+            .map(|_| {
+                s.schedule(
+                    "rr",
+                    &ds,
+                    "1.1.1.1".parse().unwrap(),
+                    "2.2.2.2".parse().unwrap(),
+                )
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(picks, [0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn wrr_interleaves_by_weight() {
+        let mut s = SchedState::default();
+        let ds = [d(3, 0), d(1, 0)];
+        s.dests_changed("wrr", &ds);
+        let picks: Vec<_> = (0..8)
+            .map(|_| {
+                s.schedule(
+                    "wrr",
+                    &ds,
+                    "1.1.1.1".parse().unwrap(),
+                    "2.2.2.2".parse().unwrap(),
+                )
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(picks.iter().filter(|p| **p == 0).count(), 6);
+        assert_eq!(picks.iter().filter(|p| **p == 1).count(), 2);
+    }
+
+    #[test]
+    fn wlc_prefers_less_loaded_per_weight() {
+        let mut s = SchedState::default();
+        let ds = [d(1, 2), d(2, 2)];
+        assert_eq!(
+            s.schedule(
+                "wlc",
+                &ds,
+                "1.1.1.1".parse().unwrap(),
+                "2.2.2.2".parse().unwrap()
+            ),
+            Some(1)
+        );
+        let ds = [d(1, 0), d(1, 1)];
+        assert_eq!(
+            s.schedule(
+                "nq",
+                &ds,
+                "1.1.1.1".parse().unwrap(),
+                "2.2.2.2".parse().unwrap()
+            ),
+            Some(0)
+        );
+    }
+}

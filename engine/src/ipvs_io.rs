@@ -1,0 +1,198 @@
+//! The director's packet path: `ip_vs_in()` on LOCAL_IN and the Direct
+//! Routing transmitter `ip_vs_dr_xmit()` (see `crate::ipvs` for the model).
+
+use crate::ipvs::{Fwd, ServiceKey, TcpEvent, Verdict};
+use crate::stack::OutRoute;
+use crate::trace::EventKind;
+use crate::wire::{tcp_flags as F, IcmpRepr, Ipv4Repr, L4};
+use crate::world::{Pending, World};
+use std::net::IpAddr;
+
+impl World {
+    /// Offer a locally addressed packet to IPVS; true when IPVS took it.
+    pub(crate) fn ipvs_in(&mut self, host: &str, ip: &Ipv4Repr, bytes: &[u8]) -> bool {
+        let L4::Tcp(t) = &ip.l4 else { return false };
+        let now = self.now;
+        let ev = if t.has(F::RST) {
+            TcpEvent::Rst
+        } else if t.has(F::SYN) {
+            TcpEvent::Syn
+        } else if t.has(F::FIN) {
+            TcpEvent::Fin
+        } else {
+            TcpEvent::Ack
+        };
+        let Some(h) = self.hosts.get_mut(host) else {
+            return false;
+        };
+        let svc = h
+            .ipvs
+            .find_service(crate::ipvs::Proto::Tcp, IpAddr::V4(ip.dst), t.dst_port)
+            .map(|s| (s.spec.key, s.spec.scheduler.clone()));
+        let verdict = h.ipvs.tcp_in(
+            now,
+            IpAddr::V4(ip.src),
+            t.src_port,
+            IpAddr::V4(ip.dst),
+            t.dst_port,
+            ev,
+            t.has(F::SYN),
+            bytes.len() as u64,
+        );
+        let service = svc.as_ref().map(|(k, _)| match k {
+            ServiceKey::Addr { addr, port, .. } => format!("{addr}:{port}"),
+            ServiceKey::Fwmark { mark, .. } => format!("fwmark {mark}"),
+        });
+        match verdict {
+            Verdict::Accept => false,
+            Verdict::NoDest => {
+                self.record(
+                    host,
+                    EventKind::IpvsNoDest {
+                        service: service.unwrap_or_default(),
+                    },
+                );
+                self.icmp_send_error(host, ip, bytes, 3);
+                true
+            }
+            Verdict::Forward {
+                daddr,
+                dport,
+                fwd,
+                new_conn,
+                state,
+            } => {
+                self.record(
+                    host,
+                    EventKind::Ipvs {
+                        service: service.unwrap_or_default(),
+                        client: format!("{}:{}", ip.src, t.src_port),
+                        dest: format!("{daddr}:{dport}"),
+                        state: state.name().into(),
+                        new_conn,
+                        scheduler: svc.map(|(_, s)| s).unwrap_or_default(),
+                        method: fwd.name().into(),
+                    },
+                );
+                self.schedule_ipvs_timer(host);
+                let IpAddr::V4(rip) = daddr else { return true };
+                match fwd {
+                    Fwd::Route => {
+                        // ip_vs_dr_xmit(): route to the real server, the
+                        // packet itself unchanged (not even the TTL), sent
+                        // to the real server's MAC (next hop = RIP).
+                        let Some(h) = self.hosts.get(host) else {
+                            return true;
+                        };
+                        match h.route_output(rip, None, None) {
+                            Ok(rt) if rt.rtype == crate::fib::RouteType::Unicast => {
+                                let rt = OutRoute {
+                                    gateway: Some(rip),
+                                    ..rt
+                                };
+                                self.ip_output_pub(host, &rt, bytes.to_vec());
+                            }
+                            _ => {
+                                self.record(
+                                    host,
+                                    EventKind::Drop {
+                                        reason: crate::trace::DropReason::NoRoute,
+                                        what: format!("the packet for real server {rip}"),
+                                    },
+                                );
+                            }
+                        }
+                    }
+                    Fwd::Masq | Fwd::Tunnel | Fwd::Local => {
+                        self.record(
+                            host,
+                            EventKind::Drop {
+                                reason: crate::trace::DropReason::Malformed(format!(
+                                    "{} forwarding is not simulated (only Direct Routing is)",
+                                    fwd.name()
+                                )),
+                                what: "the packet".into(),
+                            },
+                        );
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    pub fn schedule_ipvs_timer(&mut self, host: &str) {
+        let Some(h) = self.hosts.get(host) else {
+            return;
+        };
+        let Some(t) = h.ipvs.next_est else { return };
+        let already = self
+            .queue
+            .iter()
+            .any(|((_, _), p)| matches!(p, Pending::IpvsTimer { host: x } if x == host));
+        if !already {
+            self.schedule(
+                t,
+                Pending::IpvsTimer {
+                    host: host.to_string(),
+                },
+            );
+        }
+    }
+
+    pub(crate) fn ipvs_timer(&mut self, host: &str) {
+        let now = self.now;
+        let Some(h) = self.hosts.get_mut(host) else {
+            return;
+        };
+        h.ipvs.run_estimator(now);
+        h.ipvs.expire(now);
+        if h.ipvs.services.is_empty() {
+            h.ipvs.next_est = None;
+            return;
+        }
+        self.schedule_ipvs_timer(host);
+    }
+
+    /// A TCP socket in SYN_SENT hears ICMP port/host unreachable: the
+    /// connect fails (`tcp_v4_err`: hard errors abort a connecting socket).
+    pub(crate) fn tcp_icmp_error(&mut self, host: &str, code: u8, original: &[u8]) {
+        if original.len() < 28 || original[9] != 6 {
+            return;
+        }
+        let src = std::net::Ipv4Addr::new(original[12], original[13], original[14], original[15]);
+        let dst = std::net::Ipv4Addr::new(original[16], original[17], original[18], original[19]);
+        let sport = u16::from_be_bytes([original[20], original[21]]);
+        let dport = u16::from_be_bytes([original[22], original[23]]);
+        let Some(h) = self.hosts.get(host) else {
+            return;
+        };
+        let id = h
+            .tcp
+            .socks
+            .values()
+            .find(|s| {
+                s.state == crate::tcp::TcpState::SynSent
+                    && *s.local.ip() == src
+                    && s.local.port() == sport
+                    && *s.remote.ip() == dst
+                    && s.remote.port() == dport
+            })
+            .map(|s| s.id);
+        if let Some(id) = id {
+            let err = if code == 3 {
+                crate::tcp_io::ConnError::Refused
+            } else {
+                crate::tcp_io::ConnError::Unreachable
+            };
+            self.tcp_fail_pub(host, id, err);
+        }
+    }
+}
+
+impl IcmpRepr {
+    /// Is this an error message (not a query)?
+    pub fn is_error(&self) -> bool {
+        matches!(self, IcmpRepr::DestUnreachable { .. })
+    }
+}
