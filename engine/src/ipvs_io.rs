@@ -45,6 +45,16 @@ impl World {
         });
         match verdict {
             Verdict::Accept => false,
+            Verdict::Drop => {
+                self.record(
+                    host,
+                    EventKind::Drop {
+                        reason: crate::trace::DropReason::NoRoute,
+                        what: "a packet of a connection whose real server was deleted".into(),
+                    },
+                );
+                true
+            }
             Verdict::NoDest => {
                 self.record(
                     host,
@@ -90,7 +100,37 @@ impl World {
                                     gateway: Some(rip),
                                     ..rt
                                 };
-                                self.ip_output_pub(host, &rt, bytes.to_vec());
+                                // decrement_ttl() + ip_send_check(): TTL-1 and a new header checksum.
+                                let mut pkt = bytes.to_vec();
+                                if pkt.len() >= 20 {
+                                    if pkt[8] <= 1 {
+                                        self.record(
+                                            host,
+                                            EventKind::Drop {
+                                                reason: crate::trace::DropReason::TtlExceeded,
+                                                what: "the packet".into(),
+                                            },
+                                        );
+                                        return true;
+                                    }
+                                    pkt[8] -= 1;
+                                    pkt[10] = 0;
+                                    pkt[11] = 0;
+                                    let hl = usize::from(pkt[0] & 0x0f) * 4;
+                                    let mut sum: u32 = 0;
+                                    for c in pkt[..hl.min(pkt.len())].chunks(2) {
+                                        sum += u32::from(u16::from_be_bytes([
+                                            c[0],
+                                            *c.get(1).unwrap_or(&0),
+                                        ]));
+                                    }
+                                    while sum > 0xffff {
+                                        sum = (sum & 0xffff) + (sum >> 16);
+                                    }
+                                    let ck = !(sum as u16);
+                                    pkt[10..12].copy_from_slice(&ck.to_be_bytes());
+                                }
+                                self.ip_output_pub(host, &rt, pkt);
                             }
                             _ => {
                                 self.record(

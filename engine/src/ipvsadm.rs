@@ -4,8 +4,8 @@
 //! `--exact`, `-Lnc`, `-Sn` and `--timeout`, and ipvsadm's own messages.
 
 use crate::ipvs::{
-    ConnEntry, DestSpec, Fwd, IpvsBackend, IpvsError, Proto, ServiceEntry, ServiceKey, ServiceSpec,
-    Timeouts,
+    ConnEntry, DestEntry, DestSpec, Fwd, IpvsBackend, IpvsError, Proto, ServiceEntry, ServiceKey,
+    ServiceSpec, Timeouts,
 };
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
@@ -18,7 +18,9 @@ pub enum Command {
     DelService(ServiceKey),
     Clear,
     Restore,
-    Save { numeric: bool },
+    Save {
+        numeric: bool,
+    },
     AddDest(ServiceKey, DestSpec),
     EditDest(ServiceKey, DestSpec),
     DelDest(ServiceKey, IpAddr, u16),
@@ -27,6 +29,8 @@ pub enum Command {
     SetTimeout(Timeouts),
     Help,
     Version,
+    /// `--start-daemon`/`--stop-daemon`: connection sync is not modelled.
+    Daemon,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,432 +44,790 @@ pub struct ListOpts {
     pub persistent_conn: bool,
     pub exact: bool,
     pub timeout: bool,
-    pub sort: bool,
+    pub daemon: bool,
+    pub nosort: bool,
 }
 
-/// A command-line error: ipvsadm prints it and exits with `code`.
+/// A command-line error: what ipvsadm prints on stderr and its exit code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct CliError {
     pub message: String,
     pub code: i32,
-    /// Whether the short usage text follows the message.
-    pub usage: bool,
 }
 
-fn err(msg: impl Into<String>) -> CliError {
+pub const TRYHELP: &str = "Try `ipvsadm -h' or 'ipvsadm --help' for more information.";
+
+/// `fail(2, …)`.
+fn fail(msg: impl Into<String>) -> CliError {
     CliError {
         message: msg.into(),
         code: 2,
-        usage: false,
+    }
+}
+
+/// popt's errors and "try help": exit 255.
+fn popt(msg: impl Into<String>) -> CliError {
+    CliError {
+        message: msg.into(),
+        code: 255,
     }
 }
 
 const DEF_SCHED: &str = "wlc";
+/// `IPVS_SVC_PERSISTENT_TIMEOUT`: `-p` without a value.
+const DEF_PERSISTENT: u32 = 360;
+const MAX_TIMEOUT: u32 = 31 * 24 * 3600;
 
-/// Parse `IP[:port]`, `[IPv6][:port]`.
-fn parse_addr_port(s: &str) -> Option<(IpAddr, Option<u16>)> {
+/// Well-known ports getservbyname/getservbyport know (Debian's /etc/services).
+const SERVICES: &[(&str, u16)] = &[
+    ("ftp", 21),
+    ("ssh", 22),
+    ("telnet", 23),
+    ("smtp", 25),
+    ("domain", 53),
+    ("http", 80),
+    ("pop3", 110),
+    ("imap2", 143),
+    ("https", 443),
+    ("http-alt", 8080),
+];
+
+fn port_by_name(p: &str) -> Option<u16> {
+    SERVICES
+        .iter()
+        .find(|(n, _)| *n == p)
+        .map(|(_, v)| *v)
+        .or(if p == "www" { Some(80) } else { None })
+}
+
+fn port_name(p: u16) -> Option<&'static str> {
+    SERVICES.iter().find(|(_, v)| *v == p).map(|(n, _)| *n)
+}
+
+/// `string_to_number(s, min, max)`.
+fn number(s: &str, min: i64, max: i64) -> Option<i64> {
+    let v: i64 = s.parse().ok()?;
+    (min..=max).contains(&v).then_some(v)
+}
+
+/// `inet_aton` for -M (a, a.b, a.b.c, a.b.c.d).
+fn aton(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<u32> = s
+        .split('.')
+        .map(|p| p.parse::<u32>().ok())
+        .collect::<Option<Vec<_>>>()?;
+    let v = match parts.as_slice() {
+        [a] => *a,
+        [a, b] if *a < 256 && *b < (1 << 24) => (a << 24) | b,
+        [a, b, c] if *a < 256 && *b < 256 && *c < (1 << 16) => (a << 24) | (b << 16) | c,
+        [a, b, c, d] if parts.iter().all(|x| *x < 256) => (a << 24) | (b << 16) | (c << 8) | d,
+        _ => return None,
+    };
+    Some(Ipv4Addr::from(v))
+}
+
+/// `parse_service()`: `host[:port]`, `[v6]:port`; port may be a name.
+fn parse_service(s: &str) -> Option<(IpAddr, Option<u16>)> {
+    if s.is_empty() || s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let port_of = |p: &str| -> Option<u16> {
+        number(p, 0, 65535)
+            .map(|v| v as u16)
+            .or_else(|| port_by_name(p))
+    };
     if let Some(rest) = s.strip_prefix('[') {
         let (a, tail) = rest.split_once(']')?;
-        let ip: IpAddr = a.parse().ok()?;
-        let port = match tail.strip_prefix(':') {
-            Some(p) => Some(parse_port(p)?),
-            None if tail.is_empty() => None,
-            None => return None,
-        };
-        return Some((ip, port));
+        let ip: std::net::Ipv6Addr = a.parse().ok()?;
+        let p = tail.strip_prefix(':')?;
+        return Some((IpAddr::V6(ip), Some(port_of(p)?)));
+    }
+    if let Ok(v6) = s.parse::<std::net::Ipv6Addr>() {
+        return Some((IpAddr::V6(v6), None));
     }
     match s.rsplit_once(':') {
-        Some((a, p)) if !a.contains(':') => {
-            Some((a.parse::<Ipv4Addr>().ok()?.into(), Some(parse_port(p)?)))
-        }
-        _ => Some((s.parse::<Ipv4Addr>().ok()?.into(), None)),
+        Some((h, p)) => Some((IpAddr::V4(aton(h)?), Some(port_of(p)?))),
+        None => Some((IpAddr::V4(aton(s)?), None)),
     }
 }
 
-fn parse_port(p: &str) -> Option<u16> {
-    match p {
-        "http" | "www" => Some(80),
-        "https" => Some(443),
-        "ftp" => Some(21),
-        "ssh" => Some(22),
-        "domain" => Some(53),
-        "smtp" => Some(25),
-        _ => p.parse().ok(),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmd {
+    Add,
+    Edit,
+    Del,
+    Flush,
+    List,
+    AddSrv,
+    DelSrv,
+    EditSrv,
+    Timeout,
+    StartD,
+    StopD,
+    Restore,
+    Save,
+    Zero,
+}
+
+impl Cmd {
+    fn name(self) -> &'static str {
+        match self {
+            Cmd::Add => "add-service",
+            Cmd::Edit => "edit-service",
+            Cmd::Del => "delete-service",
+            Cmd::Flush => "flush",
+            Cmd::List => "list",
+            Cmd::AddSrv => "add-server",
+            Cmd::DelSrv => "delete-server",
+            Cmd::EditSrv => "edit-server",
+            Cmd::Timeout => "set",
+            Cmd::StartD => "start-daemon",
+            Cmd::StopD => "stop-daemon",
+            Cmd::Restore => "restore",
+            Cmd::Save => "save",
+            Cmd::Zero => "zero",
+        }
     }
 }
 
-/// Parse an ipvsadm command line (without the program name).
-pub fn parse(args: &[String]) -> Result<Command, CliError> {
-    #[derive(PartialEq, Clone, Copy)]
-    enum Cmd {
-        Add,
-        Edit,
-        Del,
-        Clear,
-        Restore,
-        Save,
-        AddDest,
-        EditDest,
-        DelDest,
-        List,
-        Zero,
-        Set,
-        Help,
-        Version,
-    }
-    let mut cmd: Option<Cmd> = None;
-    let mut svc: Option<ServiceKey> = None;
-    let mut sched: Option<String> = None;
-    let mut persistent: Option<u32> = None;
-    let mut netmask: Option<u8> = None;
-    let mut sched_flags: Vec<String> = Vec::new();
-    let mut dest: Option<(IpAddr, Option<u16>)> = None;
-    let mut fwd: Option<Fwd> = None;
-    let mut weight: Option<i32> = None;
-    let mut u_thresh: Option<u32> = None;
-    let mut l_thresh: Option<u32> = None;
-    let mut lo = ListOpts::default();
-    let mut set_vals: Vec<u32> = Vec::new();
-    let mut positional: Vec<String> = Vec::new();
+/// Option columns of `commands_v_options`, in order.
+const OPTNAMES: [&str; 24] = [
+    "numeric",
+    "connection",
+    "service-address",
+    "scheduler",
+    "persistent",
+    "netmask",
+    "real-server",
+    "forwarding-method",
+    "weight",
+    "u-threshold",
+    "l-threshold",
+    "mcast-interface",
+    "timeout",
+    "daemon",
+    "stats",
+    "rate",
+    "thresholds",
+    "persistent-conn",
+    "nosort",
+    "syncid",
+    "exact",
+    "ops",
+    "pe",
+    "sched-flags",
+];
 
-    let set_cmd = |cmd: &mut Option<Cmd>, c: Cmd| -> Result<(), CliError> {
-        if cmd.is_some() && *cmd != Some(c) {
-            return Err(err("multiple commands specified"));
-        }
-        *cmd = Some(c);
-        Ok(())
-    };
-    // Expand combined short options like `-Ln` / `-lnc`.
-    let mut expanded: Vec<String> = Vec::new();
-    for a in args {
-        if a.starts_with('-')
-            && !a.starts_with("--")
-            && a.len() > 2
-            && a[1..]
-                .chars()
-                .all(|c| "ACDESRLlZncEtu".contains(c) || "LlnczZS".contains(c))
-            && a[1..].chars().all(|c| c.is_ascii_alphabetic())
-        {
-            let opts_with_values = ['t', 'u', 'f', 's', 'p', 'M', 'r', 'w', 'x', 'y', 'b'];
-            if a[1..].chars().any(|c| opts_with_values.contains(&c)) {
-                expanded.push(a.clone());
-                continue;
+/// `commands_v_options`: per command, per column: `+` compulsory,
+/// `x` illegal, `1` one-of group, ` ` optional.
+fn legality(c: Cmd) -> &'static [u8; 24] {
+    match c {
+        Cmd::Add | Cmd::Edit => b"xx+   xxxxxxxxxxxxxxx   ",
+        Cmd::Del => b"xx+xxxxxxxxxxxxxxxxxxxxx",
+        Cmd::Flush | Cmd::Timeout | Cmd::Restore => b"xxxxxxxxxxxxxxxxxxxxxxxx",
+        Cmd::List => b" 11xxxxxxxxx11       xxx",
+        Cmd::AddSrv | Cmd::EditSrv => b"xx+xxx+    xxxxxxxxxxxxx",
+        Cmd::DelSrv => b"xx+xxx+xxxxxxxxxxxxxxxxx",
+        Cmd::StartD => b"xxxxxxxxxxx xxxxxxx xxxx",
+        Cmd::StopD => b"xxxxxxxxxxxxxxxxxxx xxxx",
+        Cmd::Save => b" xxxxxxxxxxxxxxxxxxxxxxx",
+        Cmd::Zero => b"xx xxxxxxxxxxxxxxxxxxxxx",
+    }
+}
+
+/// `generic_opt_check()`.
+fn check_options(c: Cmd, set: &[bool; 24]) -> Result<(), CliError> {
+    let row = legality(c);
+    let mut first_in_group: Option<usize> = None;
+    for (i, &rule) in row.iter().enumerate() {
+        match rule {
+            b'+' if !set[i] => {
+                return Err(fail(format!(
+                    "You need to supply the '{}' option for the '{}' command",
+                    OPTNAMES[i],
+                    c.name()
+                )))
             }
-            for c in a[1..].chars() {
-                expanded.push(format!("-{c}"));
+            b'x' if set[i] => {
+                return Err(fail(format!(
+                    "Illegal '{}' option with the '{}' command",
+                    OPTNAMES[i],
+                    c.name()
+                )))
+            }
+            b'1' if set[i] => match first_in_group {
+                Some(f) => {
+                    return Err(fail(format!(
+                        "The option '{}' conflicts with the '{}' option in the '{}' command",
+                        OPTNAMES[i],
+                        OPTNAMES[f],
+                        c.name()
+                    )))
+                }
+                None => first_in_group = Some(i),
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parse an ipvsadm command line (without the program name), as ipvsadm
+/// 1.31's popt table and `process_options()` do.
+pub fn parse(args: &[String]) -> Result<Command, CliError> {
+    if args.is_empty() {
+        return Ok(Command::List(ListOpts::default()));
+    }
+    // Split bundles (`-Ln`) and `--opt=value` into (option, inline value).
+    let takes_value = |o: &str| {
+        matches!(
+            o,
+            "-t" | "-u"
+                | "-f"
+                | "-s"
+                | "-M"
+                | "-r"
+                | "-w"
+                | "-x"
+                | "-y"
+                | "-b"
+                | "--tcp-service"
+                | "--udp-service"
+                | "--sctp-service"
+                | "--fwmark-service"
+                | "--scheduler"
+                | "--netmask"
+                | "--real-server"
+                | "--weight"
+                | "--u-threshold"
+                | "--l-threshold"
+                | "--sched-flags"
+                | "--pe"
+                | "--mcast-interface"
+                | "--syncid"
+                | "--start-daemon"
+                | "--stop-daemon"
+                | "--mcast-group"
+                | "--mcast-port"
+                | "--mcast-ttl"
+                | "--sync-maxlen"
+                | "--tun-type"
+                | "--tun-port"
+        )
+    };
+    let mut toks: Vec<(String, Option<String>)> = Vec::new();
+    let mut positional: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if let Some(long) = a.strip_prefix("--").filter(|l| !l.is_empty()) {
+                        match long.split_once('=') {
+                Some((n, v)) => toks.push((format!("--{n}"), Some(v.to_string()))),
+                None if takes_value(a) && i + 1 < args.len() => {
+                    i += 1;
+                    toks.push((a.clone(), Some(args[i].clone())));
+                }
+                None => toks.push((a.clone(), None)),
+            }
+                } else if a.len() > 1 && a.starts_with('-') {
+            let chars: Vec<char> = a[1..].chars().collect();
+            let mut k = 0;
+            while k < chars.len() {
+                let o = format!("-{}", chars[k]);
+                if takes_value(&o) && k + 1 < chars.len() {
+                    toks.push((o, Some(chars[k + 1..].iter().collect())));
+                    break;
+                }
+                if takes_value(&o) && k + 1 == chars.len() && i + 1 < args.len() {
+                    // popt takes the next word as the value, whatever it looks like.
+                    i += 1;
+                    toks.push((o, Some(args[i].clone())));
+                    break;
+                }
+                toks.push((o, None));
+                k += 1;
             }
         } else {
-            expanded.push(a.clone());
+            if toks.is_empty() {
+                return Err(popt(TRYHELP));
+            }
+            toks.push((String::new(), Some(a.clone())));
+        }
+        i += 1;
+    }
+    // Attach following words as values where an option needs one.
+    let mut items: Vec<(String, Option<String>)> = Vec::new();
+    let mut it = toks.into_iter().peekable();
+    while let Some((o, v)) = it.next() {
+        if o.is_empty() {
+            positional.push(v.unwrap_or_default());
+            continue;
+        }
+        if v.is_none() && takes_value(&o) {
+            match it.peek() {
+                Some((n, Some(w))) if n.is_empty() => {
+                    let w = w.clone();
+                    it.next();
+                    items.push((o, Some(w)));
+                }
+                _ => return Err(popt(format!("{o}: missing argument"))),
+            }
+        } else if v.is_none() && (o == "-p" || o == "--persistent") {
+            match it.peek() {
+                Some((n, Some(w))) if n.is_empty() => {
+                    let w = w.clone();
+                    it.next();
+                    items.push((o, Some(w)));
+                }
+                _ => items.push((o, None)),
+            }
+        } else {
+            items.push((o, v));
         }
     }
-    let mut i = 0;
-    let next = |i: &mut usize, opt: &str| -> Result<String, CliError> {
-        *i += 1;
-        expanded
-            .get(*i)
-            .cloned()
-            .ok_or_else(|| err(format!("option {opt} requires an argument")))
+    // The first option must be a command.
+    let cmd_of = |o: &str| -> Option<Result<Cmd, bool>> {
+        Some(match o {
+            "-A" | "--add-service" => Ok(Cmd::Add),
+            "-E" | "--edit-service" => Ok(Cmd::Edit),
+            "-D" | "--delete-service" => Ok(Cmd::Del),
+            "-C" | "--clear" => Ok(Cmd::Flush),
+            "-L" | "-l" | "--list" => Ok(Cmd::List),
+            "-Z" | "--zero" => Ok(Cmd::Zero),
+            "-a" | "--add-server" => Ok(Cmd::AddSrv),
+            "-e" | "--edit-server" => Ok(Cmd::EditSrv),
+            "-d" | "--delete-server" => Ok(Cmd::DelSrv),
+            "--set" => Ok(Cmd::Timeout),
+            "-R" | "--restore" => Ok(Cmd::Restore),
+            "-S" | "--save" => Ok(Cmd::Save),
+            "--start-daemon" => Ok(Cmd::StartD),
+            "--stop-daemon" => Ok(Cmd::StopD),
+            "-h" | "--help" => Err(true),
+            "-v" | "--version" => Err(false),
+            _ => return None,
+        })
     };
-    while i < expanded.len() {
-        let a = expanded[i].clone();
-        match a.as_str() {
-            "-A" | "--add-service" => set_cmd(&mut cmd, Cmd::Add)?,
-            "-E" | "--edit-service" => set_cmd(&mut cmd, Cmd::Edit)?,
-            "-D" | "--delete-service" => set_cmd(&mut cmd, Cmd::Del)?,
-            "-C" | "--clear" => set_cmd(&mut cmd, Cmd::Clear)?,
-            "-R" | "--restore" => set_cmd(&mut cmd, Cmd::Restore)?,
-            "-S" | "--save" => set_cmd(&mut cmd, Cmd::Save)?,
-            "-a" | "--add-server" => set_cmd(&mut cmd, Cmd::AddDest)?,
-            "-e" | "--edit-server" => set_cmd(&mut cmd, Cmd::EditDest)?,
-            "-d" | "--delete-server" => set_cmd(&mut cmd, Cmd::DelDest)?,
-            "-L" | "-l" | "--list" => set_cmd(&mut cmd, Cmd::List)?,
-            "-Z" | "--zero" => set_cmd(&mut cmd, Cmd::Zero)?,
-            "--set" => set_cmd(&mut cmd, Cmd::Set)?,
-            "-h" | "--help" => set_cmd(&mut cmd, Cmd::Help)?,
-            "-v" | "--version" => set_cmd(&mut cmd, Cmd::Version)?,
+    let Some((first, _)) = items.first() else {
+        return Err(popt(TRYHELP));
+    };
+    let cmd = match cmd_of(first) {
+        Some(Ok(c)) => c,
+        Some(Err(true)) => return Ok(Command::Help),
+        Some(Err(false)) => return Ok(Command::Version),
+        None => return Err(popt(TRYHELP)),
+    };
+    let mut set = [false; 24];
+    let mark = |set: &mut [bool; 24], col: usize| -> Result<(), CliError> {
+        if set[col] {
+            return Err(fail(format!(
+                "multiple '{}' options specified",
+                OPTNAMES[col]
+            )));
+        }
+        set[col] = true;
+        Ok(())
+    };
+    let mut svc: Option<(Proto, Option<(IpAddr, Option<u16>)>, u32)> = None;
+    let mut sched: Option<String> = None;
+    let mut persistent: Option<u32> = None;
+    let mut netmask: Option<Ipv4Addr> = None;
+    let mut sched_flags: Vec<String> = Vec::new();
+    let mut dest: Option<(IpAddr, Option<u16>)> = None;
+    let mut fwd = Fwd::Route;
+    let mut weight = 1i32;
+    let mut u_thresh = 0u32;
+    let mut l_thresh = 0u32;
+    let mut lo = ListOpts::default();
+    for (o, v) in items.iter().skip(1) {
+        let v = v.clone().unwrap_or_default();
+        match o.as_str() {
+            "-n" | "--numeric" => {
+                mark(&mut set, 0)?;
+                lo.numeric = true;
+            }
+            "-c" | "--connection" => {
+                mark(&mut set, 1)?;
+                lo.connections = true;
+            }
             "-t" | "--tcp-service" | "-u" | "--udp-service" | "--sctp-service" => {
-                let v = next(&mut i, &a)?;
-                let proto = match a.as_str() {
+                mark(&mut set, 2)?;
+                let proto = match o.as_str() {
                     "-t" | "--tcp-service" => Proto::Tcp,
                     "-u" | "--udp-service" => Proto::Udp,
                     _ => Proto::Sctp,
                 };
-                let (addr, port) = parse_addr_port(&v)
-                    .ok_or_else(|| err("illegal virtual server address[:port] specified"))?;
-                svc = Some(ServiceKey::Addr {
-                    proto,
-                    addr,
-                    port: port.unwrap_or(0),
-                });
+                let a = parse_service(&v)
+                    .ok_or_else(|| fail("illegal virtual server address[:port] specified"))?;
+                svc = Some((proto, Some(a), 0));
             }
             "-f" | "--fwmark-service" => {
-                let v = next(&mut i, &a)?;
-                let mark: u32 = v
-                    .parse()
-                    .ok()
-                    .filter(|m| *m > 0)
-                    .ok_or_else(|| err("illegal virtual server fwmark specified"))?;
-                svc = Some(ServiceKey::Fwmark { mark, v6: false });
+                mark(&mut set, 2)?;
+                let m = number(&v, 1, i64::from(u32::MAX))
+                    .ok_or_else(|| fail(format!("invalid fwmark value `{v}' specified")))?;
+                svc = Some((Proto::Tcp, None, m as u32));
             }
-            "-s" | "--scheduler" => sched = Some(next(&mut i, &a)?),
+            "-s" | "--scheduler" => {
+                mark(&mut set, 3)?;
+                sched = Some(v.chars().take(15).collect());
+            }
             "-p" | "--persistent" => {
-                // The timeout is optional: only a following number is taken.
-                match expanded.get(i + 1).and_then(|v| v.parse::<u32>().ok()) {
-                    Some(t) => {
-                        i += 1;
-                        if t < 1 {
-                            return Err(err("illegal timeout for persistent service"));
-                        }
-                        persistent = Some(t)
-                    }
-                    None => persistent = Some(300),
-                }
+                mark(&mut set, 4)?;
+                persistent = Some(if v.is_empty() {
+                    DEF_PERSISTENT
+                } else {
+                    number(&v, 1, i64::from(MAX_TIMEOUT))
+                        .ok_or_else(|| fail(format!("invalid timeout value `{v}' specified")))?
+                        as u32
+                });
             }
             "-M" | "--netmask" => {
-                let v = next(&mut i, &a)?;
-                let m: Ipv4Addr = v
-                    .parse()
-                    .map_err(|_| err("illegal virtual server persistent mask specified"))?;
-                let bits = u32::from(m);
-                let len = bits.leading_ones();
-                if bits.checked_shl(len).unwrap_or(0) != 0 {
-                    return Err(err("illegal virtual server persistent mask specified"));
-                }
-                netmask = Some(len as u8);
-            }
-            "-b" | "--sched-flags" => {
-                sched_flags = next(&mut i, &a)?.split(',').map(String::from).collect()
+                mark(&mut set, 5)?;
+                netmask = Some(
+                    aton(&v)
+                        .ok_or_else(|| fail("illegal virtual server persistent mask specified"))?,
+                );
             }
             "-r" | "--real-server" => {
-                let v = next(&mut i, &a)?;
+                mark(&mut set, 6)?;
                 dest = Some(
-                    parse_addr_port(&v)
-                        .ok_or_else(|| err("illegal real server address[:port] specified"))?,
+                    parse_service(&v)
+                        .ok_or_else(|| fail("illegal real server address[:port] specified"))?,
                 );
             }
-            "-g" | "--gatewaying" => fwd = Some(Fwd::Route),
-            "-i" | "--ipip" => fwd = Some(Fwd::Tunnel),
-            "-m" | "--masquerading" => fwd = Some(Fwd::Masq),
+            "-g" | "--gatewaying" | "-i" | "--ipip" | "-m" | "--masquerading" => {
+                mark(&mut set, 7)?;
+                fwd = match o.as_str() {
+                    "-g" | "--gatewaying" => Fwd::Route,
+                    "-i" | "--ipip" => Fwd::Tunnel,
+                    _ => Fwd::Masq,
+                };
+            }
             "-w" | "--weight" => {
-                let v = next(&mut i, &a)?;
-                weight = Some(
-                    v.parse()
-                        .ok()
-                        .filter(|w| (0..=65535).contains(w))
-                        .ok_or_else(|| err("illegal weight specified"))?,
-                );
+                mark(&mut set, 8)?;
+                weight = number(&v, 0, i64::from(i32::MAX))
+                    .ok_or_else(|| fail("illegal weight specified"))?
+                    as i32;
             }
             "-x" | "--u-threshold" => {
-                let v = next(&mut i, &a)?;
-                u_thresh = Some(
-                    v.parse()
-                        .map_err(|_| err("illegal u_threshold specified"))?,
-                );
+                mark(&mut set, 9)?;
+                u_thresh = number(&v, 0, i64::from(i32::MAX))
+                    .ok_or_else(|| fail("illegal u_threshold specified"))?
+                    as u32;
             }
             "-y" | "--l-threshold" => {
-                let v = next(&mut i, &a)?;
-                l_thresh = Some(
-                    v.parse()
-                        .map_err(|_| err("illegal l_threshold specified"))?,
-                );
+                mark(&mut set, 10)?;
+                l_thresh = number(&v, 0, i64::from(i32::MAX))
+                    .ok_or_else(|| fail("illegal l_threshold specified"))?
+                    as u32;
             }
-            "-n" | "--numeric" => lo.numeric = true,
-            "-c" | "--connection" => lo.connections = true,
-            "--stats" => lo.stats = true,
-            "--rate" => lo.rate = true,
-            "--thresholds" => lo.thresholds = true,
-            "--persistent-conn" => lo.persistent_conn = true,
-            "--exact" | "-X" => lo.exact = true,
-            "--timeout" => lo.timeout = true,
-            "--sort" => lo.sort = true,
-            "--nosort" => lo.sort = false,
-            "-6" | "--ipv6" => {}
-            s if s.starts_with('-') && s.len() > 1 && s.parse::<i64>().is_err() => {
-                return Err(CliError {
-                    message: format!("ipvsadm: invalid option -- '{}'", s.trim_start_matches('-')),
-                    code: 2,
-                    usage: true,
-                })
+            "--mcast-interface" => mark(&mut set, 11)?,
+            "--timeout" => {
+                mark(&mut set, 12)?;
+                lo.timeout = true;
             }
-            s => positional.push(s.to_string()),
+            "--daemon" => {
+                mark(&mut set, 13)?;
+                lo.daemon = true;
+            }
+            "--stats" => {
+                mark(&mut set, 14)?;
+                lo.stats = true;
+            }
+            "--rate" => {
+                mark(&mut set, 15)?;
+                lo.rate = true;
+            }
+            "--thresholds" => {
+                mark(&mut set, 16)?;
+                lo.thresholds = true;
+            }
+            "--persistent-conn" => {
+                mark(&mut set, 17)?;
+                lo.persistent_conn = true;
+            }
+            "--nosort" => {
+                mark(&mut set, 18)?;
+                lo.nosort = true;
+            }
+            "--sort" | "-6" | "--ipv6" => {}
+            "--syncid" => mark(&mut set, 19)?,
+            "-X" | "--exact" => {
+                mark(&mut set, 20)?;
+                lo.exact = true;
+            }
+            "-o" | "--ops" => mark(&mut set, 21)?,
+            "--pe" => mark(&mut set, 22)?,
+            "-b" | "--sched-flags" => {
+                mark(&mut set, 23)?;
+                for f in v.split(',') {
+                    if ![
+                        "flag-1",
+                        "flag-2",
+                        "flag-3",
+                        "sh-fallback",
+                        "sh-port",
+                        "mh-fallback",
+                        "mh-port",
+                    ]
+                    .contains(&f)
+                    {
+                        return Err(fail(format!("invalid scheduler flag `{f}'")));
+                    }
+                    sched_flags.push(f.to_string());
+                }
+            }
+            other if cmd_of(other).is_some() => {
+                return Err(fail(format!("invalid option `{other}'")))
+            }
+            other
+                if other.starts_with("--")
+                    && [
+                        "--mcast-group",
+                        "--mcast-port",
+                        "--mcast-ttl",
+                        "--sync-maxlen",
+                        "--tun-info",
+                        "--tun-type",
+                        "--tun-port",
+                        "--tun-nocsum",
+                        "--tun-csum",
+                        "--tun-remcsum",
+                    ]
+                    .contains(&other) => {}
+            other => return Err(popt(format!("{other}: unknown option"))),
         }
-        i += 1;
     }
-    let Some(cmd) = cmd else {
-        // Like ipvsadm: no command lists the table.
-        return Ok(Command::List(lo));
-    };
-    let need_svc = || svc.ok_or_else(|| err("Service not defined"));
+    if cmd != Cmd::Timeout {
+        if let Some(p) = positional.first() {
+            return Err(fail(format!("unexpected argument {p}")));
+        }
+    }
+    check_options(cmd, &set)?;
+    if cmd == Cmd::List
+        && (((lo.connections || lo.timeout || lo.daemon) && (lo.stats || lo.rate || lo.thresholds))
+            || ((lo.timeout || lo.daemon) && lo.persistent_conn))
+    {
+        return Err(fail("options conflicts in the list command"));
+    }
+    let key = svc.map(|(proto, a, mark)| match a {
+        Some((addr, port)) => ServiceKey::Addr {
+            proto,
+            addr,
+            port: port.unwrap_or(0),
+        },
+        None => ServiceKey::Fwmark { mark, v6: false },
+    });
     let spec = |key: ServiceKey| -> Result<ServiceSpec, CliError> {
         if let ServiceKey::Addr { port: 0, .. } = key {
             if persistent.is_none() {
-                return Err(err("Zero port specified for non-persistent service"));
+                return Err(fail("Zero port specified for non-persistent service"));
             }
         }
+        let prefix = match netmask {
+            None => 0,
+            Some(m) => u32::from(m).leading_ones() as u8,
+        };
         Ok(ServiceSpec {
             key,
             scheduler: sched.clone().unwrap_or_else(|| DEF_SCHED.to_string()),
             persistent,
-            netmask: netmask.unwrap_or(0),
+            netmask: prefix,
             sched_flags: sched_flags.clone(),
         })
     };
-    let dest_spec = |key: &ServiceKey| -> Result<DestSpec, CliError> {
-        let (addr, port) = dest.ok_or_else(|| err("No destination specified"))?;
-        let fwd = fwd.unwrap_or(Fwd::Route);
+    let dest_spec = |key: &ServiceKey| -> DestSpec {
+        let (addr, port) = dest.expect("legality: real-server is compulsory");
         let svc_port = match key {
             ServiceKey::Addr { port, .. } => *port,
             ServiceKey::Fwmark { .. } => 0,
         };
-        // DR and TUN cannot change the port: the destination port is the service's.
+        // For DR and TUN the real server's port is the service's.
         let port = match (fwd, key) {
             (Fwd::Route | Fwd::Tunnel, ServiceKey::Addr { .. }) => svc_port,
             _ => port.unwrap_or(svc_port),
         };
-        Ok(DestSpec {
+        DestSpec {
             addr,
             port,
             fwd,
-            weight: weight.unwrap_or(1),
-            u_threshold: u_thresh.unwrap_or(0),
-            l_threshold: l_thresh.unwrap_or(0),
-        })
+            weight,
+            u_threshold: u_thresh,
+            l_threshold: l_thresh,
+        }
     };
     Ok(match cmd {
-        Cmd::Add => Command::AddService(spec(need_svc()?)?),
-        Cmd::Edit => Command::EditService(spec(need_svc()?)?),
-        Cmd::Del => Command::DelService(need_svc()?),
-        Cmd::Clear => Command::Clear,
+        Cmd::Add => Command::AddService(spec(key.expect("compulsory"))?),
+        Cmd::Edit => Command::EditService(spec(key.expect("compulsory"))?),
+        Cmd::Del => Command::DelService(key.expect("compulsory")),
+        Cmd::Flush => Command::Clear,
         Cmd::Restore => Command::Restore,
         Cmd::Save => Command::Save {
             numeric: lo.numeric,
         },
-        Cmd::AddDest => {
-            let k = need_svc()?;
-            Command::AddDest(k, dest_spec(&k)?)
+        Cmd::AddSrv => {
+            let k = key.expect("compulsory");
+            Command::AddDest(k, dest_spec(&k))
         }
-        Cmd::EditDest => {
-            let k = need_svc()?;
-            Command::EditDest(k, dest_spec(&k)?)
+        Cmd::EditSrv => {
+            let k = key.expect("compulsory");
+            Command::EditDest(k, dest_spec(&k))
         }
-        Cmd::DelDest => {
-            let k = need_svc()?;
-            let d = dest_spec(&k)?;
+        Cmd::DelSrv => {
+            let k = key.expect("compulsory");
+            let d = dest_spec(&k);
             Command::DelDest(k, d.addr, d.port)
         }
         Cmd::List => {
-            lo.service = svc;
+            lo.service = key;
             Command::List(lo)
         }
-        Cmd::Zero => Command::Zero(svc),
-        Cmd::Set => {
-            for p in positional {
-                set_vals.push(
-                    p.parse()
-                        .map_err(|_| err("illegal timeout value specified"))?,
-                );
+        Cmd::Zero => Command::Zero(key),
+        Cmd::Timeout => {
+            if positional.len() != 3 {
+                return Err(fail("--set option requires 3 timeout values"));
             }
-            if set_vals.len() != 3 {
-                return Err(err("--set requires 3 arguments: tcp tcpfin udp"));
+            let mut t = [0u32; 3];
+            for (k, p) in positional.iter().enumerate() {
+                t[k] = number(p, 0, i64::from(MAX_TIMEOUT))
+                    .ok_or_else(|| fail(format!("invalid timeout value `{p}' specified")))?
+                    as u32;
             }
             Command::SetTimeout(Timeouts {
-                tcp: set_vals[0],
-                tcp_fin: set_vals[1],
-                udp: set_vals[2],
+                tcp: t[0],
+                tcp_fin: t[1],
+                udp: t[2],
             })
         }
-        Cmd::Help => Command::Help,
-        Cmd::Version => Command::Version,
+        Cmd::StartD | Cmd::StopD => Command::Daemon,
     })
 }
 
 // ------------------------------------------------------------ output ----
 
-fn addr_port(a: IpAddr, p: u16) -> String {
+/// `addrport_to_anyname()`: numeric `addr:port` (`[v6]:port`), or with a
+/// service name for the port when not numeric (no reverse DNS in the lab:
+/// addresses stay numeric, as on a host without names for them).
+fn addr_port(a: IpAddr, p: u16, numeric: bool) -> String {
+    let port = match (numeric, port_name(p)) {
+        (false, Some(n)) => n.to_string(),
+        _ => p.to_string(),
+    };
     match a {
-        IpAddr::V4(v) => format!("{v}:{p}"),
-        IpAddr::V6(v) => format!("[{v}]:{p}"),
+        IpAddr::V4(v) => format!("{v}:{port}"),
+        IpAddr::V6(v) => format!("[{v}]:{port}"),
     }
 }
 
-fn service_name(k: &ServiceKey) -> String {
-    match k {
+/// The list form of a service name (`"%-4s %s"`), truncated to 33 chars.
+fn service_name(k: &ServiceKey, numeric: bool) -> String {
+    let mut n = match k {
         ServiceKey::Addr { proto, addr, port } => {
-            format!("{}  {}", proto.name(), addr_port(*addr, *port))
+            format!("{:<4} {}", proto.name(), addr_port(*addr, *port, numeric))
         }
-        ServiceKey::Fwmark { mark, .. } => format!("FWM  {mark}"),
+        ServiceKey::Fwmark { mark, v6 } => format!("FWM  {mark}{}", if *v6 { " IPv6" } else { "" }),
+    };
+    if !k.is_v6() {
+        n.truncate(33);
     }
+    n
 }
 
-/// `print_largenum()`: with --exact the number; else scaled to K/M/G/T.
-fn largenum(n: u64, exact: bool) -> String {
+fn dest_name(d: &DestSpec, numeric: bool) -> String {
+    let mut n = addr_port(d.addr, d.port, numeric);
+    if d.addr.is_ipv4() {
+        n.truncate(28);
+    }
+    n
+}
+
+/// `print_largenum()`.
+fn largenum(i: u64, exact: bool) -> String {
     if exact {
-        return format!("{n:>8}");
+        let len = i.to_string().len();
+        let w = if len <= 8 { 9 } else { len + 1 };
+        return format!("{i:>w$}");
     }
-    let mut v = n;
-    let mut unit = "";
-    for u in ["K", "M", "G", "T"] {
-        if v < 100_000_000 && unit.is_empty() && n < 100_000_000 {
-            break;
-        }
-        if v >= 100_000_000 || (unit.is_empty() && n >= 100_000_000) {
-            v /= 1000;
-            unit = u;
-        }
-    }
-    if unit.is_empty() {
-        format!("{n:>8}")
+    if i < 100_000_000 {
+        format!("{i:>9}")
+    } else if i < 1_000_000_000 {
+        format!("{:>8}K", i / 1000)
+    } else if i < 100_000_000_000 {
+        format!("{:>8}M", i / 1_000_000)
+    } else if i < 100_000_000_000_000 {
+        format!("{:>8}G", i / 1_000_000_000)
     } else {
-        format!("{:>7}{unit}", v)
+        format!("{:>8}T", i / 1_000_000_000_000)
     }
 }
 
-fn title(out: &mut String, o: &ListOpts, info: &crate::ipvs::Info) {
-    let _ = writeln!(
-        out,
-        "IP Virtual Server version {}.{}.{} (size={})",
-        info.version.0, info.version.1, info.version.2, info.conn_tab_size
-    );
+fn title(out: &mut String, o: &ListOpts) {
     if o.stats {
-        out.push_str("Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port\n");
+        let _ = writeln!(
+            out,
+            "{:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
+            "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
+        );
     } else if o.rate {
-        out.push_str("Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\n");
+        let _ = writeln!(
+            out,
+            "{:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
+            "Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"
+        );
     } else if o.thresholds {
-        out.push_str("Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn\n  -> RemoteAddress:Port\n");
+        let _ = writeln!(
+            out,
+            "{:<33} {:<10} {:<10} {:<10} {:<10}\n  -> RemoteAddress:Port",
+            "Prot LocalAddress:Port", "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"
+        );
     } else if o.persistent_conn {
-        out.push_str("Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn \n  -> RemoteAddress:Port\n");
+        let _ = writeln!(
+            out,
+            "{:<33} {:<9} {:<11} {:<10} {:<10}\n  -> RemoteAddress:Port",
+            "Prot LocalAddress:Port", "Weight", "PersistConn", "ActiveConn", "InActConn"
+        );
     } else {
         out.push_str("Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
     }
 }
 
+fn mask_suffix(s: &ServiceSpec, flag: &str) -> String {
+    let full = if s.key.is_v6() { 128 } else { 32 };
+    if s.netmask == full || s.netmask == 0 {
+        return String::new();
+    }
+    if s.key.is_v6() {
+        return format!(" {flag} {}", s.netmask);
+    }
+    let m = u32::MAX.checked_shl(32 - u32::from(s.netmask)).unwrap_or(0);
+    format!(" {flag} {}", Ipv4Addr::from(m))
+}
+
 fn service_line(out: &mut String, s: &ServiceEntry, o: &ListOpts) {
-    let name = service_name(&s.spec.key);
-    if o.stats {
-        let st = s.stats;
-        let _ = writeln!(
-            out,
-            "{name:<33} {} {} {} {} {}",
-            largenum(st.conns, o.exact),
-            largenum(st.inpkts, o.exact),
-            largenum(st.outpkts, o.exact),
-            largenum(st.inbytes, o.exact),
-            largenum(st.outbytes, o.exact)
-        );
-    } else if o.rate {
-        let r = s.rates;
-        let _ = writeln!(
-            out,
-            "{name:<33} {} {} {} {} {}",
-            largenum(r.cps, o.exact),
-            largenum(r.inpps, o.exact),
-            largenum(r.outpps, o.exact),
-            largenum(r.inbps, o.exact),
-            largenum(r.outbps, o.exact)
-        );
-    } else if o.thresholds || o.persistent_conn {
-        let _ = writeln!(out, "{name}");
+    let name = service_name(&s.spec.key, o.numeric);
+    if o.stats || o.rate {
+        let v = if o.stats {
+            [
+                s.stats.conns,
+                s.stats.inpkts,
+                s.stats.outpkts,
+                s.stats.inbytes,
+                s.stats.outbytes,
+            ]
+        } else {
+            [
+                s.rates.cps,
+                s.rates.inpps,
+                s.rates.outpps,
+                s.rates.inbps,
+                s.rates.outbps,
+            ]
+        };
+        let _ = write!(out, "{name:<33}");
+        for x in v {
+            out.push_str(&largenum(x, o.exact));
+        }
+        out.push('\n');
     } else {
         let mut l = format!("{name} {}", s.spec.scheduler);
         if !s.spec.sched_flags.is_empty() {
@@ -473,39 +835,33 @@ fn service_line(out: &mut String, s: &ServiceEntry, o: &ListOpts) {
         }
         if let Some(t) = s.spec.persistent {
             l.push_str(&format!(" persistent {t}"));
-            let full = if s.spec.key.is_v6() { 128 } else { 32 };
-            if s.spec.netmask != full && s.spec.netmask != 0 {
-                let m = u32::MAX
-                    .checked_shl(32 - u32::from(s.spec.netmask))
-                    .unwrap_or(0);
-                l.push_str(&format!(" mask {}", Ipv4Addr::from(m)));
-            }
+            l.push_str(&mask_suffix(&s.spec, "mask"));
         }
         let _ = writeln!(out, "{l}");
     }
     for d in &s.dests {
-        let dn = addr_port(d.spec.addr, d.spec.port);
+        let dn = dest_name(&d.spec, o.numeric);
         if o.stats {
-            let st = d.stats;
-            let _ = writeln!(
-                out,
-                "  -> {dn:<28} {} {} {} {} {}",
-                largenum(st.conns, o.exact),
-                largenum(st.inpkts, o.exact),
-                largenum(st.outpkts, o.exact),
-                largenum(st.inbytes, o.exact),
-                largenum(st.outbytes, o.exact)
-            );
+            let _ = write!(out, "  -> {dn:<28}");
+            for x in [
+                d.stats.conns,
+                d.stats.inpkts,
+                d.stats.outpkts,
+                d.stats.inbytes,
+                d.stats.outbytes,
+            ] {
+                out.push_str(&largenum(x, o.exact));
+            }
+            out.push('\n');
         } else if o.rate {
-            let r = d.rates;
             let _ = writeln!(
                 out,
-                "  -> {dn:<28} {} {} {} {} {}",
-                largenum(r.cps, o.exact),
-                largenum(r.inpps, o.exact),
-                largenum(r.outpps, o.exact),
-                largenum(r.inbps, o.exact),
-                largenum(r.outbps, o.exact)
+                "  -> {dn:<28} {:>8} {:>8} {:>8}{}{}",
+                d.rates.cps,
+                d.rates.inpps,
+                d.rates.outpps,
+                largenum(d.rates.inbps, o.exact),
+                largenum(d.rates.outbps, o.exact)
             );
         } else if o.thresholds {
             let _ = writeln!(
@@ -532,15 +888,125 @@ fn service_line(out: &mut String, s: &ServiceEntry, o: &ListOpts) {
     }
 }
 
-fn sort_services(v: &mut [ServiceEntry]) {
-    v.sort_by_key(|a| a.spec.key);
-    for s in v.iter_mut() {
-        s.dests.sort_by_key(|a| (a.spec.addr, a.spec.port));
+/// glibc 2.36 `qsort` for these element sizes: a top-down stable merge
+/// sort (`msort_with_tmp`), taking the left element when `cmp <= 0`. The
+/// exact algorithm matters because ipvsadm's comparators are not a total
+/// order (they subtract addresses with wrap-around).
+fn glibc_msort<T: Clone>(v: &mut [T], cmp: &impl Fn(&T, &T) -> i64) {
+    let n = v.len();
+    if n <= 1 {
+        return;
+    }
+    let n1 = n / 2;
+    glibc_msort(&mut v[..n1], cmp);
+    glibc_msort(&mut v[n1..], cmp);
+    let left: Vec<T> = v[..n1].to_vec();
+    let right: Vec<T> = v[n1..].to_vec();
+    let (mut a, mut b, mut k) = (0, 0, 0);
+    while a < left.len() && b < right.len() {
+        if cmp(&left[a], &right[b]) <= 0 {
+            v[k] = left[a].clone();
+            a += 1;
+        } else {
+            v[k] = right[b].clone();
+            b += 1;
+        }
+        k += 1;
+    }
+    while a < left.len() {
+        v[k] = left[a].clone();
+        a += 1;
+        k += 1;
+    }
+    while b < right.len() {
+        v[k] = right[b].clone();
+        b += 1;
+        k += 1;
     }
 }
 
-/// `-Sn`: the rules as ipvsadm commands.
-pub fn format_save(services: &[ServiceEntry]) -> String {
+/// `(int)(a - b)` on u32s, as the C comparators compute it.
+fn wrap_diff(a: u32, b: u32) -> i64 {
+    i64::from(a.wrapping_sub(b) as i32)
+}
+
+fn addr_cmp(a: IpAddr, b: IpAddr) -> i64 {
+    match (a, b) {
+        (IpAddr::V4(x), IpAddr::V4(y)) => wrap_diff(u32::from(x), u32::from(y)),
+        (IpAddr::V6(x), IpAddr::V6(y)) => {
+            let (x, y) = (x.octets(), y.octets());
+            for w in 0..4 {
+                let xa = u32::from_be_bytes([x[4 * w], x[4 * w + 1], x[4 * w + 2], x[4 * w + 3]]);
+                let ya = u32::from_be_bytes([y[4 * w], y[4 * w + 1], y[4 * w + 2], y[4 * w + 3]]);
+                let r = wrap_diff(xa, ya);
+                if r != 0 {
+                    return r;
+                }
+            }
+            0
+        }
+        (IpAddr::V4(_), IpAddr::V6(_)) => -1,
+        (IpAddr::V6(_), IpAddr::V4(_)) => 1,
+    }
+}
+
+/// `cmp_services()`: fwmark, address family, protocol, address, port.
+fn cmp_services(a: &ServiceEntry, b: &ServiceEntry) -> i64 {
+    let parts = |k: &ServiceKey| -> (u32, u16, u16, IpAddr, u16) {
+        match *k {
+            ServiceKey::Addr { proto, addr, port } => (
+                0,
+                if addr.is_ipv4() { 2 } else { 10 },
+                proto.number(),
+                addr,
+                port,
+            ),
+            ServiceKey::Fwmark { mark, v6 } => (
+                mark,
+                if v6 { 10 } else { 2 },
+                6,
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                0,
+            ),
+        }
+    };
+    let (fa, afa, pa, aa, pra) = parts(&a.spec.key);
+    let (fb, afb, pb, ab, prb) = parts(&b.spec.key);
+    let r = wrap_diff(fa, fb);
+    if r != 0 {
+        return r;
+    }
+    let r = i64::from(afa) - i64::from(afb);
+    if r != 0 {
+        return r;
+    }
+    let r = i64::from(pa) - i64::from(pb);
+    if r != 0 {
+        return r;
+    }
+    let r = addr_cmp(aa, ab);
+    if r != 0 {
+        return r;
+    }
+    i64::from(pra) - i64::from(prb)
+}
+
+fn sort_services(v: &mut [ServiceEntry]) {
+    glibc_msort(v, &cmp_services);
+    for s in v.iter_mut() {
+        glibc_msort(&mut s.dests, &|a: &DestEntry, b: &DestEntry| {
+            let r = addr_cmp(a.spec.addr, b.spec.addr);
+            if r != 0 {
+                r
+            } else {
+                i64::from(a.spec.port) - i64::from(b.spec.port)
+            }
+        });
+    }
+}
+
+/// `-S`: the rules as ipvsadm arguments.
+pub fn format_save(services: &[ServiceEntry], numeric: bool) -> String {
     let mut out = String::new();
     for s in services {
         let key = match s.spec.key {
@@ -551,82 +1017,60 @@ pub fn format_save(services: &[ServiceEntry]) -> String {
                     Proto::Udp => "-u",
                     Proto::Sctp => "--sctp-service",
                 },
-                addr_port(addr, port)
+                addr_port(addr, port, numeric)
             ),
-            ServiceKey::Fwmark { mark, .. } => format!("-f {mark}"),
+            ServiceKey::Fwmark { mark, v6 } => format!("-f {mark}{}", if v6 { " -6" } else { "" }),
         };
         let mut l = format!("-A {key} -s {}", s.spec.scheduler);
-        if !s.spec.sched_flags.is_empty() {
-            l.push_str(&format!(" -b {}", s.spec.sched_flags.join(",")));
-        }
         if let Some(t) = s.spec.persistent {
             l.push_str(&format!(" -p {t}"));
-            let full = if s.spec.key.is_v6() { 128 } else { 32 };
-            if s.spec.netmask != full && s.spec.netmask != 0 {
-                let m = u32::MAX
-                    .checked_shl(32 - u32::from(s.spec.netmask))
-                    .unwrap_or(0);
-                l.push_str(&format!(" -M {}", Ipv4Addr::from(m)));
-            }
+            l.push_str(&mask_suffix(&s.spec, "-M"));
+        }
+        if !s.spec.sched_flags.is_empty() {
+            l.push_str(&format!(" -b {}", s.spec.sched_flags.join(",")));
         }
         let _ = writeln!(out, "{l}");
         for d in &s.dests {
             let flag = match d.spec.fwd {
-                Fwd::Route => "-g",
+                Fwd::Route | Fwd::Local => "-g",
                 Fwd::Tunnel => "-i",
-                Fwd::Masq | Fwd::Local => "-m",
+                Fwd::Masq => "-m",
             };
-            let mut l = format!(
+            let _ = writeln!(
+                out,
                 "-a {key} -r {} {flag} -w {}",
-                addr_port(d.spec.addr, d.spec.port),
+                addr_port(d.spec.addr, d.spec.port, numeric),
                 d.spec.weight
             );
-            if d.spec.u_threshold != 0 {
-                l.push_str(&format!(" -x {}", d.spec.u_threshold));
-            }
-            if d.spec.l_threshold != 0 {
-                l.push_str(&format!(" -y {}", d.spec.l_threshold));
-            }
-            let _ = writeln!(out, "{l}");
         }
     }
     out
 }
 
-/// `-Lnc`: `/proc/net/ip_vs_conn` as ipvsadm prints it.
-pub fn format_conns(conns: &[ConnEntry]) -> String {
+/// `-c`: `/proc/net/ip_vs_conn` as ipvsadm prints it.
+pub fn format_conns(conns: &[ConnEntry], numeric: bool) -> String {
     let mut out = String::from("IPVS connection entries\npro expire state       source             virtual            destination\n");
     for c in conns {
+        // Templates of fwmark services have protocol IP: ipvsadm prints their ports numerically.
+        let num = numeric || c.proto == "IP";
+        let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
         let _ = writeln!(
             out,
-            "{:<3} {:02}:{:02}  {:<11} {:<18} {:<18} {}",
+            "{:<3} {:<6} {:<11} {:<18} {:<18} {}",
             c.proto,
-            c.expires / 60,
-            c.expires % 60,
+            expire,
             c.state,
-            addr_port(c.caddr, c.cport),
-            addr_port(c.vaddr, c.vport),
-            addr_port(c.daddr, c.dport)
+            addr_port(c.caddr, c.cport, num),
+            addr_port(c.vaddr, c.vport, num),
+            addr_port(c.daddr, c.dport, num)
         );
     }
     out
 }
 
-pub const USAGE: &str = "Usage:
-  ipvsadm -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
-  ipvsadm -D virtual-service
-  ipvsadm -C
-  ipvsadm -R
-  ipvsadm -S [-n]
-  ipvsadm -a|e virtual-service -r server-address [options]
-  ipvsadm -d virtual-service -r server-address
-  ipvsadm -L|l [virtual-service] [options]
-  ipvsadm -Z [virtual-service]
-  ipvsadm --set tcp tcpfin udp
-  ipvsadm --start-daemon {master|backup} [daemon-options]
-  ipvsadm --stop-daemon {master|backup}
-  ipvsadm -h
-";
+/// `ipvsadm -h`, verbatim (Debian 12's ipvsadm 1.31).
+pub const HELP: &str = include_str!("ipvsadm_help.txt");
+pub const VERSION: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
 
 /// Result of running ipvsadm: (stdout, stderr, exit status).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -636,33 +1080,27 @@ pub struct Run {
     pub status: i32,
 }
 
-fn backend_err(e: &IpvsError) -> String {
-    match e {
-        IpvsError::NoScheduler(_) => "Scheduler not found: ip_vs_".to_string() + &e.to_string(),
-        other => other.to_string(),
-    }
-}
-
 /// Execute one ipvsadm invocation against a backend. `stdin` feeds `-R`.
 pub fn run(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str) -> Run {
     let mut r = Run::default();
+    // ipvs_init(): resolve the family, GET_INFO.
+    if let Err(e) = backend.info() {
+        r.stderr = format!("Can't initialize ipvs: {e}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n");
+        r.status = 2;
+        return r;
+    }
+    exec(backend, args, stdin, &mut r);
+    r
+}
+
+fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, r: &mut Run) {
     let cmd = match parse(args) {
         Ok(c) => c,
         Err(e) => {
-            r.stderr = format!("{}\n", e.message);
-            if e.usage {
-                r.stderr.push_str(USAGE);
-            }
+            r.stderr.push_str(&e.message);
+            r.stderr.push('\n');
             r.status = e.code;
-            return r;
-        }
-    };
-    let info = match backend.info() {
-        Ok(i) => i,
-        Err(e) => {
-            r.stderr = format!("{}\n", backend_err(&e));
-            r.status = 1;
-            return r;
+            return;
         }
     };
     let res: Result<(), IpvsError> = match cmd {
@@ -675,70 +1113,115 @@ pub fn run(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str) -> Run {
         Command::DelDest(k, a, p) => backend.del_dest(&k, a, p),
         Command::Zero(k) => backend.zero(k.as_ref()),
         Command::SetTimeout(t) => backend.set_timeouts(&t),
+        Command::Daemon => Err(IpvsError::Other("No such device".into())),
         Command::Help => {
-            r.stdout =
-                format!("ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n{USAGE}");
-            Ok(())
+            r.stdout.push_str(HELP);
+            return;
         }
         Command::Version => {
-            r.stdout = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n".into();
-            Ok(())
+            r.stdout.push_str(VERSION);
+            return;
         }
-        Command::Save { .. } => backend.services().map(|s| r.stdout = format_save(&s)),
+        Command::Save { numeric } => {
+            return match backend.services() {
+                Ok(mut s) => {
+                    sort_services(&mut s);
+                    r.stdout.push_str(&format_save(&s, numeric));
+                }
+                Err(e) => {
+                    r.stderr.push_str(&format!("{e}\n"));
+                    r.status = 1;
+                }
+            };
+        }
         Command::Restore => {
-            for (n, line) in stdin.lines().enumerate() {
-                let words: Vec<String> = line.split_whitespace().map(String::from).collect();
-                if words.is_empty() || words[0].starts_with('#') {
+            // config_stream: each line is an argument list ("ipvsadm" words
+            // dropped); a fail() aborts, kernel errors print and go on; the
+            // status is the last line's.
+            for line in stdin.lines() {
+                let words: Vec<String> = line
+                    .split([' ', '\t', '\r'])
+                    .filter(|w| !w.is_empty() && *w != "ipvsadm")
+                    .map(String::from)
+                    .collect();
+                if words.is_empty() {
                     continue;
                 }
-                let sub = run(backend, &words, "");
+                if words[0] == "-R" || words[0] == "--restore" {
+                    r.stderr.push_str(TRYHELP);
+                    r.stderr.push('\n');
+                    r.status = 255;
+                    return;
+                }
+                let mut sub = Run::default();
+                exec(backend, &words, "", &mut sub);
                 r.stdout.push_str(&sub.stdout);
-                if sub.status != 0 {
-                    r.stderr.push_str(&sub.stderr);
-                    r.stderr
-                        .push_str(&format!("ipvsadm: line {}: {}\n", n + 1, line));
-                    r.status = sub.status;
-                    return r;
+                r.stderr.push_str(&sub.stderr);
+                r.status = sub.status;
+                if sub.status == 2 || (sub.status == 255 && sub.stderr.starts_with("Try ")) {
+                    return;
                 }
             }
-            Ok(())
+            return;
         }
-        Command::List(o) => list(backend, &o, &info).map(|s| r.stdout = s),
+        Command::List(o) => {
+            match list(backend, &o) {
+                Ok(s) => r.stdout.push_str(&s),
+                Err((partial, e)) => {
+                    r.stdout.push_str(&partial);
+                    r.stderr.push_str(&format!("{e}\n"));
+                    r.status = 1;
+                }
+            }
+            return;
+        }
     };
     if let Err(e) = res {
-        r.stderr.push_str(&backend_err(&e));
-        r.stderr.push('\n');
-        r.status = 1;
+        r.stderr.push_str(&format!("{e}\n"));
+        r.status = 255;
     }
-    r
 }
 
-fn list(
-    backend: &mut dyn IpvsBackend,
-    o: &ListOpts,
-    info: &crate::ipvs::Info,
-) -> Result<String, IpvsError> {
+fn list(backend: &mut dyn IpvsBackend, o: &ListOpts) -> Result<String, (String, IpvsError)> {
+    let mut out = String::new();
+    if o.connections {
+        return backend
+            .connections()
+            .map(|c| format_conns(&c, o.numeric))
+            .map_err(|e| (out, e));
+    }
+    if let Some(k) = &o.service {
+        let services = backend.services().map_err(|e| (String::new(), e))?;
+        let Some(mut s) = services.into_iter().find(|s| s.spec.key == *k) else {
+            return Err((String::new(), IpvsError::NoService));
+        };
+        if !o.nosort {
+            sort_services(std::slice::from_mut(&mut s));
+        }
+        title(&mut out, o);
+        service_line(&mut out, &s, o);
+        return Ok(out);
+    }
     if o.timeout {
-        let t = backend.timeouts()?;
+        let t = backend.timeouts().map_err(|e| (String::new(), e))?;
         return Ok(format!(
             "Timeout (tcp tcpfin udp): {} {} {}\n",
             t.tcp, t.tcp_fin, t.udp
         ));
     }
-    if o.connections {
-        return Ok(format_conns(&backend.connections()?));
+    if o.daemon {
+        return Ok(String::new());
     }
-    let mut services = backend.services()?;
-    if let Some(k) = &o.service {
-        services.retain(|s| s.spec.key == *k);
-        if services.is_empty() {
-            return Err(IpvsError::NoService);
-        }
-    }
-    sort_services(&mut services);
-    let mut out = String::new();
-    if o.service.is_none() {
-        title(&mut out, o, info);
+    let info = backend.info().map_err(|e| (String::new(), e))?;
+    let _ = writeln!(
+        out,
+        "IP Virtual Server version {}.{}.{} (size={})",
+        info.version.0, info.version.1, info.version.2, info.conn_tab_size
+    );
+    title(&mut out, o);
+    let mut services = backend.services().map_err(|e| (out.clone(), e))?;
+    if !o.nosort {
+        sort_services(&mut services);
     }
     for s in &services {
         service_line(&mut out, s, o);
@@ -773,7 +1256,42 @@ mod tests {
                 ..
             })
         ));
-        assert!(parse(&a("-A -t 1.2.3.4 -s rr")).is_err());
-        assert!(parse(&a("-a -t 1.2.3.4:80 -r 1.2.3.5 -w 70000")).is_err());
+        assert_eq!(
+            parse(&a("-A -t 1.2.3.4 -s rr")).unwrap_err().message,
+            "Zero port specified for non-persistent service"
+        );
+        assert!(parse(&a("-a -t 1.2.3.4:80 -r 1.2.3.5 -w 70000")).is_ok());
+        assert_eq!(
+            parse(&a("-a -t 1.2.3.4:80 -r 1.2.3.5 -w -1"))
+                .unwrap_err()
+                .message,
+            "illegal weight specified"
+        );
+        assert_eq!(
+            parse(&a("-n -L")).unwrap_err(),
+            CliError {
+                message: TRYHELP.into(),
+                code: 255
+            }
+        );
+        assert_eq!(
+            parse(&a("-L -L")).unwrap_err().message,
+            "invalid option `-L'"
+        );
+        assert_eq!(
+            parse(&a("-A -t 1.2.3.4:80 -r 1.2.3.5"))
+                .unwrap_err()
+                .message,
+            "Illegal 'real-server' option with the 'add-service' command"
+        );
+        assert_eq!(
+            parse(&a("-a -t 1.2.3.4:80")).unwrap_err().message,
+            "You need to supply the 'real-server' option for the 'add-server' command"
+        );
+        assert_eq!(parse(&a("-lnc -t 1.2.3.4:80")).unwrap_err().message, "The option 'service-address' conflicts with the 'connection' option in the 'list' command");
+        let Command::AddService(s) = parse(&a("-A -t 1.2.3.4:80 -p")).unwrap() else {
+            panic!()
+        };
+        assert_eq!((s.persistent, s.scheduler.as_str()), (Some(360), "wlc"));
     }
 }

@@ -159,10 +159,14 @@ pub struct Rates {
     pub outbps: u64,
 }
 
-/// The estimator's scaled state (`struct ip_vs_estimator`).
+/// The estimator's scaled state (`struct ip_vs_estimator`) plus the
+/// counter snapshot it publishes (`kstats`) and the `-Z` zero point
+/// (`kstats0`): what ipvsadm shows only changes at estimator ticks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Estimator {
     last: Stats,
+    snap: Stats,
+    zero: Stats,
     cps: u64,
     inpps: u64,
     outpps: u64,
@@ -175,6 +179,7 @@ impl Estimator {
     /// rate = delta << 9 (packets, conns) or << 4 (bytes) per 2 s,
     /// avg += (rate - avg) >> 2.
     fn sample(&mut self, s: &Stats) {
+        self.snap = *s;
         fn upd(avg: &mut u64, cur: u64, last: u64, shift: u32) {
             let rate = (cur.wrapping_sub(last) << shift) as i64;
             let a = *avg as i64;
@@ -186,6 +191,29 @@ impl Estimator {
         upd(&mut self.inbps, s.inbytes, self.last.inbytes, 4);
         upd(&mut self.outbps, s.outbytes, self.last.outbytes, 4);
         self.last = *s;
+    }
+
+    /// The counters as exported (`ip_vs_copy_stats`): the last snapshot
+    /// minus the zero point.
+    pub fn shown(&self) -> Stats {
+        Stats {
+            conns: self.snap.conns.wrapping_sub(self.zero.conns),
+            inpkts: self.snap.inpkts.wrapping_sub(self.zero.inpkts),
+            outpkts: self.snap.outpkts.wrapping_sub(self.zero.outpkts),
+            inbytes: self.snap.inbytes.wrapping_sub(self.zero.inbytes),
+            outbytes: self.snap.outbytes.wrapping_sub(self.zero.outbytes),
+        }
+    }
+
+    /// `ip_vs_zero_stats()`: the current snapshot becomes zero, averages reset.
+    pub fn zero(&mut self) {
+        let snap = self.snap;
+        *self = Estimator {
+            last: snap,
+            snap,
+            zero: snap,
+            ..Estimator::default()
+        };
     }
 
     /// `ip_vs_read_estimator()`: back to per-second units.
@@ -237,6 +265,8 @@ pub enum ConnState {
     SynAck,
     /// UDP entries (`UDP` state) and templates show as `NONE`/`UDP`.
     Udp,
+    /// A persistence template whose controlled connection got established.
+    Assured,
 }
 
 impl ConnState {
@@ -254,6 +284,7 @@ impl ConnState {
             ConnState::Listen => "LISTEN",
             ConnState::SynAck => "SYNACK",
             ConnState::Udp => "UDP",
+            ConnState::Assured => "ASSURED",
         }
     }
     fn index(self) -> usize {
@@ -269,7 +300,7 @@ impl ConnState {
             ConnState::LastAck => 8,
             ConnState::Listen => 9,
             ConnState::SynAck => 10,
-            ConnState::Udp => 0,
+            ConnState::Udp | ConnState::Assured => 0,
         }
     }
 }
@@ -311,6 +342,7 @@ impl Timeouts {
             ConnState::Listen => 120,
             ConnState::SynAck => 120,
             ConnState::Udp => self.udp,
+            ConnState::Assured => 0,
         }
     }
 }
@@ -337,6 +369,22 @@ pub struct Conn {
     pub service: ServiceKey,
     /// Firewall mark of the service, for templates of fwmark services.
     pub fwmark: u32,
+    /// For a connection made through a persistence template: the
+    /// template's client prefix (`cp->control`).
+    #[serde(default)]
+    pub ctl_key: Option<IpAddr>,
+}
+
+impl Conn {
+    /// Does this template control connection `c` (same service, client
+    /// prefix and real server)?
+    fn controls(&self, c: &Conn) -> bool {
+        self.template
+            && !c.template
+            && self.service == c.service
+            && self.daddr == c.daddr
+            && c.ctl_key == Some(self.caddr)
+    }
 }
 
 /// Errors a backend reports, named for the errno the kernel returns.
@@ -551,23 +599,11 @@ impl Ipvs {
                 continue;
             }
             let c = &self.conns[i];
-            if c.template {
-                let controls = self.conns.iter().any(|o| {
-                    !o.template
-                        && o.service == c.service
-                        && o.caddr == c.caddr
-                        && o.daddr == c.daddr
-                        && o.dport == c.dport
-                });
-                if controls {
-                    let t = self
-                        .service(&c.service)
-                        .and_then(|s| s.spec.persistent)
-                        .unwrap_or(300);
-                    self.conns[i].expires = now.plus(u64::from(t) * 1_000_000);
-                    i += 1;
-                    continue;
-                }
+            if c.template && self.conns.iter().any(|o| c.controls(o)) {
+                // ip_vs_conn_expire(): still controlling: "expire later", 60 s.
+                self.conns[i].expires = now.plus(60_000_000);
+                i += 1;
+                continue;
             }
             let c = self.conns.remove(i);
             self.unaccount(&c);
@@ -698,6 +734,8 @@ pub enum Verdict {
     },
     /// A service exists but no real server is available.
     NoDest,
+    /// The entry's real server was deleted: the packet is dropped.
+    Drop,
 }
 
 impl Ipvs {
@@ -715,7 +753,7 @@ impl Ipvs {
         bytes: u64,
     ) -> Verdict {
         self.expire(now);
-        let idx = self.conns.iter().position(|c| {
+        let mut idx = self.conns.iter().position(|c| {
             !c.template
                 && c.proto == Proto::Tcp
                 && c.caddr == caddr
@@ -723,6 +761,30 @@ impl Ipvs {
                 && c.vaddr == vaddr
                 && c.vport == vport
         });
+        // conn_reuse_mode=1: a SYN reusing the ports of an entry in
+        // TIME_WAIT or CLOSE is scheduled afresh.
+        if let Some(i) = idx {
+            if ev == TcpEvent::Syn
+                && matches!(self.conns[i].state, ConnState::TimeWait | ConnState::Close)
+            {
+                let old = self.conns.remove(i);
+                self.unaccount(&old);
+                idx = None;
+            }
+        }
+        // A connection whose real server is gone (deleted): dropped
+        // (expire_nodest_conn=0), its timer not re-armed.
+        if let Some(i) = idx {
+            let c = &self.conns[i];
+            let alive = self.service(&c.service).is_some_and(|s| {
+                s.dests
+                    .iter()
+                    .any(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            });
+            if !alive {
+                return Verdict::Drop;
+            }
+        }
         let (idx, new_conn) = match idx {
             Some(i) => (i, false),
             None => {
@@ -752,12 +814,27 @@ impl Ipvs {
         c.state = new;
         c.expires = now.plus(u64::from(timeouts.for_state(new)) * 1_000_000);
         let c = c.clone();
-        let becomes_active = c.inactive && new == ConnState::Established;
-        let becomes_inactive = !c.inactive && new != ConnState::Established;
+        // tcp_state_active(): SYN_SENT, SYN_RECV, ESTABLISHED, SYNACK count as active.
+        let active_state = matches!(
+            new,
+            ConnState::Established | ConnState::SynSent | ConnState::SynRecv | ConnState::SynAck
+        );
+        let becomes_active = c.inactive && active_state;
+        let becomes_inactive = !c.inactive && !active_state;
         if becomes_active || becomes_inactive {
             self.conns[idx].inactive = becomes_inactive;
         }
         let svc_key = c.service;
+        if new == ConnState::Established {
+            // The controlling template becomes ASSURED.
+            if let Some(t) = self
+                .conns
+                .iter_mut()
+                .find(|t| t.state == ConnState::None && t.controls(&c))
+            {
+                t.state = ConnState::Assured;
+            }
+        }
         if let Some(s) = self.service_mut(&svc_key) {
             s.stats.inpkts += 1;
             s.stats.inbytes += bytes;
@@ -825,8 +902,9 @@ impl Ipvs {
                     .position(|d| d.spec.addr == t.daddr && d.spec.port == t.dport);
                 // A template pointing at a quiesced server is still honoured
                 // (expire_quiescent_template = 0).
+                // A new connection through the template re-arms it (ip_vs_conn_put).
                 if let Some(di) = di {
-                    t.expires = t.expires.max(now.plus(u64::from(ptime) * 1_000_000));
+                    t.expires = now.plus(u64::from(ptime) * 1_000_000);
                     chosen = Some(di);
                 }
             }
@@ -863,6 +941,7 @@ impl Ipvs {
                         ServiceKey::Fwmark { mark, .. } => mark,
                         _ => 0,
                     },
+                    ctl_key: None,
                 });
                 if let Some(dd) = self.service_mut(&key).and_then(|s| s.dests.get_mut(di)) {
                     dd.persist += 1;
@@ -889,13 +968,14 @@ impl Ipvs {
             daddr: d.addr,
             dport,
             state: ConnState::None,
-            expires: now.plus(2_000_000),
+            expires: now.plus(3_000_000),
             fwd: d.fwd,
             inactive: true,
             no_output: d.fwd != Fwd::Masq,
             template: false,
             service: key,
             fwmark: 0,
+            ctl_key: svc.spec.persistent.map(|_| masked(caddr)),
         });
         if let Some(s) = self.service_mut(&key) {
             s.stats.conns += 1;
@@ -927,7 +1007,9 @@ impl SimBackend<'_> {
 
 impl IpvsBackend for SimBackend<'_> {
     fn info(&mut self) -> Result<Info, IpvsError> {
+        // Loading ip_vs starts the per-netns estimator timer (2 s period).
         self.ipvs.loaded = true;
+        self.ipvs.ensure_estimator(self.now);
         Ok(Info {
             version: (1, 2, 1),
             conn_tab_size: CONN_TAB_SIZE,
@@ -976,14 +1058,14 @@ impl IpvsBackend for SimBackend<'_> {
             .iter()
             .position(|s| s.spec.key == *k)
             .ok_or(IpvsError::NoService)?;
+        // Connections stay (their destinations go to the trash) and die
+        // at their timers; packets on them are dropped meanwhile.
         self.ipvs.services.remove(i);
-        self.ipvs.conns.retain(|c| c.service != *k);
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), IpvsError> {
         self.ipvs.services.clear();
-        self.ipvs.conns.clear();
         Ok(())
     }
 
@@ -1057,24 +1139,19 @@ impl IpvsBackend for SimBackend<'_> {
     fn zero(&mut self, k: Option<&ServiceKey>) -> Result<(), IpvsError> {
         if let Some(k) = k {
             let s = self.ipvs.service_mut(k).ok_or(IpvsError::NoService)?;
-            s.stats = Stats::default();
-            s.est = Estimator::default();
+            s.est.zero();
             for d in &mut s.dests {
-                d.stats = Stats::default();
-                d.est = Estimator::default();
+                d.est.zero();
             }
             return Ok(());
         }
         for s in &mut self.ipvs.services {
-            s.stats = Stats::default();
-            s.est = Estimator::default();
+            s.est.zero();
             for d in &mut s.dests {
-                d.stats = Stats::default();
-                d.est = Estimator::default();
+                d.est.zero();
             }
         }
-        self.ipvs.total = Stats::default();
-        self.ipvs.total_est = Estimator::default();
+        self.ipvs.total_est.zero();
         Ok(())
     }
 
@@ -1106,7 +1183,7 @@ impl IpvsBackend for SimBackend<'_> {
             .iter()
             .map(|s| ServiceEntry {
                 spec: s.spec.clone(),
-                stats: s.stats,
+                stats: s.est.shown(),
                 rates: s.est.rates(),
                 dests: s
                     .dests
@@ -1116,7 +1193,7 @@ impl IpvsBackend for SimBackend<'_> {
                         active: d.active,
                         inactive: d.inactive,
                         persist: d.persist,
-                        stats: d.stats,
+                        stats: d.est.shown(),
                         rates: d.est.rates(),
                     })
                     .collect(),

@@ -8,14 +8,15 @@
 //! Overheads: `ip_vs_dest_conn_overhead()` = active·256 + inactive for
 //! lc/wlc; active + 1 for sed/nq. `sh`/`dh` fill a 256-bucket table from the
 //! list, each destination taking `weight` consecutive buckets, and hash the
-//! client (sh) or destination (dh) address with `hash_32`. Left out: `mh`
-//! (maglev), the `sh-fallback`/`sh-port` flags, `lblc`/`lblcr`/`fo`/`ovf`.
+//! client (sh) or destination (dh; one bucket each) address with `hash_32`.
+//! `fo` picks the highest weight. Left out: `mh` (maglev), the
+//! `sh-fallback`/`sh-port` flags, `lblc`/`lblcr`/`ovf`.
 
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// The schedulers we model.
-pub const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh"];
+pub const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "fo"];
 
 /// What a scheduler needs to know about one destination.
 #[derive(Debug, Clone, Copy)]
@@ -31,8 +32,11 @@ impl DestView {
     fn available(&self) -> bool {
         !self.overloaded && self.weight > 0
     }
+    /// `ip_vs_dest_conn_overhead()` as Debian's 6.1 stable kernel computes
+    /// it: `(activeconns << 8) + totalconns` (upstream 6.1.0 added only the
+    /// inactive ones).
     fn conn_overhead(&self) -> i64 {
-        (i64::from(self.active) << 8) + i64::from(self.inactive)
+        (i64::from(self.active) << 8) + i64::from(self.active) + i64::from(self.inactive)
     }
 }
 
@@ -83,13 +87,34 @@ impl SchedState {
     pub fn dests_changed(&mut self, sched: &str, dests: &[DestView]) {
         match sched {
             "wrr" => {
-                let ws: Vec<i32> = dests.iter().map(|d| d.weight).filter(|w| *w > 0).collect();
-                self.mw = ws.iter().copied().max().unwrap_or(0);
-                self.di = ws.iter().copied().fold(0, gcd).max(1);
+                // ip_vs_wrr_dest_changed(): back to the list head, new gcd
+                // and max; cw kept unless above max or zero.
+                let di = dests
+                    .iter()
+                    .map(|d| d.weight)
+                    .filter(|w| *w > 0)
+                    .fold(0, gcd)
+                    .max(1);
+                let max = dests.iter().map(|d| d.weight).max().unwrap_or(0);
                 self.last = None;
-                self.cw = 0;
+                self.di = di;
+                self.mw = max - (di - 1);
+                if self.cw > self.mw || self.cw == 0 {
+                    self.cw = self.mw;
+                } else if di > 1 {
+                    self.cw = (self.cw / di) * di + 1;
+                }
             }
-            "sh" | "dh" => {
+            "dh" => {
+                // One bucket per destination in turn, whatever the weight.
+                self.buckets = vec![None; TAB_SIZE];
+                if !dests.is_empty() {
+                    for (i, b) in self.buckets.iter_mut().enumerate() {
+                        *b = Some(i % dests.len());
+                    }
+                }
+            }
+            "sh" => {
                 self.buckets = vec![None; TAB_SIZE];
                 if dests.is_empty() {
                     return;
@@ -149,6 +174,15 @@ impl SchedState {
             "wlc" => weighted_least(dests, |d| d.conn_overhead(), false),
             "sed" => weighted_least(dests, |d| i64::from(d.active) + 1, false),
             "nq" => weighted_least(dests, |d| i64::from(d.active) + 1, true),
+            "fo" => dests
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.available())
+                .fold(None, |best: Option<(usize, i32)>, (i, d)| match best {
+                    Some((_, w)) if w >= d.weight => best,
+                    _ => Some((i, d.weight)),
+                })
+                .map(|(i, _)| i),
             "sh" | "dh" => {
                 if self.buckets.len() != TAB_SIZE {
                     self.dests_changed(sched, dests);
@@ -179,42 +213,44 @@ impl SchedState {
         None
     }
 
-    /// `ip_vs_wrr_schedule()`: interleaved weighted round robin.
+    /// `ip_vs_wrr_schedule()`: interleaved weighted round robin. `last`
+    /// None is the list head (`mark->cl == &svc->destinations`).
     fn wrr(&mut self, dests: &[DestView]) -> Option<usize> {
         let n = dests.len();
-        if n == 0 || self.mw == 0 {
+        if self.mw == 0 || n == 0 {
             return None;
         }
-        // Walk the list from after the last pick; each time we pass the list
-        // head, lower the current weight by the gcd (back to max at <= 0).
+        let last = self.last;
         let mut pos = self.last;
-        let mut steps = 0usize;
+        let mut stop: Option<Option<usize>> = None;
+        let mut last_pass = false;
+        let mut restarted = false;
         loop {
-            let next = match pos {
-                None => 0,
-                Some(p) if p + 1 < n => p + 1,
-                Some(_) => {
-                    // Passed the end: back to the head with a lower cw.
-                    self.cw -= self.di;
-                    if self.cw <= 0 {
-                        self.cw = self.mw;
-                    }
-                    0
+            // list_for_each_entry_continue: from after `pos` to the end.
+            let start = pos.map_or(0, |p| p + 1);
+            for i in start..n {
+                let d = &dests[i];
+                if !d.overloaded && d.weight >= self.cw {
+                    self.last = Some(i);
+                    return Some(i);
                 }
-            };
-            if pos.is_none() && self.cw <= 0 {
+                if stop == Some(Some(i)) {
+                    return None;
+                }
+            }
+            self.cw -= self.di;
+            if self.cw <= 0 {
                 self.cw = self.mw;
+                if last_pass || last.is_none() {
+                    return None;
+                }
+                restarted = true;
             }
-            let d = &dests[next];
-            if !d.overloaded && d.weight > 0 && d.weight >= self.cw {
-                self.last = Some(next);
-                return Some(next);
+            last_pass = self.cw <= self.di;
+            if last_pass && restarted && last.is_some() {
+                stop = Some(last);
             }
-            pos = Some(next);
-            steps += 1;
-            if steps > n * (self.mw.max(1) as usize + 2) {
-                return None;
-            }
+            pos = None;
         }
     }
 }
