@@ -322,7 +322,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
     while i < args.len() {
         let a = &args[i];
         if let Some(long) = a.strip_prefix("--").filter(|l| !l.is_empty()) {
-                        match long.split_once('=') {
+            match long.split_once('=') {
                 Some((n, v)) => toks.push((format!("--{n}"), Some(v.to_string()))),
                 None if takes_value(a) && i + 1 < args.len() => {
                     i += 1;
@@ -330,7 +330,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 }
                 None => toks.push((a.clone(), None)),
             }
-                } else if a.len() > 1 && a.starts_with('-') {
+        } else if a.len() > 1 && a.starts_with('-') {
             let chars: Vec<char> = a[1..].chars().collect();
             let mut k = 0;
             while k < chars.len() {
@@ -428,7 +428,9 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         set[col] = true;
         Ok(())
     };
-    let mut svc: Option<(Proto, Option<(IpAddr, Option<u16>)>, u32)> = None;
+    // (protocol, address and port, fwmark)
+    type SvcArg = (Proto, Option<(IpAddr, Option<u16>)>, u32);
+    let mut svc: Option<SvcArg> = None;
     let mut sched: Option<String> = None;
     let mut persistent: Option<u32> = None;
     let mut netmask: Option<Ipv4Addr> = None;

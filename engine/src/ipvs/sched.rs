@@ -228,8 +228,7 @@ impl SchedState {
         loop {
             // list_for_each_entry_continue: from after `pos` to the end.
             let start = pos.map_or(0, |p| p + 1);
-            for i in start..n {
-                let d = &dests[i];
+            for (i, d) in dests.iter().enumerate().skip(start) {
                 if !d.overloaded && d.weight >= self.cw {
                     self.last = Some(i);
                     return Some(i);
