@@ -117,6 +117,48 @@ impl Lab {
         if words.is_empty() {
             return io;
         }
+        // A list: pipelines joined by `;`, `&&`, `||` (and `&`, which ends
+        // a background pipeline).
+        let mut lists: Vec<(Vec<Word>, Option<Word>)> = vec![(vec![], None)];
+        for w in words {
+            match w {
+                Word::Seq | Word::AndIf | Word::OrIf => {
+                    lists.last_mut().expect("non-empty").1 = Some(w);
+                    lists.push((vec![], None));
+                }
+                Word::Background => {
+                    lists
+                        .last_mut()
+                        .expect("non-empty")
+                        .0
+                        .push(Word::Background);
+                    lists.last_mut().expect("non-empty").1 = Some(Word::Seq);
+                    lists.push((vec![], None));
+                }
+                other => lists.last_mut().expect("non-empty").0.push(other),
+            }
+        }
+        let mut status = 0;
+        let mut prev: Option<Word> = None;
+        for (pipeline, sep) in lists {
+            let skip = match prev {
+                Some(Word::AndIf) => status != 0,
+                Some(Word::OrIf) => status == 0,
+                _ => false,
+            };
+            prev = sep;
+            if pipeline.is_empty() || skip {
+                continue;
+            }
+            let sub = self.run_pipeline(host, pipeline);
+            status = sub.status;
+            io.chunks.extend(sub.chunks);
+        }
+        io.status = status;
+        io
+    }
+
+    fn run_pipeline(&mut self, host: &str, words: Vec<Word>) -> Io {
         // Split into pipeline stages.
         let mut stages: Vec<Vec<Word>> = vec![vec![]];
         let mut background = false;
@@ -137,7 +179,7 @@ impl Lab {
                 match w {
                     Word::Text(t) => argv.push(t),
                     Word::Redirect(r) => redirs.push(r),
-                    Word::Pipe | Word::Background => {}
+                    Word::Pipe | Word::Background | Word::Seq | Word::AndIf | Word::OrIf => {}
                 }
             }
             let mut sio = if argv.is_empty() {

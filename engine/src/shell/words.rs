@@ -18,6 +18,12 @@ pub enum Word {
     Redirect(Redir),
     Pipe,
     Background,
+    /// `;`
+    Seq,
+    /// `&&`
+    AndIf,
+    /// `||`
+    OrIf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,7 +108,19 @@ pub fn split_words(line: &str) -> Result<Vec<Word>, WordsError> {
                 if pending_redir.is_some() {
                     return Err(WordsError::Syntax("|".into()));
                 }
-                out.push(Word::Pipe);
+                if chars.peek() == Some(&'|') {
+                    chars.next();
+                    out.push(Word::OrIf);
+                } else {
+                    out.push(Word::Pipe);
+                }
+            }
+            ';' => {
+                flush(&mut cur, &mut have, &mut out, &mut pending_redir)?;
+                if pending_redir.is_some() {
+                    return Err(WordsError::Syntax(";".into()));
+                }
+                out.push(Word::Seq);
             }
             '&' if !have || cur.is_empty() => {
                 if pending_redir.is_some() {
@@ -112,7 +130,12 @@ pub fn split_words(line: &str) -> Result<Vec<Word>, WordsError> {
                     continue;
                 }
                 flush(&mut cur, &mut have, &mut out, &mut pending_redir)?;
-                out.push(Word::Background);
+                if chars.peek() == Some(&'&') {
+                    chars.next();
+                    out.push(Word::AndIf);
+                } else {
+                    out.push(Word::Background);
+                }
             }
             '>' => {
                 let is_err = have && cur == "2";
