@@ -112,6 +112,10 @@ pub struct TcpTable {
     pub next_port: u16,
     /// Next process id handed to a program.
     pub next_pid: u32,
+    /// (local, remote) → socket, for connected sockets (a hint: checked on
+    /// use, rebuilt by inserts; the full scan stays the fallback).
+    #[serde(skip)]
+    index: BTreeMap<(SocketAddrV4, SocketAddrV4), u32>,
 }
 
 pub const SYN_RETRIES: u32 = 6;
@@ -129,6 +133,7 @@ impl TcpTable {
             next_id: 1,
             next_port: 32768 + (seed % 28000),
             next_pid: 1000 + u32::from(seed % 900),
+            index: BTreeMap::new(),
         }
     }
 
@@ -162,12 +167,22 @@ impl TcpTable {
         let id = self.next_id;
         self.next_id += 1;
         s.id = id;
+        if s.state != TcpState::Listen {
+            self.index.insert((s.local, s.remote), id);
+        }
         self.socks.insert(id, s);
         id
     }
 
     /// `__inet_lookup`: an established (non-listening) socket first, then a listener.
     pub fn lookup(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<u32> {
+        if let Some(&id) = self.index.get(&(local, remote)) {
+            if self.socks.get(&id).is_some_and(|s| {
+                s.state != TcpState::Listen && s.local == local && s.remote == remote
+            }) {
+                return Some(id);
+            }
+        }
         if let Some(s) = self
             .socks
             .values()

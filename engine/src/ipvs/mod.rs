@@ -17,6 +17,7 @@
 //! tables, and connections are created, but only DR transmits), IPv6 data
 //! path, SCTP, sync daemons, one-packet scheduling, persistence engines.
 
+pub mod conn;
 pub mod sched;
 
 use crate::world::SimTime;
@@ -373,18 +374,9 @@ pub struct Conn {
     /// template's client prefix (`cp->control`).
     #[serde(default)]
     pub ctl_key: Option<IpAddr>,
-}
-
-impl Conn {
-    /// Does this template control connection `c` (same service, client
-    /// prefix and real server)?
-    fn controls(&self, c: &Conn) -> bool {
-        self.template
-            && !c.template
-            && self.service == c.service
-            && self.daddr == c.daddr
-            && c.ctl_key == Some(self.caddr)
-    }
+    /// For a template: how many connections it controls (`n_control`).
+    #[serde(default)]
+    pub n_control: u32,
 }
 
 /// Errors a backend reports, named for the errno the kernel returns.
@@ -491,7 +483,7 @@ pub struct Ipvs {
     /// Whether the module is loaded (the first ipvsadm use loads it).
     pub loaded: bool,
     pub services: Vec<Service>,
-    pub conns: Vec<Conn>,
+    pub conns: conn::ConnTable,
     pub timeouts: Timeouts,
     pub total: Stats,
     pub total_est: Estimator,
@@ -592,25 +584,30 @@ impl Ipvs {
     /// Expire connection entries whose timer ran out (`ip_vs_conn_expire`).
     /// A template with live controlled connections is re-armed instead.
     pub fn expire(&mut self, now: SimTime) {
-        let mut i = 0;
-        while i < self.conns.len() {
-            if self.conns[i].expires > now {
-                i += 1;
-                continue;
-            }
-            let c = &self.conns[i];
-            if c.template && self.conns.iter().any(|o| c.controls(o)) {
+        while let Some(id) = self.conns.due(now) {
+            if self
+                .conns
+                .get(id)
+                .is_some_and(|c| c.template && c.n_control > 0)
+            {
                 // ip_vs_conn_expire(): still controlling: "expire later", 60 s.
-                self.conns[i].expires = now.plus(60_000_000);
-                i += 1;
+                self.conns.set_expires(id, now.plus(60_000_000));
                 continue;
             }
-            let c = self.conns.remove(i);
-            self.unaccount(&c);
+            if let Some(c) = self.conns.remove(id) {
+                self.unaccount(&c);
+            }
         }
     }
 
     fn unaccount(&mut self, c: &Conn) {
+        if let Some(tk) = c.ctl_key {
+            if let Some(tid) = self.conns.template(c.service, tk) {
+                if let Some(t) = self.conns.get_mut(tid) {
+                    t.n_control = t.n_control.saturating_sub(1);
+                }
+            }
+        }
         if let Some(s) = self.service_mut(&c.service) {
             if let Some(d) = s
                 .dests
@@ -631,7 +628,7 @@ impl Ipvs {
 
     /// Next moment something expires (for the world's timer).
     pub fn next_deadline(&self) -> Option<SimTime> {
-        let c = self.conns.iter().map(|c| c.expires).min();
+        let c = self.conns.next_expiry();
         match (c, self.next_est) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -753,29 +750,26 @@ impl Ipvs {
         bytes: u64,
     ) -> Verdict {
         self.expire(now);
-        let mut idx = self.conns.iter().position(|c| {
-            !c.template
-                && c.proto == Proto::Tcp
-                && c.caddr == caddr
-                && c.cport == cport
-                && c.vaddr == vaddr
-                && c.vport == vport
-        });
+        let mut idx = self.conns.find(Proto::Tcp, caddr, cport, vaddr, vport);
         // conn_reuse_mode=1: a SYN reusing the ports of an entry in
         // TIME_WAIT or CLOSE is scheduled afresh.
         if let Some(i) = idx {
             if ev == TcpEvent::Syn
-                && matches!(self.conns[i].state, ConnState::TimeWait | ConnState::Close)
+                && self
+                    .conns
+                    .get(i)
+                    .is_some_and(|c| matches!(c.state, ConnState::TimeWait | ConnState::Close))
             {
-                let old = self.conns.remove(i);
-                self.unaccount(&old);
+                if let Some(old) = self.conns.remove(i) {
+                    self.unaccount(&old);
+                }
                 idx = None;
             }
         }
         // A connection whose real server is gone (deleted): dropped
         // (expire_nodest_conn=0), its timer not re-armed.
         if let Some(i) = idx {
-            let c = &self.conns[i];
+            let c = self.conns.get(i).expect("found above");
             let alive = self.service(&c.service).is_some_and(|s| {
                 s.dests
                     .iter()
@@ -803,7 +797,7 @@ impl Ipvs {
         };
         // State transition, counters, timer.
         let timeouts = self.timeouts;
-        let c = &mut self.conns[idx];
+        let c = self.conns.get_mut(idx).expect("entry exists");
         let dir = if c.no_output {
             Dir::InputOnly
         } else {
@@ -812,8 +806,11 @@ impl Ipvs {
         let old = c.state;
         let new = tcp_transition(dir, ev, old);
         c.state = new;
-        c.expires = now.plus(u64::from(timeouts.for_state(new)) * 1_000_000);
         let c = c.clone();
+        self.conns.set_expires(
+            idx,
+            now.plus(u64::from(timeouts.for_state(new)) * 1_000_000),
+        );
         // tcp_state_active(): SYN_SENT, SYN_RECV, ESTABLISHED, SYNACK count as active.
         let active_state = matches!(
             new,
@@ -822,17 +819,19 @@ impl Ipvs {
         let becomes_active = c.inactive && active_state;
         let becomes_inactive = !c.inactive && !active_state;
         if becomes_active || becomes_inactive {
-            self.conns[idx].inactive = becomes_inactive;
+            if let Some(cm) = self.conns.get_mut(idx) {
+                cm.inactive = becomes_inactive;
+            }
         }
         let svc_key = c.service;
         if new == ConnState::Established {
             // The controlling template becomes ASSURED.
-            if let Some(t) = self
-                .conns
-                .iter_mut()
-                .find(|t| t.state == ConnState::None && t.controls(&c))
-            {
-                t.state = ConnState::Assured;
+            if let Some(tid) = c.ctl_key.and_then(|k| self.conns.template(svc_key, k)) {
+                if let Some(t) = self.conns.get_mut(tid) {
+                    if t.state == ConnState::None {
+                        t.state = ConnState::Assured;
+                    }
+                }
             }
         }
         if let Some(s) = self.service_mut(&svc_key) {
@@ -875,7 +874,7 @@ impl Ipvs {
         cport: u16,
         vaddr: IpAddr,
         vport: u16,
-    ) -> Option<usize> {
+    ) -> Option<u64> {
         let svc = self.service(&key)?.clone();
         let mut chosen: Option<usize> = None;
         let masked = |a: IpAddr| -> IpAddr {
@@ -891,20 +890,18 @@ impl Ipvs {
         };
         if let Some(ptime) = svc.spec.persistent {
             let ckey = masked(caddr);
-            if let Some(t) = self
-                .conns
-                .iter_mut()
-                .find(|c| c.template && c.service == key && c.caddr == ckey)
-            {
+            if let Some(tid) = self.conns.template(key, ckey) {
+                let t = self.conns.get(tid).expect("indexed template");
                 let di = svc
                     .dests
                     .iter()
                     .position(|d| d.spec.addr == t.daddr && d.spec.port == t.dport);
                 // A template pointing at a quiesced server is still honoured
-                // (expire_quiescent_template = 0).
-                // A new connection through the template re-arms it (ip_vs_conn_put).
+                // (expire_quiescent_template = 0); a new connection through
+                // it re-arms it (ip_vs_conn_put).
                 if let Some(di) = di {
-                    t.expires = now.plus(u64::from(ptime) * 1_000_000);
+                    self.conns
+                        .set_expires(tid, now.plus(u64::from(ptime) * 1_000_000));
                     chosen = Some(di);
                 }
             }
@@ -916,7 +913,7 @@ impl Ipvs {
                     .schedule(&svc.spec.scheduler, &views, caddr, vaddr)?;
                 chosen = Some(di);
                 let d = &svc.dests[di];
-                self.conns.push(Conn {
+                self.conns.insert(Conn {
                     proto: match key {
                         ServiceKey::Addr { proto, .. } => proto,
                         ServiceKey::Fwmark { .. } => Proto::Tcp,
@@ -942,6 +939,7 @@ impl Ipvs {
                         _ => 0,
                     },
                     ctl_key: None,
+                    n_control: 0,
                 });
                 if let Some(dd) = self.service_mut(&key).and_then(|s| s.dests.get_mut(di)) {
                     dd.persist += 1;
@@ -959,7 +957,13 @@ impl Ipvs {
         };
         let d = svc.dests[di].spec.clone();
         let dport = if d.port == 0 { vport } else { d.port };
-        self.conns.push(Conn {
+        let ctl_key = svc.spec.persistent.map(|_| masked(caddr));
+        if let Some(tid) = ctl_key.and_then(|k| self.conns.template(key, k)) {
+            if let Some(t) = self.conns.get_mut(tid) {
+                t.n_control += 1;
+            }
+        }
+        let id = self.conns.insert(Conn {
             proto: Proto::Tcp,
             caddr,
             cport,
@@ -975,7 +979,8 @@ impl Ipvs {
             template: false,
             service: key,
             fwmark: 0,
-            ctl_key: svc.spec.persistent.map(|_| masked(caddr)),
+            ctl_key,
+            n_control: 0,
         });
         if let Some(s) = self.service_mut(&key) {
             s.stats.conns += 1;
@@ -986,7 +991,7 @@ impl Ipvs {
             }
         }
         self.total.conns += 1;
-        Some(self.conns.len() - 1)
+        Some(id)
     }
 }
 

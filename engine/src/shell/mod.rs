@@ -249,6 +249,8 @@ impl Lab {
         let mut io = Io::default();
         let args = &argv[1..];
         match argv[0].as_str() {
+            // `cd &` runs in a subshell: the shell's directory stays.
+            "cd" if background => {}
             "cd" => fs::cd(self, host, args, &mut io),
             "pwd" => io.outln(self.cwd(host)),
             "echo" => fs::echo(args, &mut io),
