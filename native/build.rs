@@ -43,6 +43,19 @@ fn run() -> Result<(), String> {
     }
     println!("cargo:rerun-if-env-changed=LVSLAB_WEB_PROFILE");
 
+    println!("cargo:rerun-if-env-changed=LVSLAB_WEB_PKG");
+    // Developers only: reuse an already built web bundle (a directory with
+    // lvslab_web.js and lvslab_web_bg.wasm) instead of building `web` —
+    // for engine work while the web crate is mid-edit. Never set in CI.
+    if let Ok(dir) = env::var("LVSLAB_WEB_PKG") {
+        println!("cargo:warning=LVSLAB_WEB_PKG={dir}: embedding a prebuilt web bundle, not building web/");
+        return write_assets(
+            &root.join("static"),
+            Path::new(&dir),
+            &out_dir.join("assets.rs"),
+        );
+    }
+
     let nested_target = nested_target_dir(&out_dir, &root);
     let profile = env::var("LVSLAB_WEB_PROFILE").unwrap_or_else(|_| "wasm-release".into());
     ensure_wasm_target()?;

@@ -94,7 +94,16 @@ impl World {
                         let Some(h) = self.hosts.get(host) else {
                             return true;
                         };
-                        match h.route_output(rip, None, None) {
+                        let rt = h.route_output(rip, None, None);
+                        if let Ok(r) = &rt {
+                            if r.rtype == crate::fib::RouteType::Local {
+                                // The real server is this host: the packet
+                                // goes up the local stack (NF_ACCEPT).
+                                self.local_deliver_pub(host, ip.clone(), bytes.to_vec());
+                                return true;
+                            }
+                        }
+                        match rt {
                             Ok(rt) if rt.rtype == crate::fib::RouteType::Unicast => {
                                 let rt = OutRoute {
                                     gateway: Some(rip),

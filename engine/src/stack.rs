@@ -745,6 +745,29 @@ impl World {
         if !ip.dont_frag && ip.ident == 0 {
             ip.ident = h.next_ident();
         }
+        if let L4::Tcp(t) = &ip.l4 {
+            if !h.ipvs.conns.is_empty() {
+                use crate::ipvs::TcpEvent;
+                let ev = if t.has(crate::wire::tcp_flags::RST) {
+                    TcpEvent::Rst
+                } else if t.has(crate::wire::tcp_flags::SYN) {
+                    TcpEvent::Syn
+                } else if t.has(crate::wire::tcp_flags::FIN) {
+                    TcpEvent::Fin
+                } else {
+                    TcpEvent::Ack
+                };
+                let now = self.now;
+                h.ipvs.tcp_out(
+                    now,
+                    std::net::IpAddr::V4(ip.src),
+                    t.src_port,
+                    std::net::IpAddr::V4(ip.dst),
+                    t.dst_port,
+                    ev,
+                );
+            }
+        }
         let kind = EventKind::RouteLookup {
             dst: ip.dst,
             table: table_name(rt.table),
@@ -990,6 +1013,10 @@ impl World {
             let _ = self.ip_send(host, reply, None);
         }
         let _ = bytes;
+    }
+
+    pub(crate) fn local_deliver_pub(&mut self, host: &str, ip: Ipv4Repr, bytes: Vec<u8>) {
+        self.local_deliver(host, 1, ip, bytes);
     }
 
     pub(crate) fn ip_output_pub(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {

@@ -520,6 +520,7 @@ impl Ipvs {
                 inactive: d.inactive,
                 overloaded: d.overloaded,
                 addr: d.spec.addr,
+                port_fold: u32::from(d.spec.port),
             })
             .collect()
     }
@@ -995,6 +996,57 @@ impl Ipvs {
     }
 }
 
+impl Ipvs {
+    /// `ip_vs_out()` for a TCP segment the director itself sends (a real
+    /// server on the director answering through LOCAL_OUT): the reply
+    /// direction of an entry; the first one clears NOOUTPUT.
+    pub fn tcp_out(
+        &mut self,
+        now: SimTime,
+        src: IpAddr,
+        sport: u16,
+        dst: IpAddr,
+        dport: u16,
+        ev: TcpEvent,
+    ) {
+        let Some(id) = self.conns.find(Proto::Tcp, dst, dport, src, sport) else {
+            return;
+        };
+        let timeouts = self.timeouts;
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        c.no_output = false;
+        let new = tcp_transition(Dir::Output, ev, c.state);
+        c.state = new;
+        let active_state = matches!(
+            new,
+            ConnState::Established | ConnState::SynSent | ConnState::SynRecv | ConnState::SynAck
+        );
+        let (becomes_active, becomes_inactive) =
+            (c.inactive && active_state, !c.inactive && !active_state);
+        if becomes_active || becomes_inactive {
+            c.inactive = becomes_inactive;
+        }
+        let c = c.clone();
+        self.conns
+            .set_expires(id, now.plus(u64::from(timeouts.for_state(new)) * 1_000_000));
+        if let Some(d) = self.service_mut(&c.service).and_then(|s| {
+            s.dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+        }) {
+            if becomes_active {
+                d.inactive = d.inactive.saturating_sub(1);
+                d.active += 1;
+            } else if becomes_inactive {
+                d.active = d.active.saturating_sub(1);
+                d.inactive += 1;
+            }
+        }
+    }
+}
+
 /// The simulator's backend: a host's `Ipvs` at simulated time `now`.
 pub struct SimBackend<'a> {
     pub ipvs: &'a mut Ipvs,
@@ -1278,4 +1330,84 @@ mod tests {
         assert_eq!(r.cps, 10);
         assert_eq!(r.inbps, 1000);
     }
+}
+
+fn hex_addr(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(v) => format!("{:08X}", u32::from(v)),
+        IpAddr::V6(v) => {
+            let s = v.segments();
+            s.iter()
+                .map(|x| format!("{x:04x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        }
+    }
+}
+
+/// `/proc/net/ip_vs` (`ip_vs_info_seq_show`): the table in hex, kernel order.
+pub fn proc_ip_vs(ipvs: &Ipvs) -> String {
+    let mut out = format!(
+        "IP Virtual Server version 1.2.1 (size={CONN_TAB_SIZE})\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"
+    );
+    for s in &ipvs.services {
+        let flags = match s.spec.persistent {
+            Some(t) => {
+                let m = u32::MAX
+                    .checked_shl(32 - u32::from(s.spec.netmask.min(32)))
+                    .unwrap_or(0);
+                format!("persistent {t} {m:08X}")
+            }
+            None => String::new(),
+        };
+        match s.spec.key {
+            ServiceKey::Addr { proto, addr, port } => out.push_str(&format!(
+                "{}  {}:{port:04X} {}  {flags}\n",
+                proto.name(),
+                hex_addr(addr),
+                s.spec.scheduler
+            )),
+            ServiceKey::Fwmark { mark, .. } => {
+                out.push_str(&format!("FWM  {mark:08X} {}  {flags}\n", s.spec.scheduler))
+            }
+        }
+        for d in &s.dests {
+            out.push_str(&format!(
+                "  -> {}:{:04X}      {:<7} {:<6} {:<10} {:<10}\n",
+                hex_addr(d.spec.addr),
+                d.spec.port,
+                d.spec.fwd.name(),
+                d.spec.weight,
+                d.active,
+                d.inactive
+            ));
+        }
+    }
+    out
+}
+
+/// `/proc/net/ip_vs_conn` (`ip_vs_conn_seq_show`).
+pub fn proc_ip_vs_conn(ipvs: &Ipvs, now: SimTime) -> String {
+    let mut out = String::from(
+        "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n",
+    );
+    for c in ipvs.conns.iter() {
+        let proto = if c.template && c.fwmark != 0 {
+            "IP"
+        } else {
+            c.proto.name()
+        };
+        let state = c.state.name();
+        let exp = c.expires.0.saturating_sub(now.0) / 1_000_000;
+        out.push_str(&format!(
+            "{proto:<3} {} {:04X} {} {:04X} {} {:04X} {state:<11} {exp:>7}\n",
+            hex_addr(c.caddr),
+            c.cport,
+            hex_addr(c.vaddr),
+            c.vport,
+            hex_addr(c.daddr),
+            c.dport
+        ));
+    }
+    out
 }

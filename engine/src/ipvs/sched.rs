@@ -9,14 +9,17 @@
 //! lc/wlc; active + 1 for sed/nq. `sh`/`dh` fill a 256-bucket table from the
 //! list, each destination taking `weight` consecutive buckets, and hash the
 //! client (sh) or destination (dh; one bucket each) address with `hash_32`.
-//! `fo` picks the highest weight. Left out: `mh` (maglev), the
+//! `fo` picks the highest weight; `mh` builds the Maglev table (4093 slots,
+//! hsiphash). Left out: the
 //! `sh-fallback`/`sh-port` flags, `lblc`/`lblcr`/`ovf`.
 
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// The schedulers we model.
-pub const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "fo"];
+pub const SCHEDULERS: &[&str] = &[
+    "rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "fo",
+];
 
 /// What a scheduler needs to know about one destination.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +29,8 @@ pub struct DestView {
     pub inactive: u32,
     pub overloaded: bool,
     pub addr: IpAddr,
+    /// The destination port in host order (mh hashes address + port).
+    pub port_fold: u32,
 }
 
 impl DestView {
@@ -105,6 +110,7 @@ impl SchedState {
                     self.cw = (self.cw / di) * di + 1;
                 }
             }
+            "mh" => self.mh_populate(dests),
             "dh" => {
                 // One bucket per destination in turn, whatever the weight.
                 self.buckets = vec![None; TAB_SIZE];
@@ -183,6 +189,14 @@ impl SchedState {
                     _ => Some((i, d.weight)),
                 })
                 .map(|(i, _)| i),
+            "mh" => {
+                if self.buckets.len() != MH_SIZE {
+                    self.mh_populate(dests);
+                }
+                let h = (hsiphash(addr_fold(client), MH_K1) % MH_SIZE as u32) as usize;
+                let i = self.buckets.get(h).copied().flatten()?;
+                dests.get(i).filter(|d| d.available()).map(|_| i)
+            }
             "sh" | "dh" => {
                 if self.buckets.len() != TAB_SIZE {
                     self.dests_changed(sched, dests);
@@ -250,6 +264,113 @@ impl SchedState {
                 stop = Some(last);
             }
             pos = None;
+        }
+    }
+}
+
+/// Maglev lookup table size (`IP_VS_MH_TAB_INDEX` 12 → primes[4]).
+const MH_SIZE: usize = 4093;
+const MH_K1: u64 = 2_654_435_761;
+const MH_K2: u64 = 2_654_446_892;
+
+/// `hsiphash()` of one u32 on 64-bit kernels: SipHash-1-3 with `k0 = k1 = key`.
+fn hsiphash(v: u32, key: u64) -> u32 {
+    let (mut v0, mut v1, mut v2, mut v3) = (
+        0x736f_6d65_7073_6575 ^ key,
+        0x646f_7261_6e64_6f6d ^ key,
+        0x6c79_6765_6e65_7261 ^ key,
+        0x7465_6462_7974_6573 ^ key,
+    );
+    let round = |v0: &mut u64, v1: &mut u64, v2: &mut u64, v3: &mut u64| {
+        *v0 = v0.wrapping_add(*v1);
+        *v1 = v1.rotate_left(13);
+        *v1 ^= *v0;
+        *v0 = v0.rotate_left(32);
+        *v2 = v2.wrapping_add(*v3);
+        *v3 = v3.rotate_left(16);
+        *v3 ^= *v2;
+        *v0 = v0.wrapping_add(*v3);
+        *v3 = v3.rotate_left(21);
+        *v3 ^= *v0;
+        *v2 = v2.wrapping_add(*v1);
+        *v1 = v1.rotate_left(17);
+        *v1 ^= *v2;
+        *v2 = v2.rotate_left(32);
+    };
+    let b = (4u64 << 56) | u64::from(v);
+    v3 ^= b;
+    round(&mut v0, &mut v1, &mut v2, &mut v3);
+    v0 ^= b;
+    v2 ^= 0xff;
+    for _ in 0..3 {
+        round(&mut v0, &mut v1, &mut v2, &mut v3);
+    }
+    ((v0 ^ v1) ^ (v2 ^ v3)) as u32
+}
+
+impl SchedState {
+    /// `ip_vs_mh_populate()`: each destination walks its permutation
+    /// (offset, skip from two hashes of its address and port) and claims
+    /// `turns` free slots per round, in list order, until the table is full.
+    fn mh_populate(&mut self, dests: &[DestView]) {
+        self.buckets = vec![None; MH_SIZE];
+        let g = dests
+            .iter()
+            .map(|d| d.weight)
+            .filter(|w| *w > 0)
+            .fold(0, gcd);
+        if g == 0 {
+            return;
+        }
+        let mw = dests.iter().map(|d| d.weight).max().unwrap_or(0);
+        let shift = (32 - ((mw / g) as u32).leading_zeros()).saturating_sub(6);
+        struct Perm {
+            skip: usize,
+            perm: usize,
+            turns: i32,
+        }
+        let mut ps: Vec<Perm> = dests
+            .iter()
+            .map(|d| {
+                let key = d.port_fold.wrapping_add(addr_fold(d.addr));
+                let off = (hsiphash(key, MH_K1) % MH_SIZE as u32) as usize;
+                let skip = (hsiphash(key, MH_K2) % (MH_SIZE as u32 - 1)) as usize + 1;
+                let t = (d.weight / g) >> shift;
+                Perm {
+                    skip,
+                    perm: off,
+                    turns: if t > 0 { t } else { i32::from(d.weight != 0) },
+                }
+            })
+            .collect();
+        let mut n = 0;
+        let mut dt = 0;
+        while n < MH_SIZE {
+            let mut i = 0;
+            while i < ps.len() {
+                if ps[i].turns < 1 {
+                    i += 1;
+                    continue;
+                }
+                let mut c = ps[i].perm;
+                while self.buckets[c].is_some() {
+                    ps[i].perm += ps[i].skip;
+                    if ps[i].perm >= MH_SIZE {
+                        ps[i].perm -= MH_SIZE;
+                    }
+                    c = ps[i].perm;
+                }
+                self.buckets[c] = Some(i);
+                n += 1;
+                if n == MH_SIZE {
+                    return;
+                }
+                dt += 1;
+                if dt >= ps[i].turns {
+                    dt = 0;
+                    i += 1;
+                }
+            }
         }
     }
 }

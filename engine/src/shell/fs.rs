@@ -43,6 +43,8 @@ pub fn resolve(cwd: &str, path: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     Dir,
+    /// `/proc/net/ip_vs` or `/proc/net/ip_vs_conn`, generated on read.
+    ProcNet(&'static str),
     /// A sysctl: (scope, knob) under conf/, or ("", "ip_forward").
     Sysctl {
         scope: String,
@@ -55,6 +57,20 @@ pub enum Node {
 pub fn lookup(lab: &Lab, host: &str, abs: &str) -> Node {
     if DIRS.contains(&abs) {
         return Node::Dir;
+    }
+    if abs == "/proc/net" {
+        return Node::Dir;
+    }
+    if abs == "/proc/net/ip_vs" || abs == "/proc/net/ip_vs_conn" {
+        let loaded = lab.world.host(host).is_some_and(|h| h.ipvs.loaded);
+        if loaded {
+            return Node::ProcNet(if abs.ends_with("conn") {
+                "ip_vs_conn"
+            } else {
+                "ip_vs"
+            });
+        }
+        return Node::Missing;
     }
     if let Some(rest) = abs.strip_prefix("/proc/sys") {
         return proc_sys_node(lab, host, rest);
@@ -154,6 +170,7 @@ pub fn write_file(
     let abs = resolve(&lab.cwd(host), path);
     match lookup(lab, host, &abs) {
         Node::Dir => Err(WriteError::Shell(format!("{path}: Is a directory"))),
+        Node::ProcNet(_) => Err(WriteError::Shell(format!("{path}: Permission denied"))),
         Node::Sysctl { scope, knob } => {
             write_sysctl(lab, host, &scope, &knob, data).map_err(|e| WriteError::Echo(e.into()))
         }
@@ -239,6 +256,16 @@ pub fn cat(lab: &Lab, host: &str, args: &[String], input: Option<String>, io: &m
             Node::Sysctl { scope, knob } => {
                 if let Some(v) = read_sysctl(lab, host, &scope, &knob) {
                     io.outln(v.to_string());
+                }
+            }
+            Node::ProcNet(which) => {
+                if let Some(h) = lab.world.host(host) {
+                    let now = lab.world.now;
+                    io.out(if which == "ip_vs" {
+                        crate::ipvs::proc_ip_vs(&h.ipvs)
+                    } else {
+                        crate::ipvs::proc_ip_vs_conn(&h.ipvs, now)
+                    });
                 }
             }
             Node::File => {

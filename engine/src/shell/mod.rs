@@ -117,6 +117,86 @@ impl Lab {
         if words.is_empty() {
             return io;
         }
+        self.run_words(host, words)
+    }
+
+    /// `for NAME in WORDS; do LIST; done [; LIST]`, else a plain list.
+    fn run_words(&mut self, host: &str, words: Vec<Word>) -> Io {
+        if words.first() == Some(&Word::Text("for".into())) {
+            return self.run_for(host, words);
+        }
+        self.run_list(host, words)
+    }
+
+    fn run_for(&mut self, host: &str, words: Vec<Word>) -> Io {
+        let mut io = Io::default();
+        let syntax = |io: &mut Io, tok: &str| {
+            io.errln(format!("bash: syntax error near unexpected token `{tok}'"));
+            io.status = 2;
+        };
+        let Some(Word::Text(var)) = words.get(1).cloned() else {
+            syntax(&mut io, "newline");
+            return io;
+        };
+        let mut i = 2;
+        let mut items: Vec<String> = Vec::new();
+        if words.get(i) == Some(&Word::Text("in".into())) {
+            i += 1;
+            while let Some(Word::Text(t)) = words.get(i) {
+                if t == "do" {
+                    break;
+                }
+                items.push(t.clone());
+                i += 1;
+            }
+        }
+        if words.get(i) == Some(&Word::Seq) {
+            i += 1;
+        }
+        if words.get(i) != Some(&Word::Text("do".into())) {
+            syntax(&mut io, "newline");
+            return io;
+        }
+        i += 1;
+        // The body runs to the matching `done` (one level: no nested loops).
+        let Some(done_at) = words[i..]
+            .iter()
+            .position(|w| *w == Word::Text("done".into()))
+            .map(|p| p + i)
+        else {
+            syntax(&mut io, "newline");
+            return io;
+        };
+        let body: Vec<Word> = words[i..done_at].to_vec();
+        let rest: Vec<Word> = words[done_at + 1..]
+            .iter()
+            .skip_while(|w| **w == Word::Seq)
+            .cloned()
+            .collect();
+        let pat1 = format!("${var}");
+        let pat2 = format!("${{{var}}}");
+        for item in items {
+            let b: Vec<Word> = body
+                .iter()
+                .map(|w| match w {
+                    Word::Text(t) => Word::Text(t.replace(&pat2, &item).replace(&pat1, &item)),
+                    other => other.clone(),
+                })
+                .collect();
+            let sub = self.run_list(host, b);
+            io.chunks.extend(sub.chunks);
+            io.status = sub.status;
+        }
+        if !rest.is_empty() {
+            let sub = self.run_words(host, rest);
+            io.chunks.extend(sub.chunks);
+            io.status = sub.status;
+        }
+        io
+    }
+
+    fn run_list(&mut self, host: &str, words: Vec<Word>) -> Io {
+        let mut io = Io::default();
         // A list: pipelines joined by `;`, `&&`, `||` (and `&`, which ends
         // a background pipeline).
         let mut lists: Vec<(Vec<Word>, Option<Word>)> = vec![(vec![], None)];
@@ -170,6 +250,11 @@ impl Lab {
             }
         }
         let mut input: Option<String> = None;
+        if background && stages.len() > 1 {
+            // `sleep 60 | curl … &`: the feeding stages run alongside in the
+            // background; only the last one is a program we model.
+            stages.drain(..stages.len() - 1);
+        }
         let nstages = stages.len();
         let mut combined = Io::default();
         for (i, stage) in stages.into_iter().enumerate() {

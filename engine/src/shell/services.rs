@@ -153,7 +153,10 @@ fn stop_httpd(lab: &mut Lab, host: &str) {
 
 /// Parse `http://HOST[:PORT][/PATH]`.
 fn parse_url(url: &str) -> Option<(Ipv4Addr, u16, String, String)> {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("telnet://"))
+        .unwrap_or(url);
     let (hostport, path) = match rest.find('/') {
         Some(i) => (&rest[..i], rest[i..].to_string()),
         None => (rest, "/".to_string()),
@@ -266,7 +269,9 @@ pub fn curl_like(
         sock: None,
         sent: false,
         response: vec![],
-        hold: false,
+        // curl telnet:// sends its stdin and prints what comes back: with
+        // nothing to send, it just holds the connection open (until -m).
+        hold: url.starts_with("telnet://"),
         exit: 0,
     }));
     if background {
