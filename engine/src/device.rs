@@ -47,6 +47,10 @@ pub struct Device {
     pub txqueuelen: u32,
     #[serde(default)]
     pub stats: DevStats,
+    /// Set on the first `up`: a device gets its default qdisc (noqueue for
+    /// these queue-less devices) then, and keeps it ("noop" before).
+    #[serde(default)]
+    pub qdisc_attached: bool,
 }
 
 impl Device {
@@ -60,6 +64,7 @@ impl Device {
             mtu: 65536,
             txqueuelen: 1000,
             stats: DevStats::default(),
+            qdisc_attached: false,
         }
     }
 
@@ -73,6 +78,7 @@ impl Device {
             mtu: 1500,
             txqueuelen: 1000,
             stats: DevStats::default(),
+            qdisc_attached: false,
         }
     }
 
@@ -86,6 +92,7 @@ impl Device {
             mtu: 1500,
             txqueuelen: 1000,
             stats: DevStats::default(),
+            qdisc_attached: false,
         }
     }
 

@@ -154,6 +154,9 @@ impl Host {
         }
         d.up = up;
         if up {
+            d.qdisc_attached = true;
+        }
+        if up {
             // NETDEV_UP: fib_add_ifaddr() for every address of the device.
             let list = self.addrs.get(&ifindex).cloned().unwrap_or_default();
             for ifa in &list {

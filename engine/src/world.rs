@@ -195,7 +195,13 @@ impl World {
         let outs: Vec<usize> = match known {
             Some(p) if p == in_port => vec![],
             Some(p) => vec![p],
-            None => (0..self.ports.len()).filter(|&p| p != in_port).collect(),
+            // A Linux bridge floods along its port list, which
+            // br_add_if() builds newest first: the last port plugged in
+            // hears a broadcast first.
+            None => (0..self.ports.len())
+                .rev()
+                .filter(|&p| p != in_port)
+                .collect(),
         };
         self.record(
             "switch",

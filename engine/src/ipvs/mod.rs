@@ -878,6 +878,16 @@ impl Ipvs {
     ) -> Option<u64> {
         let svc = self.service(&key)?.clone();
         let mut chosen: Option<usize> = None;
+        let sched_port = if svc
+            .spec
+            .sched_flags
+            .iter()
+            .any(|f| f == "sh-port" || f == "mh-port")
+        {
+            cport
+        } else {
+            0
+        };
         let masked = |a: IpAddr| -> IpAddr {
             match a {
                 IpAddr::V4(v) => {
@@ -909,9 +919,9 @@ impl Ipvs {
             if chosen.is_none() {
                 let views = Self::views(&svc);
                 let s = self.service_mut(&key)?;
-                let di = s
-                    .sched
-                    .schedule(&svc.spec.scheduler, &views, caddr, vaddr)?;
+                let di =
+                    s.sched
+                        .schedule_port(&svc.spec.scheduler, &views, caddr, sched_port, vaddr)?;
                 chosen = Some(di);
                 let d = &svc.dests[di];
                 self.conns.insert(Conn {
@@ -953,7 +963,7 @@ impl Ipvs {
                 let views = Self::views(&svc);
                 let s = self.service_mut(&key)?;
                 s.sched
-                    .schedule(&svc.spec.scheduler, &views, caddr, vaddr)?
+                    .schedule_port(&svc.spec.scheduler, &views, caddr, sched_port, vaddr)?
             }
         };
         let d = svc.dests[di].spec.clone();

@@ -168,6 +168,19 @@ impl SchedState {
         client: IpAddr,
         dst: IpAddr,
     ) -> Option<usize> {
+        self.schedule_port(sched, dests, client, 0, dst)
+    }
+
+    /// As [`SchedState::schedule`], with the client's source port for the
+    /// `sh-port`/`mh-port` flags (`port` is 0 without them).
+    pub fn schedule_port(
+        &mut self,
+        sched: &str,
+        dests: &[DestView],
+        client: IpAddr,
+        port: u16,
+        dst: IpAddr,
+    ) -> Option<usize> {
         match sched {
             "rr" => self.rr(dests),
             "wrr" => self.wrr(dests),
@@ -193,7 +206,8 @@ impl SchedState {
                 if self.buckets.len() != MH_SIZE {
                     self.mh_populate(dests);
                 }
-                let h = (hsiphash(addr_fold(client), MH_K1) % MH_SIZE as u32) as usize;
+                let h = (hsiphash(u32::from(port).wrapping_add(addr_fold(client)), MH_K1)
+                    % MH_SIZE as u32) as usize;
                 let i = self.buckets.get(h).copied().flatten()?;
                 dests.get(i).filter(|d| d.available()).map(|_| i)
             }
@@ -201,8 +215,12 @@ impl SchedState {
                 if self.buckets.len() != TAB_SIZE {
                     self.dests_changed(sched, dests);
                 }
-                let key = if sched == "sh" { client } else { dst };
-                let b = hash_32(addr_fold(key), TAB_BITS) as usize & (TAB_SIZE - 1);
+                let b = if sched == "sh" {
+                    hash_32(u32::from(port).wrapping_add(addr_fold(client)), TAB_BITS) as usize
+                        & (TAB_SIZE - 1)
+                } else {
+                    hash_32(addr_fold(dst), TAB_BITS) as usize & (TAB_SIZE - 1)
+                };
                 let i = self.buckets.get(b).copied().flatten()?;
                 dests.get(i).filter(|d| d.available()).map(|_| i)
             }
@@ -415,6 +433,7 @@ mod tests {
             inactive: 0,
             overloaded: false,
             addr: "10.0.0.1".parse().unwrap(),
+            port_fold: 80,
         }
     }
 

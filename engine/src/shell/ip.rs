@@ -110,11 +110,17 @@ fn oper_state(d: &Device) -> &'static str {
 
 fn link_header(d: &Device, mode: bool) -> String {
     format!(
-        "{}: {}: <{}> mtu {} qdisc noqueue state {}{} group default qlen {}",
+        "{}: {}: <{}> mtu {} qdisc {} state {}{} group default qlen {}",
         d.ifindex,
         d.name,
         link_flags(d),
         d.mtu,
+        // A dummy device gets its noqueue qdisc when first brought up.
+        if d.kind == DeviceKind::Dummy && !d.qdisc_attached {
+            "noop"
+        } else {
+            "noqueue"
+        },
         oper_state(d),
         if mode { " mode DEFAULT" } else { "" },
         d.txqueuelen
