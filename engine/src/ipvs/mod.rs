@@ -484,6 +484,11 @@ pub struct Ipvs {
     pub loaded: bool,
     pub services: Vec<Service>,
     pub conns: conn::ConnTable,
+    /// Deleted destinations that connections still reference
+    /// (`ipvs->dest_trash`): re-adding the same one revives it with its
+    /// connection counters.
+    #[serde(default)]
+    pub trash: Vec<(ServiceKey, Dest, bool)>,
     pub timeouts: Timeouts,
     pub total: Stats,
     pub total_est: Estimator,
@@ -609,22 +614,31 @@ impl Ipvs {
                 }
             }
         }
-        if let Some(s) = self.service_mut(&c.service) {
-            if let Some(d) = s
-                .dests
+        let matches = |d: &Dest| d.spec.addr == c.daddr && (d.spec.port == c.dport || c.template);
+        let live = self
+            .services
+            .iter_mut()
+            .find(|s| s.spec.key == c.service)
+            .and_then(|s| s.dests.iter_mut().find(|d| matches(d)));
+        let d = match live {
+            Some(d) => d,
+            None => match self
+                .trash
                 .iter_mut()
-                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+                .find(|(k, d, _)| *k == c.service && matches(d))
             {
-                if c.template {
-                    d.persist = d.persist.saturating_sub(1);
-                } else if c.inactive {
-                    d.inactive = d.inactive.saturating_sub(1);
-                } else {
-                    d.active = d.active.saturating_sub(1);
-                }
-                update_overload(d);
-            }
+                Some((_, d, _)) => d,
+                None => return,
+            },
+        };
+        if c.template {
+            d.persist = d.persist.saturating_sub(1);
+        } else if c.inactive {
+            d.inactive = d.inactive.saturating_sub(1);
+        } else {
+            d.active = d.active.saturating_sub(1);
         }
+        update_overload(d);
     }
 
     /// Next moment something expires (for the world's timer).
@@ -1127,12 +1141,21 @@ impl IpvsBackend for SimBackend<'_> {
             .ok_or(IpvsError::NoService)?;
         // Connections stay (their destinations go to the trash) and die
         // at their timers; packets on them are dropped meanwhile.
-        self.ipvs.services.remove(i);
+        let svc = self.ipvs.services.remove(i);
+        // The service object is gone: a revived destination belongs to a
+        // new one, so its statistics restart (ip_vs_trash_get_dest).
+        self.ipvs
+            .trash
+            .extend(svc.dests.into_iter().map(|d| (svc.spec.key, d, true)));
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), IpvsError> {
-        self.ipvs.services.clear();
+        for svc in std::mem::take(&mut self.ipvs.services) {
+            self.ipvs
+                .trash
+                .extend(svc.dests.into_iter().map(|d| (svc.spec.key, d, true)));
+        }
         Ok(())
     }
 
@@ -1148,9 +1171,26 @@ impl IpvsBackend for SimBackend<'_> {
         {
             return Err(IpvsError::DestExists);
         }
-        svc.dests.insert(
-            0,
-            Dest {
+        // ip_vs_trash_get_dest(): the same destination of the same
+        // service, deleted but still referenced, comes back with its
+        // connection counters (and its statistics).
+        let revived = self
+            .ipvs
+            .trash
+            .iter()
+            .position(|(tk, x, _)| tk == k && x.spec.addr == d.addr && x.spec.port == d.port);
+        let dest = match revived {
+            Some(i) => {
+                let (_, mut x, other_service) = self.ipvs.trash.remove(i);
+                if other_service {
+                    x.stats = Stats::default();
+                    x.est = Estimator::default();
+                }
+                x.spec = d.clone();
+                update_overload(&mut x);
+                x
+            }
+            None => Dest {
                 spec: d.clone(),
                 active: 0,
                 inactive: 0,
@@ -1159,7 +1199,9 @@ impl IpvsBackend for SimBackend<'_> {
                 stats: Stats::default(),
                 est: Estimator::default(),
             },
-        );
+        };
+        let svc = self.ipvs.service_mut(k).expect("checked above");
+        svc.dests.insert(0, dest);
         svc.sched.dest_added_at_head();
         let sched = svc.spec.scheduler.clone();
         let views = Ipvs::views(svc);
@@ -1195,11 +1237,12 @@ impl IpvsBackend for SimBackend<'_> {
             .iter()
             .position(|x| x.spec.addr == addr && x.spec.port == port)
             .ok_or(IpvsError::NoDest)?;
-        svc.dests.remove(i);
+        let gone = svc.dests.remove(i);
         svc.sched.dest_removed(i);
         let sched = svc.spec.scheduler.clone();
         let views = Ipvs::views(svc);
         svc.sched.dests_changed(&sched, &views);
+        self.ipvs.trash.push((*k, gone, false));
         Ok(())
     }
 
