@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# check.sh [--update] [--runs N] [-j N] [SCRIPT.lab ...]
+#
+# Runs lab scripts in the VM (run.sh), normalises the transcripts
+# (normalize) and compares them with expected/NAME.txt.
+#   --update   write expected/NAME.txt instead of comparing.  Every script
+#              is run N times (--runs, default 2 for --update, 1 otherwise),
+#              each run in a NEW VM boot; a script is only written when all
+#              N normalised transcripts are identical, else it is reported
+#              FLAPPING with the diff.
+#   -j N       split the scripts over N VMs booted side by side (default 1;
+#              this machine has 2 cores: -j 2 at most).
+# Without SCRIPT arguments all scripts/*.lab are used.  Needs root (apt,
+# reading /boot) only for the first build.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+JOBS=1 UPDATE=0 RUNS=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -j) JOBS=$2; shift 2 ;;
+        --update) UPDATE=1; shift ;;
+        --runs) RUNS=$2; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) break ;;
+    esac
+done
+[ -n "$RUNS" ] || { [ $UPDATE = 1 ] && RUNS=2 || RUNS=1; }
+if [ $# -eq 0 ]; then set -- "$HERE"/scripts/*.lab; fi
+T0=$(date +%s)
+TMP=$(mktemp -d /tmp/lvsvm-check.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+"$HERE/build-initramfs.sh" "${LVSVM_BUILD:-/var/tmp/lvslab-vm}" || exit 1
+
+HARNESS=0
+for r in $(seq 1 "$RUNS"); do
+    mkdir -p "$TMP/raw$r" "$TMP/n$r"
+    pids=()
+    for j in $(seq 0 $((JOBS - 1))); do
+        group=()
+        i=0
+        for s in "$@"; do
+            [ $((i % JOBS)) = "$j" ] && group+=("$s")
+            i=$((i + 1))
+        done
+        [ ${#group[@]} -gt 0 ] || continue
+        "$HERE/run.sh" -o "$TMP/raw$r" "${group[@]}" > "$TMP/run$r.$j.log" 2>&1 &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || HARNESS=1; done
+    for j in $(seq 0 $((JOBS - 1))); do
+        [ -f "$TMP/run$r.$j.log" ] && grep -E 'run.sh:|FAILED|lanrun:' "$TMP/run$r.$j.log" | sed "s/^/run $r vm $j: /"
+    done
+    for s in "$@"; do
+        n=$(basename "$s" .lab)
+        [ -f "$TMP/raw$r/$n.txt" ] && "$HERE/normalize" < "$TMP/raw$r/$n.txt" > "$TMP/n$r/$n.txt"
+    done
+done
+
+mkdir -p "$HERE/expected"
+ok=0 bad=0
+for s in "$@"; do
+    n=$(basename "$s" .lab)
+    st=OK
+    for r in $(seq 1 "$RUNS"); do
+        [ -f "$TMP/n$r/$n.txt" ] || { st=NO-TRANSCRIPT; break; }
+        if [ $r -gt 1 ] && ! cmp -s "$TMP/n1/$n.txt" "$TMP/n$r/$n.txt"; then
+            st=FLAPPING
+            diff -u "$TMP/n1/$n.txt" "$TMP/n$r/$n.txt" > "$TMP/$n.flap"
+        fi
+    done
+    if [ $st = OK ]; then
+        if [ $UPDATE = 1 ]; then
+            cp "$TMP/n1/$n.txt" "$HERE/expected/$n.txt"
+        elif [ ! -f "$HERE/expected/$n.txt" ]; then
+            st=NO-EXPECTED
+        elif ! cmp -s "$HERE/expected/$n.txt" "$TMP/n1/$n.txt"; then
+            st=DIFF
+            diff -u "$HERE/expected/$n.txt" "$TMP/n1/$n.txt" > "$TMP/$n.diff"
+        fi
+    fi
+    echo "$st $n"
+    if [ $st = OK ]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+done
+for f in "$TMP"/*.flap "$TMP"/*.diff; do
+    [ -f "$f" ] && { echo "==== $(basename "$f")"; cat "$f"; }
+done
+echo "$ok ok, $bad not ok, $(( $(date +%s) - T0 )) s wall time ($RUNS run(s), -j $JOBS)"
+[ $bad = 0 ] && [ $HARNESS = 0 ]
