@@ -44,3 +44,24 @@ fn http_between_two_hosts() {
     let refused = lab.run("client", "curl http://192.168.150.13/");
     assert_eq!(refused.status, 7);
 }
+
+/// The tutorial's invalid `netmask/24`: exactly net-tools' error in the
+/// terminal, the address set anyway, and a teaching hint on the side.
+#[test]
+fn tutorial_netmask_slash_24() {
+    let mut lab = Lab::new(scenario::bare());
+    let out = lab.run("node01", "ifconfig eth0:8 192.168.150.100 netmask/24");
+    assert_eq!(
+        out.text,
+        "netmask: Unknown host\nifconfig: `--help' gives usage information.\n"
+    );
+    let hint = out.hint.expect("a hint");
+    assert!(hint.0.contains("192.168.150.100/24") && hint.0.contains("netmask 255.255.255.0"));
+    let show = lab.run("node01", "ip -4 addr show dev eth0");
+    assert!(
+        show.text
+            .contains("192.168.150.100/24 brd 192.168.150.255 scope global secondary eth0:8"),
+        "{}",
+        show.text
+    );
+}

@@ -379,6 +379,12 @@ pub fn ifconfig(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
                     None => (word, None),
                 };
                 let Some(a) = inet_aton(hostpart) else {
+                    if hostpart == "netmask" {
+                        io.hint = Some((
+                            "net-tools has no `netmask/24` form: write `ifconfig eth0:8 192.168.150.100/24` or `ifconfig eth0:8 192.168.150.100 netmask 255.255.255.0`. The address was set anyway (with its classful /24) before ifconfig stopped at the bad word.".into(),
+                            "net-tools 不支持 `netmask/24` 这种写法：请写 `ifconfig eth0:8 192.168.150.100/24` 或 `ifconfig eth0:8 192.168.150.100 netmask 255.255.255.0`。在 ifconfig 遇到错误参数之前，地址已经按有类掩码 /24 设置好了。".into(),
+                        ));
+                    }
                     return unknown_host(io, hostpart, true);
                 };
                 let plen = match plen.map(|p| p.parse::<u8>()) {

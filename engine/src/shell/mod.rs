@@ -32,6 +32,10 @@ pub struct Output {
     pub text: String,
     /// The exit status the real command would return.
     pub status: i32,
+    /// A teaching hint about this command (English, Chinese), shown by the
+    /// UI beside the terminal — never part of what the tool prints.
+    #[serde(default)]
+    pub hint: Option<(String, String)>,
 }
 
 impl Output {
@@ -46,6 +50,7 @@ pub(crate) struct Io {
     /// (is_stderr, text) chunks in the order they were written.
     pub chunks: Vec<(bool, String)>,
     pub status: i32,
+    pub hint: Option<(String, String)>,
 }
 
 impl Io {
@@ -89,6 +94,7 @@ impl Lab {
             return Output {
                 text: format!("lvslab: no host named {host:?} in this lab\n"),
                 status: 127,
+                hint: None,
             };
         }
         // Every tool validates its whole command line before it changes
@@ -101,6 +107,7 @@ impl Lab {
         Output {
             text,
             status: io.status,
+            hint: io.hint,
         }
     }
 
@@ -185,11 +192,17 @@ impl Lab {
                 .collect();
             let sub = self.run_list(host, b);
             io.chunks.extend(sub.chunks);
+            if sub.hint.is_some() {
+                io.hint = sub.hint;
+            }
             io.status = sub.status;
         }
         if !rest.is_empty() {
             let sub = self.run_words(host, rest);
             io.chunks.extend(sub.chunks);
+            if sub.hint.is_some() {
+                io.hint = sub.hint;
+            }
             io.status = sub.status;
         }
         io
@@ -233,6 +246,9 @@ impl Lab {
             let sub = self.run_pipeline(host, pipeline);
             status = sub.status;
             io.chunks.extend(sub.chunks);
+            if sub.hint.is_some() {
+                io.hint = sub.hint;
+            }
         }
         io.status = status;
         io
@@ -321,6 +337,9 @@ impl Lab {
                 stdout.clear();
             }
             combined.chunks.extend(passthrough);
+            if sio.hint.is_some() {
+                combined.hint = sio.hint.take();
+            }
             combined.status = sio.status;
             if !last {
                 input = Some(stdout);
