@@ -152,12 +152,39 @@ impl World {
                             }
                         }
                     }
-                    Fwd::Masq | Fwd::Tunnel | Fwd::Local => {
+                    Fwd::Masq => {
+                        // ip_vs_nat_xmit(): destination rewritten to the
+                        // real server (address and port, checksums fixed),
+                        // TTL-1, routed to it.
+                        let mut p = ip.clone();
+                        p.dst = rip;
+                        p.ttl = p.ttl.saturating_sub(1);
+                        if let L4::Tcp(t) = &mut p.l4 {
+                            t.dst_port = dport;
+                        }
+                        let Some(h) = self.hosts.get(host) else {
+                            return true;
+                        };
+                        match h.route_output(rip, None, None) {
+                            Ok(rt) if rt.rtype == crate::fib::RouteType::Unicast => {
+                                let rt = OutRoute { src: ip.src, ..rt };
+                                self.ip_output_pub(host, &rt, p.emit());
+                            }
+                            _ => self.record(
+                                host,
+                                EventKind::Drop {
+                                    reason: crate::trace::DropReason::NoRoute,
+                                    what: format!("the packet for real server {rip}"),
+                                },
+                            ),
+                        }
+                    }
+                    Fwd::Tunnel | Fwd::Local => {
                         self.record(
                             host,
                             EventKind::Drop {
                                 reason: crate::trace::DropReason::Malformed(format!(
-                                    "{} forwarding is not simulated (only Direct Routing is)",
+                                    "{} forwarding is not simulated (Direct Routing and NAT are)",
                                     fwd.name()
                                 )),
                                 what: "the packet".into(),
@@ -168,6 +195,41 @@ impl World {
                 true
             }
         }
+    }
+
+    /// `ip_vs_out()` on FORWARD: a NAT real server's reply passing through
+    /// the director gets the VIP back as its source. True when rewritten.
+    pub(crate) fn ipvs_out_forward(&mut self, host: &str, ip: &mut Ipv4Repr) -> bool {
+        let L4::Tcp(t) = &mut ip.l4 else { return false };
+        let now = self.now;
+        let ev = if t.has(F::RST) {
+            TcpEvent::Rst
+        } else if t.has(F::SYN) {
+            TcpEvent::Syn
+        } else if t.has(F::FIN) {
+            TcpEvent::Fin
+        } else {
+            TcpEvent::Ack
+        };
+        let bytes = (crate::wire::IPV4_HLEN + 20 + t.options.len() + t.payload.len()) as u64;
+        let Some(h) = self.hosts.get_mut(host) else {
+            return false;
+        };
+        let Some((vaddr, vport)) = h.ipvs.nat_out(
+            now,
+            IpAddr::V4(ip.src),
+            t.src_port,
+            IpAddr::V4(ip.dst),
+            t.dst_port,
+            ev,
+            bytes,
+        ) else {
+            return false;
+        };
+        let IpAddr::V4(v) = vaddr else { return false };
+        t.src_port = vport;
+        ip.src = v;
+        true
     }
 
     pub fn schedule_ipvs_timer(&mut self, host: &str) {

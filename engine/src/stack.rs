@@ -950,6 +950,13 @@ impl World {
     }
 
     fn ip_forward(&mut self, host: &str, mut ip: Ipv4Repr) {
+        if self
+            .hosts
+            .get(host)
+            .is_some_and(|h| !h.ipvs.conns.is_empty())
+        {
+            self.ipvs_out_forward(host, &mut ip);
+        }
         if ip.ttl <= 1 {
             self.record(
                 host,

@@ -65,3 +65,76 @@ fn tutorial_netmask_slash_24() {
         show.text
     );
 }
+
+/// LVS-NAT on the one segment: the real servers route the client through
+/// the director, which rewrites the destination on the way in and the
+/// source (back to the VIP) on the way out; counters count both ways.
+#[test]
+fn nat_rewrites_both_directions() {
+    let mut lab = Lab::new(scenario::bare());
+    let setup = [
+        ("node01", "ifconfig eth0:8 192.168.150.100/24"),
+        ("node01", "sysctl -w net.ipv4.ip_forward=1"),
+        ("node02", "service httpd start"),
+        (
+            "node02",
+            "echo '<h1>from 192.168.150.12</h1>' > /var/www/html/index.html",
+        ),
+        ("node02", "ip route add 192.168.150.1/32 via 192.168.150.11"),
+        ("node03", "service httpd start"),
+        (
+            "node03",
+            "echo '<h1>from 192.168.150.13</h1>' > /var/www/html/index.html",
+        ),
+        ("node03", "ip route add 192.168.150.1/32 via 192.168.150.11"),
+        ("node01", "ipvsadm -A -t 192.168.150.100:80 -s rr"),
+        (
+            "node01",
+            "ipvsadm -a -t 192.168.150.100:80 -r 192.168.150.12:80 -m",
+        ),
+        (
+            "node01",
+            "ipvsadm -a -t 192.168.150.100:80 -r 192.168.150.13:80 -m",
+        ),
+    ];
+    for (h, c) in setup {
+        let o = lab.run(h, c);
+        assert!(o.status == 0, "{h}# {c}: {}", o.text);
+    }
+    let a = lab.run("client", "curl -s -m 2 http://192.168.150.100/");
+    let b = lab.run("client", "curl -s -m 2 http://192.168.150.100/");
+    let mut pages = [a.text, b.text];
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            "<h1>from 192.168.150.12</h1>\n",
+            "<h1>from 192.168.150.13</h1>\n"
+        ]
+    );
+    lab.run("node01", "sleep 3");
+    let st = lab.run("node01", "ipvsadm -ln --stats --exact");
+    let line = st
+        .text
+        .lines()
+        .find(|l| l.starts_with("TCP"))
+        .expect("service line")
+        .to_string();
+    let cols: Vec<u64> = line
+        .split_whitespace()
+        .skip(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(cols[0], 2, "{}", st.text);
+    assert!(
+        cols[1] > 0 && cols[2] > 0,
+        "in and out packets both counted: {}",
+        st.text
+    );
+    let conns = lab.run("node01", "ipvsadm -lnc");
+    assert!(
+        conns.text.contains("192.168.150.12:80") && conns.text.contains("192.168.150.13:80"),
+        "{}",
+        conns.text
+    );
+}

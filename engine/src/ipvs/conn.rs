@@ -18,6 +18,8 @@ pub struct ConnTable {
     slots: BTreeMap<u64, Conn>,
     next: u64,
     by_key: BTreeMap<Key, u64>,
+    /// NAT replies: (proto, real server addr, port, client addr, port).
+    by_dest: BTreeMap<Key, u64>,
     templates: BTreeMap<(ServiceKey, IpAddr), u64>,
     timers: BTreeSet<(SimTime, u64)>,
 }
@@ -75,6 +77,20 @@ impl ConnTable {
             .copied()
     }
 
+    /// A connection by its real-server side (`ip_vs_conn_out_get`).
+    pub fn find_out(
+        &self,
+        proto: Proto,
+        daddr: IpAddr,
+        dport: u16,
+        caddr: IpAddr,
+        cport: u16,
+    ) -> Option<u64> {
+        self.by_dest
+            .get(&(proto, daddr, dport, caddr, cport))
+            .copied()
+    }
+
     /// The persistence template of `service` for client prefix `ckey`.
     pub fn template(&self, service: ServiceKey, ckey: IpAddr) -> Option<u64> {
         self.templates.get(&(service, ckey)).copied()
@@ -88,6 +104,8 @@ impl ConnTable {
         } else {
             self.by_key
                 .insert((c.proto, c.caddr, c.cport, c.vaddr, c.vport), id);
+            self.by_dest
+                .insert((c.proto, c.daddr, c.dport, c.caddr, c.cport), id);
         }
         self.timers.insert((c.expires, id));
         self.slots.insert(id, c);
@@ -105,6 +123,10 @@ impl ConnTable {
             let k = (c.proto, c.caddr, c.cport, c.vaddr, c.vport);
             if self.by_key.get(&k) == Some(&id) {
                 self.by_key.remove(&k);
+            }
+            let k = (c.proto, c.daddr, c.dport, c.caddr, c.cport);
+            if self.by_dest.get(&k) == Some(&id) {
+                self.by_dest.remove(&k);
             }
         }
         Some(c)

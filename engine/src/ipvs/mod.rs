@@ -12,10 +12,14 @@
 //! replies) — with per-state timeouts; counters (conns, packets, bytes in/out)
 //! per destination, service and in total, and rates from the estimator
 //! (2 s samples, the kernel's scaled averages). Direct Routing sends the
-//! packet unchanged to the real server's MAC (`ip_vs_dr_xmit`).
-//! Left out: NAT/TUN packet rewriting (the methods exist in the grammar and
-//! tables, and connections are created, but only DR transmits), IPv6 data
-//! path, SCTP, sync daemons, one-packet scheduling, persistence engines.
+//! packet to the real server's MAC with only the TTL lowered
+//! (`ip_vs_dr_xmit`); NAT rewrites the destination on the way in
+//! (`ip_vs_nat_xmit`) and the source back to the VIP on the way out
+//! (`ip_vs_out` on FORWARD), with the INPUT/OUTPUT state tables.
+//! Left out: IP-in-IP tunnelling (TUN entries are created and scheduled,
+//! the packet is not encapsulated), the UDP and IPv6 data paths (services
+//! exist in the grammar and tables), SCTP, sync daemons, one-packet
+//! scheduling, persistence engines.
 
 pub mod conn;
 pub mod sched;
@@ -1068,6 +1072,67 @@ impl Ipvs {
                 d.inactive += 1;
             }
         }
+    }
+}
+
+impl Ipvs {
+    /// `ip_vs_out()` for a NAT reply (real server → client): OUTPUT state
+    /// table, out counters; returns the VIP and port to put back as source.
+    #[allow(clippy::too_many_arguments)]
+    pub fn nat_out(
+        &mut self,
+        now: SimTime,
+        saddr: IpAddr,
+        sport: u16,
+        daddr: IpAddr,
+        dport: u16,
+        ev: TcpEvent,
+        bytes: u64,
+    ) -> Option<(IpAddr, u16)> {
+        let id = self
+            .conns
+            .find_out(Proto::Tcp, saddr, sport, daddr, dport)?;
+        let timeouts = self.timeouts;
+        let c = self.conns.get_mut(id)?;
+        if c.fwd != Fwd::Masq {
+            return None;
+        }
+        let new = tcp_transition(Dir::Output, ev, c.state);
+        c.state = new;
+        let active_state = matches!(
+            new,
+            ConnState::Established | ConnState::SynSent | ConnState::SynRecv | ConnState::SynAck
+        );
+        let (becomes_active, becomes_inactive) =
+            (c.inactive && active_state, !c.inactive && !active_state);
+        if becomes_active || becomes_inactive {
+            c.inactive = becomes_inactive;
+        }
+        let c = c.clone();
+        self.conns
+            .set_expires(id, now.plus(u64::from(timeouts.for_state(new)) * 1_000_000));
+        if let Some(s) = self.service_mut(&c.service) {
+            s.stats.outpkts += 1;
+            s.stats.outbytes += bytes;
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                d.stats.outpkts += 1;
+                d.stats.outbytes += bytes;
+                if becomes_active {
+                    d.inactive = d.inactive.saturating_sub(1);
+                    d.active += 1;
+                } else if becomes_inactive {
+                    d.active = d.active.saturating_sub(1);
+                    d.inactive += 1;
+                }
+            }
+        }
+        self.total.outpkts += 1;
+        self.total.outbytes += bytes;
+        Some((c.vaddr, c.vport))
     }
 }
 
