@@ -1040,9 +1040,15 @@ pub fn format_save(services: &[ServiceEntry], numeric: bool) -> String {
             };
             let _ = writeln!(
                 out,
-                "-a {key} -r {} {flag} -w {}",
+                "-a {key} -r {} {flag} -w {}{}",
                 addr_port(d.spec.addr, d.spec.port, numeric),
-                d.spec.weight
+                d.spec.weight,
+                // Tunnel destinations carry their tunnel type (ipip here).
+                if d.spec.fwd == Fwd::Tunnel {
+                    " --tun-type ipip"
+                } else {
+                    ""
+                }
             );
         }
     }

@@ -5,6 +5,8 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 
 mod assets;
+#[cfg(target_os = "linux")]
+mod netlink;
 mod serve;
 mod sim;
 
@@ -39,6 +41,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run ipvsadm (1.31 grammar and output) against this machine's kernel
+    /// IPVS over netlink (Linux; needs root).
+    #[command(disable_help_flag = true)]
+    Ipvsadm {
+        /// ipvsadm's arguments, e.g. `-A -t 192.168.150.100:80 -s rr`, `-ln`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,5 +70,17 @@ fn run(cli: Cli) -> Result<()> {
             script,
             json,
         } => sim::run(&scenario, &script, json),
+        Command::Ipvsadm { args } => ipvsadm(&args),
     }
+}
+
+/// `lvslab ipvsadm`: exits with ipvsadm's status.
+#[cfg(target_os = "linux")]
+fn ipvsadm(args: &[String]) -> Result<()> {
+    std::process::exit(netlink::ipvsadm_main(args))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ipvsadm(_args: &[String]) -> Result<()> {
+    anyhow::bail!("`lvslab ipvsadm` drives the Linux kernel's IPVS: it only runs on Linux")
 }
