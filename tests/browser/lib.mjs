@@ -1,5 +1,5 @@
 // Shared helpers: start `lvslab serve` on a free loopback port, launch
-// Debian's chromium, collect console errors.
+// Debian's chromium, collect console errors, drive the lab UI.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdirSync } from "node:fs";
@@ -36,7 +36,7 @@ export async function startServer() {
     proc.stderr.on("data", (d) => { log += d; });
     proc.on("exit", (code) => { clearTimeout(timer); reject(new Error(`lvslab serve exited ${code}: ${log}`)); });
   });
-  return { url: `http://127.0.0.1:${port}/`, stop: () => proc.kill("SIGTERM") };
+  return { url: `http://127.0.0.1:${port}/`, port, stop: () => proc.kill("SIGTERM") };
 }
 
 export async function launch() {
@@ -52,11 +52,45 @@ export async function launch() {
 }
 
 /** A page that records console errors/warnings and page errors. */
-export async function newPage(browser, viewport = { width: 1280, height: 800 }) {
-  const page = await browser.newPage({ viewport });
+export async function newPage(browser, viewport = { width: 1280, height: 800 }, opts = {}) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, locale: "en-US", ...opts });
+  const page = await context.newPage();
   const problems = [];
   page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
-  return { page, problems };
+  return { page, problems, context };
+}
+
+/** Open the app (optionally at a hash) and wait for its first render. */
+export async function openLab(page, url, hash = "") {
+  await page.goto(url + hash);
+  await page.waitForSelector("body[data-ready]", { timeout: 15000 });
+}
+
+/** Type one command line into a host's terminal and press Enter. */
+export async function run(page, host, line) {
+  await page.click(`button[data-tab="${host}"]`);
+  const input = page.locator(`#term-in-${host}`);
+  await input.fill(line);
+  await input.press("Enter");
+  // The command ran when its line shows in the scrollback.
+  await page.waitForFunction(
+    ([h, l]) => [...document.querySelectorAll(".term .cmdline")].some((e) => e.textContent === l),
+    [host, line],
+    { timeout: 10000 },
+  );
+}
+
+/** Leave any text field so the global shortcuts apply. */
+export async function blur(page) {
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+}
+
+/** Index (0-based) of the selected timeline event, or null. */
+export async function selected(page) {
+  return page.evaluate(() => {
+    const b = document.querySelector("ol.events button.sel");
+    return b ? Number(b.dataset.i) : null;
+  });
 }

@@ -1,77 +1,231 @@
-//! LVS Lab in the browser: a thin Leptos shell over `lvslab-engine`.
+//! LVS Lab in the browser: a Leptos UI over `lvslab-engine`.
 //!
 //! Invariant (ARCHITECTURE.md): the UI renders and animates what the engine
-//! produces; it computes no networking itself.
+//! produces; it computes no networking itself. Frames are parsed by the
+//! engine's `wire`, explanations come from `trace::Event::explain`, checks and
+//! "why" views run real commands on clones of the engine's `Lab`.
+//!
+//! Layout: the topology (SVG, animated packets) with the selected event's
+//! explanation; the hosts (a terminal each, live tables); the timeline; a
+//! side panel with the packet inspector, the guided tour, exercises and the
+//! "why" views. Everything is in English and Chinese.
 
+mod act;
+mod dissect;
+mod guide;
+mod html;
+mod i18n;
+mod inspector;
+mod json;
+mod model;
+mod share;
+mod state;
+mod tables;
+mod terminal;
+mod timeline;
+mod topology;
+
+use i18n::{lang_code, t, tr, Lang};
 use leptos::prelude::*;
 use lvslab_engine::scenario;
-use lvslab_engine::World;
+use state::{st, Panel, St};
 use wasm_bindgen::prelude::*;
 
-/// One row of the topology table, read off the engine's world.
-#[derive(Clone, Debug, PartialEq)]
-struct HostRow {
-    name: String,
-    port: usize,
-    dev: String,
-    mac: String,
-    addrs: Vec<String>,
+#[component]
+fn TopBar() -> impl IntoView {
+    let s = st();
+    let lang = s.lang;
+    let link_text: RwSignal<Option<String>> = RwSignal::new(None);
+    let file_ref = NodeRef::<leptos::html::Input>::new();
+    view! {
+        <header class="topbar">
+            <h1>"LVS Lab"</h1>
+            <span class="subtitle">{tr("app.subtitle")}</span>
+            <div class="spacer"></div>
+            <label class="scen">{tr("scenario")} " "
+                <select id="scenario" on:change=move |e| s.load_new(&event_target_value(&e), None)
+                    prop:value=move || s.scenario.get()>
+                    {scenario::SCENARIOS.iter().map(|sc| view! {
+                        <option value=sc.name>{sc.name}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button class="btn" title=tr("reset.title")
+                on:click=move |_| s.load_new(&s.scenario.get_untracked(), s.exercise.get_untracked())>
+                {tr("reset")}</button>
+            <button class="btn" id="share" title=tr("share.title") on:click=move |_| {
+                let l = share::link(&s);
+                share::copy(&l);
+                link_text.set(Some(l));
+                s.flash(t(s.lang_now(), "share.copied").into());
+            }>{tr("share")}</button>
+            <details class="menu">
+                <summary class="btn">{tr("export")}</summary>
+                <div class="menu-body">
+                    <button class="btn" id="export-pcap" on:click=move |_| share::export_pcap(&s)>{tr("export.pcap")}</button>
+                    <button class="btn" id="export-json" on:click=move |_| share::export_json(&s)>{tr("export.json")}</button>
+                    <label class="btn" for="import-json">{tr("import.json")}</label>
+                    <input id="import-json" class="visually-hidden" type="file" accept=".json,application/json" node_ref=file_ref
+                        on:change=move |_| {
+                            if let Some(input) = file_ref.get_untracked() {
+                                if let Some(f) = input.files().and_then(|l| l.get(0)) {
+                                    share::import_file(s, f);
+                                }
+                                input.set_value("");
+                            }
+                        } />
+                </div>
+            </details>
+            <button class="btn" id="big" aria-pressed=move || s.big.get().to_string() title=tr("big.title")
+                on:click=move |_| s.big.update(|b| *b = !*b)>{tr("big")}</button>
+            <button class="btn lang" id="lang" title=tr("lang.title")
+                on:click=move |_| lang.update(|l| *l = if *l == Lang::En { Lang::Zh } else { Lang::En })>
+                {tr("lang.switch")}</button>
+        </header>
+        {move || link_text.get().map(|l| view! {
+            <div class="linkbar">
+                <label>{tr("share.here")} " "
+                    <input id="share-link" readonly prop:value=l.clone() on:focus=move |e| {
+                        use wasm_bindgen::JsCast;
+                        if let Some(i) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { i.select(); }
+                    } />
+                </label>
+                <button class="btn small" on:click=move |_| link_text.set(None)>"✕"</button>
+            </div>
+        })}
+    }
 }
 
-fn host_rows(w: &World) -> Vec<HostRow> {
-    w.ports
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let h = w.host(&p.host)?;
-            let d = h.device(p.ifindex)?;
-            let addrs = h
-                .all_addrs()
-                .filter(|a| a.ifindex != 1)
-                .map(|a| format!("{} ({})", a.net, a.label))
-                .collect();
-            Some(HostRow {
-                name: h.name.clone(),
-                port: i + 1,
-                dev: d.name.clone(),
-                mac: d.mac.to_string(),
-                addrs,
-            })
-        })
-        .collect()
+#[component]
+fn SidePanel() -> impl IntoView {
+    let s = st();
+    let tab = move |p: Panel, key: &'static str, id: &'static str| {
+        view! {
+            <button role="tab" class="tab" id=id class:on=move || s.panel.get() == p
+                aria-selected=move || (s.panel.get() == p).to_string()
+                on:click=move |_| s.panel.set(p)>{tr(key)}</button>
+        }
+    };
+    // Selecting an event from the timeline shows it.
+    Effect::new(move |prev: Option<Option<usize>>| {
+        let c = s.cursor.get();
+        if prev.is_some() && c.is_some() && prev != Some(c) && s.panel.get_untracked() == Panel::Why
+        {
+            s.panel.set(Panel::Inspect);
+        }
+        c
+    });
+    view! {
+        <div class="tabs" role="tablist">
+            {tab(Panel::Inspect, "tab.inspect", "tab-inspect")}
+            {tab(Panel::Tour, "tab.tour", "tab-tour")}
+            {tab(Panel::Exercises, "tab.ex", "tab-ex")}
+            {tab(Panel::Why, "tab.why", "tab-why")}
+        </div>
+        <div class="side-body" role="tabpanel">
+            {move || match s.panel.get() {
+                Panel::Inspect => view! { <inspector::Inspector /> }.into_any(),
+                Panel::Tour => view! { <guide::TourPanel /> }.into_any(),
+                Panel::Exercises => view! { <guide::ExercisePanel /> }.into_any(),
+                Panel::Why => view! { <guide::WhyPanel /> }.into_any(),
+            }}
+        </div>
+    }
 }
 
 #[component]
 fn App() -> impl IntoView {
-    let world = scenario::bare();
-    let segment = world.segment.to_string();
-    let rows = host_rows(&world);
+    let s = St::new();
+    provide_context(s);
+    let lang = s.lang;
+    if let Some(shared) = share::decode(&share::location_hash()) {
+        share::apply(&s, &shared);
+    }
+    timeline::install_keys(s);
+    guide::auto_check(s);
+
+    // Keep the URL hash in step with the lab (a link reopens this state).
+    let written = StoredValue::new(share::location_hash().trim_start_matches('#').to_string());
+    Effect::new(move |_| {
+        let h = share::encode(&share::current(&s));
+        if written.with_value(|w| *w != h) {
+            let push = s.push_hash.get_value();
+            s.push_hash.set_value(false);
+            share::write_hash(&h, push);
+            written.set_value(h);
+        }
+    });
+    // A link pasted into this tab's address bar.
+    let hc = window_event_listener(leptos::ev::hashchange, move |_| {
+        let h = share::location_hash().trim_start_matches('#').to_string();
+        if written.with_value(|w| *w != h) {
+            if let Some(shared) = share::decode(&h) {
+                written.set_value(h);
+                share::apply(&s, &shared);
+            }
+        }
+    });
+    std::mem::forget(hc);
+    Effect::new(move |_| {
+        let l = lang.get();
+        share::set_item("lvslab.lang", lang_code(l));
+        if let Some(el) = document().document_element() {
+            let _ = el.set_attribute("lang", if l == Lang::Zh { "zh-CN" } else { "en" });
+        }
+        document().set_title(match l {
+            Lang::En => "LVS Lab — IPVS Direct Routing, packet by packet",
+            Lang::Zh => "LVS Lab — IPVS 直接路由，逐包演示",
+        });
+    });
+    Effect::new(move |_| {
+        let b = s.big.get();
+        share::set_item("lvslab.big", if b { "1" } else { "0" });
+        if let Some(body) = document().body() {
+            let _ = body.class_list().toggle_with_force("big", b);
+        }
+    });
+    // First render done: tests and the performance budget read this mark.
+    request_animation_frame(|| {
+        if let Some(p) = window().performance() {
+            let _ = p.mark("lvslab-ready");
+        }
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-ready", "1");
+        }
+    });
+
     view! {
-        <header class="topbar">
-            <h1>"LVS Lab"</h1>
-            <span class="subtitle">"Linux IPVS, Direct Routing, packet by packet"</span>
-        </header>
-        <main>
-            <section class="card" id="topology">
-                <h2>"Scenario: bare — segment " {segment}</h2>
-                <table class="hosts">
-                    <thead>
-                        <tr><th>"port"</th><th>"host"</th><th>"device"</th><th>"MAC"</th><th>"IPv4"</th></tr>
-                    </thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| { let key = r.name.clone(); view! {
-                            <tr data-host=key>
-                                <td>{r.port}</td>
-                                <td class="host">{r.name}</td>
-                                <td>{r.dev}</td>
-                                <td class="mono">{r.mac}</td>
-                                <td class="mono">{r.addrs.join(", ")}</td>
-                            </tr>
-                        }}).collect_view()}
-                    </tbody>
-                </table>
+        <TopBar />
+        <main class="layout">
+            <section class="card topo-card" aria-labelledby="h-topo">
+                <h2 id="h-topo" class="visually-hidden">{tr("topology")}</h2>
+                <p class="scen-desc">{move || {
+                    let name = s.scenario.get();
+                    let l = lang.get();
+                    scenario::SCENARIOS.iter().find(|sc| sc.name == name).map(|sc| {
+                        format!("{} — {}", sc.name, if l == Lang::Zh { sc.zh } else { sc.en })
+                    }).unwrap_or(name)
+                }}</p>
+                <topology::Topology />
+                <timeline::Banner />
+                <topology::Legend />
+            </section>
+            <section class="card hosts-card" aria-labelledby="h-hosts">
+                <h2 id="h-hosts">{tr("hosts")}</h2>
+                <terminal::Hosts />
+            </section>
+            <section class="card tl-card" aria-labelledby="h-tl">
+                <h2 id="h-tl">{tr("timeline")}
+                    <span class="count">{move || s.trace_len.get()} " " {tr("events")}</span></h2>
+                <timeline::Controls />
+                <timeline::EventList />
+                <p class="keys">{tr("keys")}</p>
+            </section>
+            <section class="card side-card" aria-label=tr("tab.inspect")>
+                <SidePanel />
             </section>
         </main>
+        {move || s.toast.get().map(|m| view! { <div class="toast" role="status">{m}</div> })}
     }
 }
 

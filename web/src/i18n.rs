@@ -1,0 +1,332 @@
+//! Every label of the UI in English and Chinese.
+//!
+//! The engine explains its own events (`Event::explain(Lang)`); this table
+//! covers the UI's chrome, field names and teaching texts. A missing key shows
+//! itself (the key is returned), which the browser tests would catch.
+
+use leptos::prelude::Get;
+pub use lvslab_engine::trace::Lang;
+
+macro_rules! table {
+    ($($key:literal => $en:literal, $zh:literal;)*) => {
+        /// (key, English, Chinese): data, not code (a `match` on strings
+        /// compiles to ~12 KB of comparisons).
+        static TABLE: &[(&str, &str, &str)] = &[$(($key, $en, $zh),)*];
+    };
+}
+
+fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
+    TABLE
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, zh)| (*en, *zh))
+}
+
+/// The text of `key` in `lang`; an unknown key returns itself.
+pub fn t(lang: Lang, key: &'static str) -> &'static str {
+    match lookup(key) {
+        Some((en, zh)) => match lang {
+            Lang::En => en,
+            Lang::Zh => zh,
+        },
+        None => key,
+    }
+}
+
+/// Like [`t`] for keys built at run time (field names from serde, etc.).
+pub fn t_dyn(lang: Lang, key: &str) -> String {
+    match lookup(key) {
+        Some((en, zh)) => match lang {
+            Lang::En => en.to_string(),
+            Lang::Zh => zh.to_string(),
+        },
+        None => key.to_string(),
+    }
+}
+
+/// A reactive translated text: one closure type for every label of the UI
+/// (one monomorphisation instead of one per call site).
+pub fn tr(key: &'static str) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let lang = crate::state::st().lang;
+    move || t(lang.get(), key)
+}
+
+pub fn lang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Zh => "zh",
+    }
+}
+
+table! {
+    // Top bar
+    "app.subtitle" => "Linux IPVS Direct Routing, packet by packet", "Linux IPVS 直接路由（DR）模式，逐包演示";
+    "scenario" => "Scenario", "场景";
+    "reset" => "Reset", "重置";
+    "reset.title" => "Start the scenario again from scratch", "从头重新开始本场景";
+    "share" => "Share link", "分享链接";
+    "share.title" => "Copy a link that reopens this exact lab (scenario, commands, step)", "复制一个能重现当前实验（场景、命令、步骤）的链接";
+    "share.copied" => "Link copied", "链接已复制";
+    "share.here" => "Link to this state:", "当前状态的链接：";
+    "export" => "Export", "导出";
+    "export.pcap" => "Trace as pcap (Wireshark)", "抓包文件 pcap（Wireshark）";
+    "export.json" => "Lab as JSON", "实验状态 JSON";
+    "import.json" => "Import lab JSON…", "导入实验 JSON…";
+    "import.bad" => "This file is not an LVS Lab export", "此文件不是 LVS Lab 导出的文件";
+    "import.done" => "Lab imported: its commands replayed to the same state", "实验已导入：重放其命令得到了完全相同的状态";
+    "import.replayed" => "Imported by replaying its commands; the lab in the file differs (edited, or another simulator version)", "已通过重放命令导入；文件中的实验状态与之不同（被修改过，或来自其他版本的模拟器）";
+    "big" => "Projector", "投影模式";
+    "big.title" => "Bigger text and a single column for projectors", "大字号、单列布局，适合投影";
+    "lang.switch" => "中文", "English";
+    "lang.title" => "Switch the whole interface to Chinese", "将整个界面切换为英文";
+    // Topology
+    "topology" => "Topology", "拓扑";
+    "switch" => "switch", "交换机";
+    "port" => "port", "端口";
+    "role.client" => "client · gateway", "客户端 · 网关";
+    "role.director" => "director (DIP)", "调度器（DIP）";
+    "role.rs" => "real server (RIP)", "真实服务器（RIP）";
+    "down" => "down", "已关闭";
+    "legend" => "Legend", "图例";
+    "pk.arpreq" => "ARP request", "ARP 请求";
+    "pk.arprep" => "ARP reply", "ARP 应答";
+    "pk.echoreq" => "ICMP echo request", "ICMP 回显请求";
+    "pk.echorep" => "ICMP echo reply", "ICMP 回显应答";
+    "pk.icmperr" => "ICMP error", "ICMP 差错";
+    "pk.syn" => "TCP SYN", "TCP SYN";
+    "pk.synack" => "TCP SYN-ACK", "TCP SYN-ACK";
+    "pk.ack" => "TCP ACK", "TCP ACK";
+    "pk.data" => "TCP data", "TCP 数据";
+    "pk.fin" => "TCP FIN", "TCP FIN";
+    "pk.rst" => "TCP RST", "TCP RST";
+    "pk.ip" => "IPv4", "IPv4";
+    "pk.other" => "other", "其他";
+    "pk.drop" => "dropped", "丢弃";
+    "tag.arpreq" => "ARP?", "ARP?";
+    "tag.arprep" => "ARP!", "ARP!";
+    "tag.echoreq" => "PING", "PING";
+    "tag.echorep" => "PONG", "PONG";
+    "tag.icmperr" => "ICMP✕", "ICMP✕";
+    "tag.syn" => "SYN", "SYN";
+    "tag.synack" => "SYN+ACK", "SYN+ACK";
+    "tag.ack" => "ACK", "ACK";
+    "tag.data" => "DATA", "DATA";
+    "tag.fin" => "FIN", "FIN";
+    "tag.rst" => "RST", "RST";
+    "tag.ip" => "IP", "IP";
+    "tag.other" => "ETH", "ETH";
+    "no.event" => "No packets yet. Type a command in a terminal below, e.g. ping -c 1 192.168.150.12 on client, or start the guided tour.",
+                  "还没有数据包。在下方终端输入命令，例如在 client 上执行 ping -c 1 192.168.150.12，或开始导览。";
+    // Event kinds
+    "ev.FrameTx" => "sends", "发送";
+    "ev.FrameRx" => "receives", "接收";
+    "ev.Switch" => "switch", "交换";
+    "ev.ArpReply" => "ARP answer", "ARP 应答";
+    "ev.ArpIgnored" => "ARP ignored", "ARP 不应答";
+    "ev.ArpSolicit" => "ARP solicit", "ARP 请求";
+    "ev.NeighUpdate" => "neighbour", "邻居表";
+    "ev.RouteLookup" => "route lookup", "查路由";
+    "ev.LocalDeliver" => "delivered", "本机接收";
+    "ev.Drop" => "DROP", "丢弃";
+    "ev.Ipvs" => "IPVS", "IPVS";
+    "ev.IpvsNoDest" => "IPVS: no server", "IPVS：无可用服务器";
+    "ev.other" => "event", "事件";
+    // Timeline
+    "timeline" => "Timeline", "时间线";
+    "events" => "events", "个事件";
+    "first" => "First event (Home)", "第一个事件（Home）";
+    "prev" => "Step back (←)", "后退一步（←）";
+    "play" => "Play (Space)", "播放（空格）";
+    "pause" => "Pause (Space)", "暂停（空格）";
+    "next" => "Step forward (→)", "前进一步（→）";
+    "last" => "Last event (End)", "最后一个事件（End）";
+    "speed" => "Speed", "速度";
+    "filter.frames" => "Frames only", "只看帧";
+    "filter.host" => "Host", "主机";
+    "all.hosts" => "all hosts", "全部主机";
+    "keys" => "Keys: Space play/pause · ←/→ step · Home/End · Esc leaves a terminal", "快捷键：空格 播放/暂停 · ←/→ 单步 · Home/End · Esc 离开终端";
+    "new.events" => "new events: press Space to play them", "个新事件：按空格播放";
+    "step" => "Step", "步骤";
+    "of" => "of", "/";
+    // Inspector
+    "inspector" => "Packet", "数据包";
+    "details" => "Event details", "事件详情";
+    "pick.event" => "Select an event in the timeline to inspect it.", "在时间线中选择一个事件查看详情。";
+    "time" => "time", "时间";
+    "host" => "host", "主机";
+    "bytes" => "bytes", "字节";
+    "hexdump" => "Raw bytes (hover a field or a byte)", "原始字节（悬停字段或字节）";
+    "ctx.frame" => "The frame this decision is about, as received:", "这个决定所针对的帧（接收时）：";
+    "journey" => "This frame's journey", "此帧的路径";
+    "sent.by" => "sent by", "发送方";
+    "via.switch" => "switch", "经交换机";
+    "recv.by" => "received by", "接收方";
+    "compare" => "Compare", "对比";
+    "pin" => "Pin for comparison", "固定用于对比";
+    "unpin" => "Unpin", "取消固定";
+    "pinned" => "pinned", "已固定";
+    "cmp.field" => "field", "字段";
+    "cmp.same" => "Identical: not one byte changed on the way.", "完全相同：途中没有任何字节改变。";
+    "cmp.sent.recv" => "As sent ↔ as received", "发送时 ↔ 接收时";
+    "cmp.switch.note" => "A switch forwards frames unchanged: same MACs, same IP header.", "交换机原样转发帧：MAC 和 IP 头都不变。";
+    "cmp.in.out" => "As it entered ↔ as it left", "进入时 ↔ 离开时";
+    "cmp.pinned" => "Pinned ↔ selected", "已固定 ↔ 当前";
+    "cmp.changed" => "fields changed", "个字段改变";
+    "cmp.changed.in" => "Changed:", "改变的：";
+    "cmp.unchanged" => "Untouched:", "未改变的：";
+    "cmp.hint" => "Pin a frame, then select another one to compare them field by field.", "固定一个帧，再选择另一个帧，逐字段对比。";
+    "malformed" => "Malformed", "格式错误";
+    // Layers and fields
+    "l.eth" => "Ethernet II", "以太网 II";
+    "l.arp" => "ARP", "ARP";
+    "l.ipv4" => "IPv4", "IPv4";
+    "l.icmp" => "ICMP", "ICMP";
+    "l.data" => "Payload", "载荷";
+    "l.tcp" => "TCP", "TCP";
+    "f.sport" => "Source port", "源端口";
+    "f.dport" => "Destination port", "目的端口";
+    "f.seq" => "Sequence number", "序列号";
+    "f.ack" => "Acknowledgment number", "确认号";
+    "f.doff" => "Header length", "首部长度";
+    "f.tcpflags" => "Flags", "标志位";
+    "f.win" => "Window", "窗口";
+    "f.tcpcsum" => "Checksum", "校验和";
+    "f.urg" => "Urgent pointer", "紧急指针";
+    "f.payload" => "Payload", "载荷";
+    "f.dst" => "Destination MAC", "目的 MAC";
+    "f.src" => "Source MAC", "源 MAC";
+    "f.type" => "EtherType", "以太类型";
+    "f.htype" => "Hardware type", "硬件类型";
+    "f.ptype" => "Protocol type", "协议类型";
+    "f.hlen" => "Hardware size", "硬件地址长度";
+    "f.plen" => "Protocol size", "协议地址长度";
+    "f.op" => "Opcode", "操作码";
+    "f.sha" => "Sender MAC", "发送方 MAC";
+    "f.spa" => "Sender IP", "发送方 IP";
+    "f.tha" => "Target MAC", "目标 MAC";
+    "f.tpa" => "Target IP", "目标 IP";
+    "f.verihl" => "Version / header length", "版本 / 首部长度";
+    "f.tos" => "DSCP/ECN (TOS)", "服务类型（TOS）";
+    "f.totlen" => "Total length", "总长度";
+    "f.ident" => "Identification", "标识";
+    "f.flags" => "Flags / fragment offset", "标志 / 片偏移";
+    "f.ttl" => "Time to live", "生存时间（TTL）";
+    "f.proto" => "Protocol", "协议";
+    "f.csum" => "Header checksum", "首部校验和";
+    "f.ipsrc" => "Source address", "源地址";
+    "f.ipdst" => "Destination address", "目的地址";
+    "f.options" => "Options", "选项";
+    "f.icmptype" => "Type", "类型";
+    "f.icmpcode" => "Code", "代码";
+    "f.icmpcsum" => "Checksum", "校验和";
+    "f.icmpid" => "Identifier", "标识符";
+    "f.icmpseq" => "Sequence number", "序号";
+    "f.icmpdata" => "Data", "数据";
+    "f.unused" => "Unused", "未用";
+    "f.orig" => "Original datagram", "原始数据报";
+    "f.raw" => "Data", "数据";
+    "v.request" => "request", "请求";
+    "v.reply" => "reply", "应答";
+    "v.echoreq" => "echo request", "回显请求";
+    "v.echorep" => "echo reply", "回显应答";
+    "v.unreach" => "destination unreachable", "目的不可达";
+    "v.broadcast" => "broadcast", "广播";
+    "v.unknown" => "unknown (ARP asks for it)", "未知（正是 ARP 要查的）";
+    // serde field names of events
+    "k.dev" => "device", "接口";
+    "k.target" => "target", "目标";
+    "k.arp_ignore" => "arp_ignore", "arp_ignore";
+    "k.level" => "arp_ignore level", "arp_ignore 级别";
+    "k.sender" => "sender IP", "发送方 IP";
+    "k.announce" => "arp_announce", "arp_announce";
+    "k.from_packet" => "from the waiting packet", "取自待发包";
+    "k.ip" => "IP", "IP";
+    "k.mac" => "MAC", "MAC";
+    "k.state" => "state", "状态";
+    "k.dst" => "destination", "目的";
+    "k.table" => "table", "路由表";
+    "k.prefix" => "prefix", "前缀";
+    "k.rtype" => "route type", "路由类型";
+    "k.proto" => "protocol", "协议";
+    "k.reason" => "reason", "原因";
+    "k.what" => "what", "对象";
+    "k.in_port" => "in port", "入端口";
+    "k.out_ports" => "out ports", "出端口";
+    "k.flooded" => "flooded", "泛洪";
+    "k.service" => "virtual service", "虚拟服务";
+    "k.client" => "client", "客户端";
+    "k.dest" => "real server", "真实服务器";
+    "k.new_conn" => "new connection", "新连接";
+    "k.scheduler" => "scheduler", "调度算法";
+    "k.method" => "forwarding method", "转发方式";
+    // Hosts
+    "hosts" => "Hosts", "主机";
+    "terminal" => "Terminal", "终端";
+    "term.hint" => "Type a command (Tab completes, ↑/↓ history, paste several lines to run them in order, clear or Ctrl+L clears).",
+                   "输入命令（Tab 补全，↑/↓ 历史，可粘贴多行按顺序执行，clear 或 Ctrl+L 清屏）。";
+    "term.events" => "events", "个事件";
+    "teach" => "Note:", "说明：";
+    "term.input" => "Command line on", "命令行：";
+    "tables" => "Live tables", "实时表";
+    "t.addrs" => "Addresses", "地址";
+    "t.routes.local" => "Routes: table local (consulted first)", "路由：local 表（先查）";
+    "t.routes.main" => "Routes: table main", "路由：main 表";
+    "t.neigh" => "Neighbours (ARP cache)", "邻居表（ARP 缓存）";
+    "t.sysctl" => "ARP sysctls (Linux uses the max of all and the device)", "ARP 内核参数（Linux 取 all 与接口的最大值）";
+    "t.none" => "(none)", "（无）";
+    "t.ipvs" => "IPVS (ipvsadm -ln, ipvsadm -lnc)", "IPVS（ipvsadm -ln、ipvsadm -lnc）";
+    "t.socks" => "TCP sockets", "TCP 套接字";
+    "c.local" => "local", "本地";
+    "c.remote" => "remote", "远端";
+    "c.prog" => "PID/program", "进程";
+    "c.dev" => "dev", "接口";
+    "c.label" => "label", "标签";
+    "c.addr" => "address", "地址";
+    "c.scope" => "scope", "作用域";
+    "c.type" => "type", "类型";
+    "c.dst" => "destination", "目的";
+    "c.via" => "via", "网关";
+    "c.src" => "src", "源地址";
+    "c.ip" => "IP", "IP";
+    "c.mac" => "MAC", "MAC";
+    "c.state" => "state", "状态";
+    "c.knob" => "knob", "参数";
+    "c.flags" => "flags", "标志";
+    "c.effective" => "effective", "生效值";
+    "secondary" => "secondary", "从地址";
+    // Guide panel
+    "tab.inspect" => "Packet", "数据包";
+    "tab.tour" => "Guided tour", "导览";
+    "tab.ex" => "Exercises", "练习";
+    "tab.why" => "Why?", "为什么？";
+    "run.step" => "Run these commands", "执行这些命令";
+    "ran" => "done", "已执行";
+    "prev.step" => "Previous", "上一步";
+    "next.step" => "Next", "下一步";
+    "tour.start" => "Restart the tour from a fresh lab", "从全新实验重新开始导览";
+    "tour.runall" => "Run up to here", "执行到这里";
+    "ex.start" => "Start", "开始";
+    "ex.check" => "Check", "检查";
+    "ex.hint" => "Show a hint", "显示提示";
+    "ex.goal" => "Goal", "目标";
+    "ex.solved" => "Solved", "已完成";
+    "ex.open" => "Not solved yet", "尚未完成";
+    "ex.ok" => "Well done: the goal is reached.", "做得好：目标已达成。";
+    "ex.progress" => "solved", "已完成";
+    "ex.active" => "Active exercise", "当前练习";
+    "ex.back" => "All exercises", "全部练习";
+    "ex.setup" => "The lab starts broken:", "实验从一个有问题的状态开始：";
+    "why.try" => "Try it in the lab (node02)", "在实验中试一试（node02）";
+    "why.engine" => "Both columns are real command output from the simulator, run on two copies of the bare lab.", "两列都是模拟器在两份初始实验副本上执行真实命令的输出。";
+    "why.t.mask" => "Mask /32 on lo", "lo 上的 /32 掩码";
+    "why.t.arp" => "arp_ignore / arp_announce", "arp_ignore / arp_announce";
+    "why.t.reply" => "The reply path", "回包的路径";
+    "why.mask.title" => "Why the VIP on lo needs netmask 255.255.255.255", "为什么 lo 上的 VIP 掩码必须是 255.255.255.255";
+    "why.arp.title" => "Why arp_ignore=1 / arp_announce=2 on the real servers", "为什么真实服务器要设 arp_ignore=1 / arp_announce=2";
+    "why.reply.title" => "Why the director never sees the reply", "为什么调度器看不到回包";
+    "why.wrong" => "wrong: /24", "错误：/24";
+    "why.right" => "right: /32", "正确：/32";
+    "why.before" => "defaults (0 / 0)", "默认值（0 / 0）";
+    "why.after" => "arp_ignore=1, arp_announce=2", "arp_ignore=1, arp_announce=2";
+    "why.diff" => "Highlighted lines differ between the two columns.", "高亮的行是两列之间不同的地方。";
+}

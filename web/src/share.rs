@@ -1,0 +1,320 @@
+//! Links, downloads, imports and the few preferences kept in localStorage.
+//!
+//! A link is the URL hash `#s=SCENARIO&x=EXERCISE&h=HOST&e=EVENT&c=HOST~LINE…`:
+//! opening it loads the scenario (and the exercise's setup), replays the
+//! commands in order in the engine and selects the same event. The engine is
+//! deterministic, so the same commands give the same lab, byte for byte.
+
+use crate::i18n::{t, Lang};
+use crate::state::{Cmd, Motion, St};
+use leptos::prelude::*;
+use lvslab_engine::shell::Lab;
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+pub fn get_item(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+pub fn set_item(key: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+pub fn load_lang() -> Lang {
+    match get_item("lvslab.lang").as_deref() {
+        Some("zh") => Lang::Zh,
+        Some("en") => Lang::En,
+        _ => {
+            let nav = window().navigator().language().unwrap_or_default();
+            if nav.starts_with("zh") {
+                Lang::Zh
+            } else {
+                Lang::En
+            }
+        }
+    }
+}
+
+pub fn load_flag(key: &str) -> bool {
+    get_item(key).as_deref() == Some("1")
+}
+
+pub fn load_solved() -> Vec<String> {
+    get_item("lvslab.solved")
+        .map(|s| {
+            s.split(',')
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn save_solved(v: &[String]) {
+    set_item("lvslab.solved", &v.join(","));
+}
+
+fn enc(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+fn dec(s: &str) -> String {
+    js_sys::decode_uri_component(s)
+        .map(String::from)
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// What a link carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shared {
+    pub scenario: String,
+    pub exercise: Option<String>,
+    pub host: Option<String>,
+    pub event: Option<usize>,
+    pub cmds: Vec<Cmd>,
+}
+
+pub fn encode(s: &Shared) -> String {
+    let mut out = format!("s={}", enc(&s.scenario));
+    if let Some(x) = &s.exercise {
+        out.push_str(&format!("&x={}", enc(x)));
+    }
+    if let Some(h) = &s.host {
+        out.push_str(&format!("&h={}", enc(h)));
+    }
+    if let Some(e) = s.event {
+        out.push_str(&format!("&e={e}"));
+    }
+    for c in &s.cmds {
+        out.push_str(&format!("&c={}~{}", enc(&c.host), enc(&c.line)));
+    }
+    out
+}
+
+pub fn decode(hash: &str) -> Option<Shared> {
+    let hash = hash.trim_start_matches('#');
+    if hash.is_empty() {
+        return None;
+    }
+    let mut s = Shared::default();
+    for part in hash.split('&') {
+        let Some((k, v)) = part.split_once('=') else {
+            continue;
+        };
+        match k {
+            "s" => s.scenario = dec(v),
+            "x" => s.exercise = Some(dec(v)),
+            "h" => s.host = Some(dec(v)),
+            "e" => s.event = v.parse().ok(),
+            "c" => {
+                if let Some((h, l)) = v.split_once('~') {
+                    s.cmds.push(Cmd {
+                        host: dec(h),
+                        line: dec(l),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    (!s.scenario.is_empty()).then_some(s)
+}
+
+pub fn current(st: &St) -> Shared {
+    Shared {
+        scenario: st.scenario.get(),
+        exercise: st.exercise.get().map(String::from),
+        host: Some(st.host_tab.get()),
+        event: st.cursor.get(),
+        cmds: st.cmds.get(),
+    }
+}
+
+/// Rebuild a shared state: load, replay, select.
+pub fn apply(st: &St, s: &Shared) {
+    let ex = s.exercise.as_deref().and_then(crate::guide::exercise_id);
+    st.load(&s.scenario, ex);
+    for c in &s.cmds {
+        st.run(&c.host, &c.line, true);
+    }
+    if let Some(h) = &s.host {
+        if st.lab.with_untracked(|l| l.world.hosts.contains_key(h)) {
+            st.host_tab.set(h.clone());
+        }
+    }
+    let len = st.trace_len.get_untracked();
+    st.select(s.event.filter(|&e| e < len), Motion::Jump);
+    st.fresh.set(0);
+}
+
+pub fn location_hash() -> String {
+    window().location().hash().unwrap_or_default()
+}
+
+/// Write the hash (no `hashchange` fires): in place, or as a new history
+/// entry when a new lab was loaded.
+pub fn write_hash(h: &str, push: bool) {
+    if let Ok(hist) = window().history() {
+        let url = format!("#{h}");
+        let _ = if push {
+            hist.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        } else {
+            hist.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        };
+    }
+}
+
+pub fn link(st: &St) -> String {
+    let loc = window().location();
+    let base = format!(
+        "{}{}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default()
+    );
+    format!("{base}#{}", encode(&current(st)))
+}
+
+/// Offer bytes as a file download.
+pub fn download(name: &str, mime: &str, bytes: &[u8]) {
+    let arr = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&arr);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let doc = document();
+    if let Ok(a) = doc.create_element("a") {
+        let a: web_sys::HtmlAnchorElement = a.unchecked_into();
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+pub fn export_pcap(st: &St) {
+    let bytes = st
+        .lab
+        .with_untracked(|l| lvslab_engine::pcap::write(&l.world.trace, None));
+    let name = format!("lvslab-{}.pcap", st.scenario.get_untracked());
+    download(&name, "application/vnd.tcpdump.pcap", &bytes);
+}
+
+pub fn export_json(st: &St) {
+    let json = st.lab.with_untracked(|lab| {
+        crate::json::to_string(&Export {
+            lvslab: 1,
+            scenario: &st.scenario.get_untracked(),
+            exercise: st.exercise.get_untracked(),
+            commands: &st.cmds.get_untracked(),
+            lab: &without_apps(lab),
+        })
+    });
+    if let Ok(json) = json {
+        let name = format!("lvslab-{}.json", st.scenario.get_untracked());
+        download(&name, "application/json", json.as_bytes());
+    }
+}
+
+/// The JSON export: the engine's `Lab` (last, so it can be found verbatim)
+/// plus what replays it.
+#[derive(Serialize)]
+struct Export<'a> {
+    lvslab: u32,
+    scenario: &'a str,
+    exercise: Option<&'a str>,
+    commands: &'a [Cmd],
+    lab: &'a Lab,
+}
+
+fn without_apps(l: &Lab) -> Lab {
+    let mut l = l.clone();
+    l.world.apps.clear();
+    l
+}
+
+fn js_str(o: &wasm_bindgen::JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(o, &key.into()).ok()?.as_string()
+}
+
+/// Import an export: rebuild the lab by replaying its commands in the engine
+/// (the engine is deterministic), then check that the result is the `lab` the
+/// file carries, byte for byte. The browser's JSON parser reads the file.
+pub fn import_json(st: &St, text: &str) -> bool {
+    let lang = st.lang_now();
+    let parsed = js_sys::JSON::parse(text).ok().filter(|v| v.is_object());
+    let Some(v) = parsed.filter(|v| js_sys::Reflect::has(v, &"lvslab".into()).unwrap_or(false))
+    else {
+        st.flash(t(lang, "import.bad").into());
+        return false;
+    };
+    let mut cmds = Vec::new();
+    if let Ok(list) = js_sys::Reflect::get(&v, &"commands".into()) {
+        if js_sys::Array::is_array(&list) {
+            for c in js_sys::Array::from(&list).iter() {
+                if let (Some(host), Some(line)) = (js_str(&c, "host"), js_str(&c, "line")) {
+                    cmds.push(Cmd { host, line });
+                }
+            }
+        }
+    }
+    let shared = Shared {
+        scenario: js_str(&v, "scenario").unwrap_or_else(|| "bare".into()),
+        exercise: js_str(&v, "exercise"),
+        host: None,
+        event: None,
+        cmds,
+    };
+    apply(st, &shared);
+    // The file's lab, verbatim: everything after the last `"lab":` but the
+    // closing brace of the export object.
+    let ours = st
+        .lab
+        .with_untracked(|l| crate::json::to_string(&without_apps(l)).unwrap_or_default());
+    let same = text
+        .trim_end()
+        .rsplit_once("\"lab\":")
+        .is_some_and(|(_, l)| l.strip_suffix('}') == Some(ours.as_str()));
+    let len = st.trace_len.get_untracked();
+    st.select(len.checked_sub(1), Motion::Jump);
+    st.flash(
+        t(
+            lang,
+            if same {
+                "import.done"
+            } else {
+                "import.replayed"
+            },
+        )
+        .into(),
+    );
+    same
+}
+
+/// Read a file the user picked and import it.
+pub fn import_file(st: St, file: web_sys::File) {
+    leptos::task::spawn_local(async move {
+        let promise = file.text();
+        if let Ok(v) = wasm_bindgen_futures::JsFuture::from(promise).await {
+            if let Some(text) = v.as_string() {
+                let _ = import_json(&st, &text);
+            }
+        }
+    });
+}
+
+/// Copy text to the clipboard (best effort).
+pub fn copy(text: &str) {
+    let clip = window().navigator().clipboard();
+    let _ = clip.write_text(text);
+}
