@@ -814,66 +814,15 @@ impl Ipvs {
                 }
             }
         };
-        // State transition, counters, timer.
-        let timeouts = self.timeouts;
-        let c = self.conns.get_mut(idx).expect("entry exists");
-        let dir = if c.no_output {
+        let dir = if self.conns.get(idx).is_some_and(|c| c.no_output) {
             Dir::InputOnly
         } else {
             Dir::Input
         };
-        let old = c.state;
-        let new = tcp_transition(dir, ev, old);
-        c.state = new;
-        let c = c.clone();
-        self.conns.set_expires(
-            idx,
-            now.plus(u64::from(timeouts.for_state(new)) * 1_000_000),
-        );
-        // tcp_state_active(): SYN_SENT, SYN_RECV, ESTABLISHED, SYNACK count as active.
-        let active_state = matches!(
-            new,
-            ConnState::Established | ConnState::SynSent | ConnState::SynRecv | ConnState::SynAck
-        );
-        let becomes_active = c.inactive && active_state;
-        let becomes_inactive = !c.inactive && !active_state;
-        if becomes_active || becomes_inactive {
-            if let Some(cm) = self.conns.get_mut(idx) {
-                cm.inactive = becomes_inactive;
-            }
-        }
-        let svc_key = c.service;
-        if new == ConnState::Established {
-            // The controlling template becomes ASSURED.
-            if let Some(tid) = c.ctl_key.and_then(|k| self.conns.template(svc_key, k)) {
-                if let Some(t) = self.conns.get_mut(tid) {
-                    if t.state == ConnState::None {
-                        t.state = ConnState::Assured;
-                    }
-                }
-            }
-        }
-        if let Some(s) = self.service_mut(&svc_key) {
-            s.stats.inpkts += 1;
-            s.stats.inbytes += bytes;
-            if let Some(d) = s
-                .dests
-                .iter_mut()
-                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-            {
-                d.stats.inpkts += 1;
-                d.stats.inbytes += bytes;
-                if becomes_active {
-                    d.inactive = d.inactive.saturating_sub(1);
-                    d.active += 1;
-                } else if becomes_inactive {
-                    d.active = d.active.saturating_sub(1);
-                    d.inactive += 1;
-                }
-            }
-        }
-        self.total.inpkts += 1;
-        self.total.inbytes += bytes;
+        let Some(c) = self.set_state(now, idx, dir, ev, Some(bytes)) else {
+            return Verdict::Drop;
+        };
+        let new = c.state;
         Verdict::Forward {
             daddr: c.daddr,
             dport: c.dport,
@@ -1040,12 +989,29 @@ impl Ipvs {
         let Some(id) = self.conns.find(Proto::Tcp, dst, dport, src, sport) else {
             return;
         };
+        if let Some(c) = self.conns.get_mut(id) {
+            c.no_output = false;
+        }
+        self.set_state(now, id, Dir::Output, ev, None);
+    }
+
+    /// `set_tcp_state()` and what follows it for one packet of entry `id`:
+    /// the state table for `dir`, the timer re-armed to the new state's
+    /// timeout, the destination's active/inactive counters
+    /// (`tcp_state_active`: SYN_SENT, SYN_RECV, ESTABLISHED, SYNACK are
+    /// active), the controlling template ASSURED on ESTABLISHED, and the
+    /// packet counted (`bytes`: in for INPUT tables, out for OUTPUT).
+    fn set_state(
+        &mut self,
+        now: SimTime,
+        id: u64,
+        dir: Dir,
+        ev: TcpEvent,
+        bytes: Option<u64>,
+    ) -> Option<Conn> {
         let timeouts = self.timeouts;
-        let Some(c) = self.conns.get_mut(id) else {
-            return;
-        };
-        c.no_output = false;
-        let new = tcp_transition(Dir::Output, ev, c.state);
+        let c = self.conns.get_mut(id)?;
+        let new = tcp_transition(dir, ev, c.state);
         c.state = new;
         let active_state = matches!(
             new,
@@ -1059,19 +1025,50 @@ impl Ipvs {
         let c = c.clone();
         self.conns
             .set_expires(id, now.plus(u64::from(timeouts.for_state(new)) * 1_000_000));
-        if let Some(d) = self.service_mut(&c.service).and_then(|s| {
-            s.dests
-                .iter_mut()
-                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-        }) {
-            if becomes_active {
-                d.inactive = d.inactive.saturating_sub(1);
-                d.active += 1;
-            } else if becomes_inactive {
-                d.active = d.active.saturating_sub(1);
-                d.inactive += 1;
+        if new == ConnState::Established {
+            if let Some(tid) = c.ctl_key.and_then(|k| self.conns.template(c.service, k)) {
+                if let Some(t) = self.conns.get_mut(tid) {
+                    if t.state == ConnState::None {
+                        t.state = ConnState::Assured;
+                    }
+                }
             }
         }
+        let out = dir == Dir::Output;
+        let count = |st: &mut Stats, b: u64| {
+            if out {
+                st.outpkts += 1;
+                st.outbytes += b;
+            } else {
+                st.inpkts += 1;
+                st.inbytes += b;
+            }
+        };
+        if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
+            if let Some(b) = bytes {
+                count(&mut s.stats, b);
+            }
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                if let Some(b) = bytes {
+                    count(&mut d.stats, b);
+                }
+                if becomes_active {
+                    d.inactive = d.inactive.saturating_sub(1);
+                    d.active += 1;
+                } else if becomes_inactive {
+                    d.active = d.active.saturating_sub(1);
+                    d.inactive += 1;
+                }
+            }
+        }
+        if let Some(b) = bytes {
+            count(&mut self.total, b);
+        }
+        Some(c)
     }
 }
 
@@ -1092,46 +1089,10 @@ impl Ipvs {
         let id = self
             .conns
             .find_out(Proto::Tcp, saddr, sport, daddr, dport)?;
-        let timeouts = self.timeouts;
-        let c = self.conns.get_mut(id)?;
-        if c.fwd != Fwd::Masq {
+        if self.conns.get(id)?.fwd != Fwd::Masq {
             return None;
         }
-        let new = tcp_transition(Dir::Output, ev, c.state);
-        c.state = new;
-        let active_state = matches!(
-            new,
-            ConnState::Established | ConnState::SynSent | ConnState::SynRecv | ConnState::SynAck
-        );
-        let (becomes_active, becomes_inactive) =
-            (c.inactive && active_state, !c.inactive && !active_state);
-        if becomes_active || becomes_inactive {
-            c.inactive = becomes_inactive;
-        }
-        let c = c.clone();
-        self.conns
-            .set_expires(id, now.plus(u64::from(timeouts.for_state(new)) * 1_000_000));
-        if let Some(s) = self.service_mut(&c.service) {
-            s.stats.outpkts += 1;
-            s.stats.outbytes += bytes;
-            if let Some(d) = s
-                .dests
-                .iter_mut()
-                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-            {
-                d.stats.outpkts += 1;
-                d.stats.outbytes += bytes;
-                if becomes_active {
-                    d.inactive = d.inactive.saturating_sub(1);
-                    d.active += 1;
-                } else if becomes_inactive {
-                    d.active = d.active.saturating_sub(1);
-                    d.inactive += 1;
-                }
-            }
-        }
-        self.total.outpkts += 1;
-        self.total.outbytes += bytes;
+        let c = self.set_state(now, id, Dir::Output, ev, Some(bytes))?;
         Some((c.vaddr, c.vport))
     }
 }
