@@ -21,6 +21,7 @@ pub mod mac;
 pub mod neigh;
 pub mod pcap;
 pub mod scenario;
+pub mod serde_util;
 pub mod shell;
 pub mod stack;
 pub mod sysctl;

@@ -71,7 +71,7 @@ pub struct World {
     /// The switch's forwarding database.
     #[serde(default)]
     pub fdb: BTreeMap<Mac, usize>,
-    #[serde(default)]
+    #[serde(default, with = "crate::serde_util::seq_map")]
     pub queue: BTreeMap<(SimTime, u64), Pending>,
     #[serde(default)]
     pub seq: u64,
