@@ -192,13 +192,24 @@ fn write_assets(static_dir: &Path, pkg: &Path, dest: &Path) -> Result<(), String
         }
         files.push((format!("/pkg/{name}"), p));
     }
+    // Each asset is embedded twice: as is, and gzip-compressed once here
+    // (best level), so the server never compresses at request time.
+    let gz_dir = dest.parent().ok_or("OUT_DIR has no parent")?.join("gz");
+    fs::create_dir_all(&gz_dir).map_err(|e| e.to_string())?;
     let mut src = String::from(
-        "/// Every embedded asset: (URL path, bytes).\npub static ASSETS: &[(&str, &[u8])] = &[\n",
+        "/// Every embedded asset: (URL path, bytes, gzip-compressed bytes).\npub static ASSETS: &[(&str, &[u8], &[u8])] = &[\n",
     );
-    for (url, path) in files {
+    for (i, (url, path)) in files.into_iter().enumerate() {
+        let raw = fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut enc, &raw).map_err(|e| e.to_string())?;
+        let gz = enc.finish().map_err(|e| e.to_string())?;
+        let gz_path = gz_dir.join(format!("{i}.gz"));
+        fs::write(&gz_path, gz).map_err(|e| format!("writing {}: {e}", gz_path.display()))?;
         src.push_str(&format!(
-            "    ({url:?}, include_bytes!({:?})),\n",
-            path.display().to_string()
+            "    ({url:?}, include_bytes!({:?}), include_bytes!({:?})),\n",
+            path.display().to_string(),
+            gz_path.display().to_string()
         ));
     }
     src.push_str("];\n");

@@ -3,9 +3,18 @@
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// The asset served at `path` (`/` is `/index.html`).
+#[cfg(test)]
 pub fn get(path: &str) -> Option<&'static [u8]> {
+    get_both(path).map(|(raw, _)| raw)
+}
+
+/// The asset at `path`, as is and gzip-compressed (done at build time).
+pub fn get_both(path: &str) -> Option<(&'static [u8], &'static [u8])> {
     let path = if path == "/" { "/index.html" } else { path };
-    ASSETS.iter().find(|(p, _)| *p == path).map(|(_, b)| *b)
+    ASSETS
+        .iter()
+        .find(|(p, _, _)| *p == path)
+        .map(|(_, raw, gz)| (*raw, *gz))
 }
 
 /// Content type by extension.
@@ -36,5 +45,12 @@ mod tests {
         assert!(get("/pkg/lvslab_web.js").is_some());
         assert_eq!(mime("/pkg/lvslab_web_bg.wasm"), "application/wasm");
         assert!(get("/nope").is_none());
+        let (raw, gz) = get_both("/pkg/lvslab_web_bg.wasm").expect("wasm embedded");
+        assert_eq!(&gz[..2], &[0x1f, 0x8b], "gzip magic");
+        // ISIZE, the last 4 bytes of a gzip member: the uncompressed length.
+        let n = gz.len();
+        let isize = u32::from_le_bytes([gz[n - 4], gz[n - 3], gz[n - 2], gz[n - 1]]);
+        assert_eq!(isize as usize, raw.len());
+        assert!(gz.len() < raw.len() / 2);
     }
 }

@@ -3,36 +3,52 @@
 use crate::assets;
 use anyhow::{Context, Result};
 use axum::body::Body;
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::net::SocketAddr;
-use tower_http::compression::CompressionLayer;
-
 pub fn router() -> Router {
-    Router::new()
-        .fallback(asset)
-        .layer(CompressionLayer::new().gzip(true))
+    Router::new().fallback(asset)
 }
 
-async fn asset(uri: Uri) -> Response {
+/// Does the client take gzip (`Accept-Encoding: gzip`, not `gzip;q=0`)?
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
+        let mut parts = item.trim().split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let q_zero = parts.any(|p| matches!(p.trim().strip_prefix("q="), Some(q) if q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)));
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
+    })
+}
+
+async fn asset(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
-    match assets::get(path) {
-        Some(bytes) => {
+    match assets::get_both(path) {
+        Some((raw, gz)) => {
+            let gzip = accepts_gzip(&headers) && gz.len() < raw.len();
+            let bytes = if gzip { gz } else { raw };
             let path = if path == "/" { "/index.html" } else { path };
             let cache = if path.ends_with(".html") {
                 "no-cache"
             } else {
                 "public, max-age=60"
             };
-            (
+            let mut resp = (
                 [
                     (header::CONTENT_TYPE, assets::mime(path)),
                     (header::CACHE_CONTROL, cache),
+                    (header::VARY, "accept-encoding"),
                 ],
                 Body::from(bytes),
             )
-                .into_response()
+                .into_response();
+            if gzip {
+                resp.headers_mut().insert(
+                    header::CONTENT_ENCODING,
+                    header::HeaderValue::from_static("gzip"),
+                );
+            }
+            resp
         }
         None => (
             StatusCode::NOT_FOUND,
