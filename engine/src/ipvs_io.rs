@@ -13,15 +13,7 @@ impl World {
     pub(crate) fn ipvs_in(&mut self, host: &str, ip: &Ipv4Repr, bytes: &[u8]) -> bool {
         let L4::Tcp(t) = &ip.l4 else { return false };
         let now = self.now;
-        let ev = if t.has(F::RST) {
-            TcpEvent::Rst
-        } else if t.has(F::SYN) {
-            TcpEvent::Syn
-        } else if t.has(F::FIN) {
-            TcpEvent::Fin
-        } else {
-            TcpEvent::Ack
-        };
+        let ev = TcpEvent::of(t);
         let Some(h) = self.hosts.get_mut(host) else {
             return false;
         };
@@ -202,15 +194,7 @@ impl World {
     pub(crate) fn ipvs_out_forward(&mut self, host: &str, ip: &mut Ipv4Repr) -> bool {
         let L4::Tcp(t) = &mut ip.l4 else { return false };
         let now = self.now;
-        let ev = if t.has(F::RST) {
-            TcpEvent::Rst
-        } else if t.has(F::SYN) {
-            TcpEvent::Syn
-        } else if t.has(F::FIN) {
-            TcpEvent::Fin
-        } else {
-            TcpEvent::Ack
-        };
+        let ev = TcpEvent::of(t);
         let bytes = (crate::wire::IPV4_HLEN + 20 + t.options.len() + t.payload.len()) as u64;
         let Some(h) = self.hosts.get_mut(host) else {
             return false;

@@ -747,16 +747,7 @@ impl World {
         }
         if let L4::Tcp(t) = &ip.l4 {
             if !h.ipvs.conns.is_empty() {
-                use crate::ipvs::TcpEvent;
-                let ev = if t.has(crate::wire::tcp_flags::RST) {
-                    TcpEvent::Rst
-                } else if t.has(crate::wire::tcp_flags::SYN) {
-                    TcpEvent::Syn
-                } else if t.has(crate::wire::tcp_flags::FIN) {
-                    TcpEvent::Fin
-                } else {
-                    TcpEvent::Ack
-                };
+                let ev = crate::ipvs::TcpEvent::of(t);
                 let now = self.now;
                 h.ipvs.tcp_out(
                     now,

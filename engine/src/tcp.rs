@@ -103,6 +103,34 @@ pub struct Sock {
     pub ts_recent: u32,
 }
 
+impl Sock {
+    /// A socket in `state` with nothing sent or received yet.
+    pub fn new(local: SocketAddrV4, remote: SocketAddrV4, state: TcpState) -> Sock {
+        Sock {
+            id: 0,
+            local,
+            remote,
+            state,
+            iss: 0,
+            snd_una: 0,
+            snd_nxt: 0,
+            irs: 0,
+            rcv_nxt: 0,
+            rx: vec![],
+            unacked: 0,
+            fin_rcvd: false,
+            owner: None,
+            parent: None,
+            service: None,
+            orphan: false,
+            timer: None,
+            retries: 0,
+            rto: INITIAL_RTO_US,
+            ts_recent: 0,
+        }
+    }
+}
+
 /// A host's TCP sockets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TcpTable {

@@ -131,26 +131,11 @@ impl World {
         let h = self.hosts.get_mut(host).expect("caller checked the host");
         let iss = tcp::isn(local, remote, now);
         let id = h.tcp.insert(Sock {
-            id: 0,
-            local,
-            remote,
-            state: TcpState::SynSent,
             iss,
             snd_una: iss,
             snd_nxt: iss,
-            irs: 0,
-            rcv_nxt: 0,
-            rx: vec![],
-            unacked: 0,
-            fin_rcvd: false,
             owner: Some(owner),
-            parent: None,
-            service: None,
-            orphan: false,
-            timer: None,
-            retries: 0,
-            rto: tcp::INITIAL_RTO_US,
-            ts_recent: 0,
+            ..Sock::new(local, remote, TcpState::SynSent)
         });
         self.tcp_output(host, id, F::SYN, vec![]);
         self.tcp_arm(host, id, tcp::INITIAL_RTO_US);
@@ -170,26 +155,14 @@ impl World {
             return None;
         }
         Some(h.tcp.insert(Sock {
-            id: 0,
-            local,
-            remote: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
-            state: TcpState::Listen,
-            iss: 0,
-            snd_una: 0,
-            snd_nxt: 0,
-            irs: 0,
-            rcv_nxt: 0,
-            rx: vec![],
-            unacked: 0,
-            fin_rcvd: false,
             owner: Some(owner),
-            parent: None,
             service: Some(service),
-            orphan: false,
-            timer: None,
-            retries: 0,
             rto: 0,
-            ts_recent: 0,
+            ..Sock::new(
+                local,
+                SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+                TcpState::Listen,
+            )
         }))
     }
 
@@ -319,26 +292,14 @@ impl World {
                 // A request socket in SYN_RECV answers with SYN-ACK.
                 let iss = tcp::isn(local, remote, now);
                 let child = Sock {
-                    id: 0,
-                    local,
-                    remote,
-                    state: TcpState::SynRecv,
                     iss,
                     snd_una: iss,
                     snd_nxt: iss,
                     irs: t.seq,
                     rcv_nxt: t.seq.wrapping_add(1),
-                    rx: vec![],
-                    unacked: 0,
-                    fin_rcvd: false,
-                    owner: None,
                     parent: Some(id),
-                    service: None,
-                    orphan: false,
-                    timer: None,
-                    retries: 0,
-                    rto: tcp::INITIAL_RTO_US,
                     ts_recent: tcp::parse_tsval(&t.options).unwrap_or(0),
+                    ..Sock::new(local, remote, TcpState::SynRecv)
                 };
                 let cid = self.hosts.get_mut(host).expect("host").tcp.insert(child);
                 self.tcp_output(host, cid, F::SYN | F::ACK, vec![]);

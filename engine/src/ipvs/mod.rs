@@ -681,6 +681,23 @@ pub enum TcpEvent {
     Rst,
 }
 
+impl TcpEvent {
+    /// The event a segment is for the state tables (`set_tcp_state`): RST
+    /// first, then SYN, FIN, else ACK.
+    pub fn of(t: &crate::wire::TcpRepr) -> TcpEvent {
+        use crate::wire::tcp_flags as F;
+        if t.has(F::RST) {
+            TcpEvent::Rst
+        } else if t.has(F::SYN) {
+            TcpEvent::Syn
+        } else if t.has(F::FIN) {
+            TcpEvent::Fin
+        } else {
+            TcpEvent::Ack
+        }
+    }
+}
+
 /// Which table: INPUT (client → server), OUTPUT (server → client), or
 /// INPUT-ONLY (DR/TUN: replies bypass the director).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
