@@ -12,6 +12,7 @@ pub mod addr;
 pub mod apps;
 pub mod apps_tcp;
 pub mod device;
+pub mod doctor;
 pub mod fib;
 pub mod host;
 pub mod ipvs;
