@@ -225,9 +225,7 @@ pub fn examine(host: &Host, services: &[ServiceEntry], opts: &Options) -> Report
     let (role, inferred) = match opts.role {
         Some(r) => (Some(r), false),
         None if !services.is_empty() => (Some(Role::Director), true),
-        None if opts.vip.is_some() || !lo_addrs(host).is_empty() => {
-            (Some(Role::Realserver), true)
-        }
+        None if opts.vip.is_some() || !lo_addrs(host).is_empty() => (Some(Role::Realserver), true),
         None => (None, true),
     };
     let mut cx = Ctx {
@@ -237,7 +235,10 @@ pub fn examine(host: &Host, services: &[ServiceEntry], opts: &Options) -> Report
     };
     let vips = match role {
         Some(Role::Director) => {
-            let mut v: Vec<Ipv4Addr> = services.iter().filter_map(|s| service_v4(&s.spec.key).map(|x| x.0)).collect();
+            let mut v: Vec<Ipv4Addr> = services
+                .iter()
+                .filter_map(|s| service_v4(&s.spec.key).map(|x| x.0))
+                .collect();
             if let Some(x) = opts.vip {
                 v.push(x);
             }
@@ -342,7 +343,8 @@ fn director(cx: &mut Ctx<'_>, services: &[ServiceEntry], vip: Option<Ipv4Addr>) 
             );
             continue;
         }
-        let zero: Vec<&crate::ipvs::DestEntry> = s.dests.iter().filter(|d| d.spec.weight == 0).collect();
+        let zero: Vec<&crate::ipvs::DestEntry> =
+            s.dests.iter().filter(|d| d.spec.weight == 0).collect();
         if !zero.is_empty() {
             let all = zero.len() == s.dests.len();
             for d in &zero {
@@ -369,12 +371,17 @@ fn director(cx: &mut Ctx<'_>, services: &[ServiceEntry], vip: Option<Ipv4Addr>) 
         } else {
             cx.pass(
                 "dir-dest-weights",
-                format!("{name}: {} real server(s), all with weight > 0.", s.dests.len()),
+                format!(
+                    "{name}: {} real server(s), all with weight > 0.",
+                    s.dests.len()
+                ),
                 format!("{name}：{} 台真实服务器，权重都大于 0。", s.dests.len()),
             );
         }
         for d in &s.dests {
-            let IpAddr::V4(rip) = d.spec.addr else { continue };
+            let IpAddr::V4(rip) = d.spec.addr else {
+                continue;
+            };
             match d.spec.fwd {
                 Fwd::Route => match host.fib.lookup(rip, None) {
                     Ok(r) if r.route.gateway.is_none() && r.route.rtype == RouteType::Unicast => {
@@ -506,7 +513,9 @@ fn realserver_vip(cx: &mut Ctx<'_>, vip: Ipv4Addr) {
             let hit = host
                 .fib
                 .lookup_table(TABLE_LOCAL, victim, None)
-                .map_or(format!("local {net} dev lo"), |r| format!("local {} dev lo", r.dst));
+                .map_or(format!("local {net} dev lo"), |r| {
+                    format!("local {} dev lo", r.dst)
+                });
             cx.find(
                 "rs-vip-mask",
                 Severity::Error,
@@ -668,7 +677,15 @@ impl std::fmt::Display for Report {
     /// The text `lvslab doctor` prints.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let role = match self.role {
-            Some(r) => format!("{}{}", r.name(), if self.role_inferred { " (inferred)" } else { "" }),
+            Some(r) => format!(
+                "{}{}",
+                r.name(),
+                if self.role_inferred {
+                    " (inferred)"
+                } else {
+                    ""
+                }
+            ),
             None => "unknown".into(),
         };
         write!(f, "{}: role {role}", self.host)?;
@@ -678,7 +695,10 @@ impl std::fmt::Display for Report {
         }
         writeln!(f)?;
         if self.role.is_none() {
-            writeln!(f, "  no IPVS services and no VIP on lo: nothing to check; pass --role and --vip")?;
+            writeln!(
+                f,
+                "  no IPVS services and no VIP on lo: nothing to check; pass --role and --vip"
+            )?;
         }
         for p in &self.passed {
             writeln!(f, "  ok    {}", p.en)?;
@@ -754,10 +774,18 @@ mod tests {
         let w = scenario::load("pitfall-lo-mask-24").unwrap();
         assert_eq!(ids(&w, "node02", &vip), ["rs-vip-mask"]);
         let r = examine_host(w.host("node02").unwrap(), &vip);
-        assert!(r.findings[0].en.contains("192.168.150.1 now matches `local 192.168.150.0/24 dev lo`"), "{r}");
+        assert!(
+            r.findings[0]
+                .en
+                .contains("192.168.150.1 now matches `local 192.168.150.0/24 dev lo`"),
+            "{r}"
+        );
 
         let w = scenario::load("pitfall-no-arp-sysctls").unwrap();
-        assert_eq!(ids(&w, "node03", &vip), ["rs-arp-ignore", "rs-arp-announce"]);
+        assert_eq!(
+            ids(&w, "node03", &vip),
+            ["rs-arp-ignore", "rs-arp-announce"]
+        );
 
         let w = scenario::load("pitfall-lo-down").unwrap();
         assert_eq!(ids(&w, "node02", &vip), ["rs-vip-missing"]);
@@ -767,7 +795,10 @@ mod tests {
         let r = examine_host(w.host("node02").unwrap(), &vip);
         assert_eq!(r.findings.len(), 1, "{r}");
         assert_eq!(r.findings[0].check, "rs-vip-typo");
-        assert_eq!(r.findings[0].fix[0], "ip addr del 192.178.150.100/32 dev lo");
+        assert_eq!(
+            r.findings[0].fix[0],
+            "ip addr del 192.178.150.100/32 dev lo"
+        );
         // Without --vip the doctor takes the address on lo as the VIP.
         let r = examine_host(w.host("node02").unwrap(), &Options::default());
         assert_eq!(r.vips, vec![Ipv4Addr::new(192, 178, 150, 100)]);
@@ -777,17 +808,29 @@ mod tests {
     fn director_checks() {
         let mut lab = crate::shell::Lab::new(scenario::load("seed").unwrap());
         let none = Options::default();
-        lab.run("node01", "ipvsadm -e -t 192.168.150.100:80 -r 192.168.150.12 -g -w 0");
+        lab.run(
+            "node01",
+            "ipvsadm -e -t 192.168.150.100:80 -r 192.168.150.12 -g -w 0",
+        );
         assert_eq!(ids(&lab.world, "node01", &none), ["dir-dest-weight-zero"]);
         let r = examine_host(lab.world.host("node01").unwrap(), &none);
         assert_eq!(r.findings[0].severity, Severity::Warning);
-        lab.run("node01", "ipvsadm -e -t 192.168.150.100:80 -r 192.168.150.13 -g -w 0");
+        lab.run(
+            "node01",
+            "ipvsadm -e -t 192.168.150.100:80 -r 192.168.150.13 -g -w 0",
+        );
         let r = examine_host(lab.world.host("node01").unwrap(), &none);
-        assert!(r.findings.iter().all(|f| f.severity == Severity::Error), "{r}");
+        assert!(
+            r.findings.iter().all(|f| f.severity == Severity::Error),
+            "{r}"
+        );
         lab.run("node01", "ipvsadm -A -t 192.168.150.200:80 -s rr");
         lab.run("node01", "ipvsadm -A -t 192.168.150.100:443 -s rr");
         lab.run("node01", "ipvsadm -a -t 192.168.150.100:443 -r 10.9.9.9 -g");
-        lab.run("node01", "ipvsadm -a -t 192.168.150.100:443 -r 192.168.150.14 -m");
+        lab.run(
+            "node01",
+            "ipvsadm -a -t 192.168.150.100:443 -r 192.168.150.14 -m",
+        );
         let got = ids(&lab.world, "node01", &none);
         for want in [
             "dir-vip-not-local",
@@ -810,10 +853,16 @@ mod tests {
         // A given role is examined even on a bare host.
         let r = examine_host(
             w.host("node02").unwrap(),
-            &Options { role: Some(Role::Realserver), vip: Some(Ipv4Addr::new(192, 168, 150, 100)) },
+            &Options {
+                role: Some(Role::Realserver),
+                vip: Some(Ipv4Addr::new(192, 168, 150, 100)),
+            },
         );
         assert_eq!(
-            r.findings.iter().map(|f| f.check.as_str()).collect::<Vec<_>>(),
+            r.findings
+                .iter()
+                .map(|f| f.check.as_str())
+                .collect::<Vec<_>>(),
             ["rs-vip-missing", "rs-arp-ignore", "rs-arp-announce"]
         );
     }

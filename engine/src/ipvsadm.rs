@@ -1007,49 +1007,64 @@ fn sort_services(v: &mut [ServiceEntry]) {
     }
 }
 
+/// The `-t ADDR:PORT` / `-u …` / `-f MARK` option naming a service.
+pub fn service_opt(key: &ServiceKey, numeric: bool) -> String {
+    match *key {
+        ServiceKey::Addr { proto, addr, port } => format!(
+            "{} {}",
+            match proto {
+                Proto::Tcp => "-t",
+                Proto::Udp => "-u",
+                Proto::Sctp => "--sctp-service",
+            },
+            addr_port(addr, port, numeric)
+        ),
+        ServiceKey::Fwmark { mark, v6 } => format!("-f {mark}{}", if v6 { " -6" } else { "" }),
+    }
+}
+
+/// A service's options after the key, as `-S` writes them (` -s rr -p 300`).
+pub fn service_args(spec: &ServiceSpec) -> String {
+    let mut l = format!(" -s {}", spec.scheduler);
+    if let Some(t) = spec.persistent {
+        l.push_str(&format!(" -p {t}"));
+        l.push_str(&mask_suffix(spec, "-M"));
+    }
+    if !spec.sched_flags.is_empty() {
+        l.push_str(&format!(" -b {}", spec.sched_flags.join(",")));
+    }
+    l
+}
+
+/// A real server's options after the key, as `-S` writes them
+/// (` -r 192.168.150.12:80 -g -w 1`).
+pub fn dest_args(d: &DestSpec, numeric: bool) -> String {
+    let flag = match d.fwd {
+        Fwd::Route | Fwd::Local => "-g",
+        Fwd::Tunnel => "-i",
+        Fwd::Masq => "-m",
+    };
+    format!(
+        " -r {} {flag} -w {}{}",
+        addr_port(d.addr, d.port, numeric),
+        d.weight,
+        // Tunnel destinations carry their tunnel type (ipip here).
+        if d.fwd == Fwd::Tunnel {
+            " --tun-type ipip"
+        } else {
+            ""
+        }
+    )
+}
+
 /// `-S`: the rules as ipvsadm arguments.
 pub fn format_save(services: &[ServiceEntry], numeric: bool) -> String {
     let mut out = String::new();
     for s in services {
-        let key = match s.spec.key {
-            ServiceKey::Addr { proto, addr, port } => format!(
-                "{} {}",
-                match proto {
-                    Proto::Tcp => "-t",
-                    Proto::Udp => "-u",
-                    Proto::Sctp => "--sctp-service",
-                },
-                addr_port(addr, port, numeric)
-            ),
-            ServiceKey::Fwmark { mark, v6 } => format!("-f {mark}{}", if v6 { " -6" } else { "" }),
-        };
-        let mut l = format!("-A {key} -s {}", s.spec.scheduler);
-        if let Some(t) = s.spec.persistent {
-            l.push_str(&format!(" -p {t}"));
-            l.push_str(&mask_suffix(&s.spec, "-M"));
-        }
-        if !s.spec.sched_flags.is_empty() {
-            l.push_str(&format!(" -b {}", s.spec.sched_flags.join(",")));
-        }
-        let _ = writeln!(out, "{l}");
+        let key = service_opt(&s.spec.key, numeric);
+        let _ = writeln!(out, "-A {key}{}", service_args(&s.spec));
         for d in &s.dests {
-            let flag = match d.spec.fwd {
-                Fwd::Route | Fwd::Local => "-g",
-                Fwd::Tunnel => "-i",
-                Fwd::Masq => "-m",
-            };
-            let _ = writeln!(
-                out,
-                "-a {key} -r {} {flag} -w {}{}",
-                addr_port(d.spec.addr, d.spec.port, numeric),
-                d.spec.weight,
-                // Tunnel destinations carry their tunnel type (ipip here).
-                if d.spec.fwd == Fwd::Tunnel {
-                    " --tun-type ipip"
-                } else {
-                    ""
-                }
-            );
+            let _ = writeln!(out, "-a {key}{}", dest_args(&d.spec, numeric));
         }
     }
     out

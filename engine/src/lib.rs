@@ -9,6 +9,7 @@
 //! Each module opens with what Linux does and what we model of it.
 
 pub mod addr;
+pub mod apply;
 pub mod apps;
 pub mod apps_tcp;
 pub mod device;
