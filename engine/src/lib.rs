@@ -25,6 +25,7 @@ pub mod pcap;
 pub mod scenario;
 pub mod serde_util;
 pub mod shell;
+pub mod snapshot;
 pub mod stack;
 pub mod sysctl;
 pub mod tcp;
