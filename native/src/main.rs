@@ -5,6 +5,9 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 
 mod assets;
+mod director;
+#[cfg(target_os = "linux")]
+mod hostsnap;
 #[cfg(target_os = "linux")]
 mod netlink;
 mod serve;
@@ -31,9 +34,16 @@ enum Command {
     },
     /// Run a lab script in the simulator and print the transcript.
     Sim {
-        /// Scenario to start from (`bare`, …).
-        #[arg(long, default_value = "bare")]
+        /// Scenario to start from (`bare`, `seed`, `pitfall-lo-mask-24`, …).
+        #[arg(long, default_value = "bare", conflicts_with_all = ["from_host", "snapshot"])]
         scenario: String,
+        /// Start from this host's real configuration (addresses, routes,
+        /// sysctls, IPVS), with a simulated client and real servers around it.
+        #[arg(long)]
+        from_host: bool,
+        /// Start from a saved `lvslab snapshot` (FILE, or sim:SCENARIO:HOST).
+        #[arg(long, value_name = "FILE", conflicts_with = "from_host")]
+        snapshot: Option<String>,
         /// Lab script: lines `HOST# COMMAND` and `# comments`; `-` reads stdin.
         #[arg(long, value_name = "FILE")]
         script: String,
@@ -49,7 +59,84 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Check this host for the LVS-DR pitfalls and print the fix for each.
+    #[command(after_help = DOCTOR_AFTER)]
+    Doctor {
+        /// What this host is; inferred when omitted (IPVS services: director;
+        /// a non-127 address on lo: real server).
+        #[arg(long, value_name = "director|realserver")]
+        role: Option<String>,
+        /// The virtual IP this host should serve (checked for presence,
+        /// typos and its mask on lo).
+        #[arg(long, value_name = "ADDR")]
+        vip: Option<std::net::Ipv4Addr>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Examine a saved snapshot (FILE, `-`, or sim:SCENARIO:HOST) instead
+        /// of this host.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<String>,
+    },
+    /// Make the kernel's IPVS table match a TOML file (diff, then apply;
+    /// all or nothing).
+    #[command(after_help = APPLY_AFTER)]
+    Apply {
+        /// The desired services and real servers (TOML).
+        file: String,
+        /// Print the changes without making them.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        /// Also delete services the file does not declare.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Print this host's network and IPVS state as JSON (for `doctor
+    /// --snapshot` and `sim --snapshot` elsewhere).
+    Snapshot {
+        /// Snapshot a simulated host instead: sim:SCENARIO:HOST.
+        #[arg(long, value_name = "SOURCE")]
+        of: Option<String>,
+    },
 }
+
+const DOCTOR_AFTER: &str = "\
+Checks (each with the kernel's reason and the command that fixes it):
+  director    VIP not local; services without real servers; weight 0;
+              DR real server not on a directly connected subnet; NAT without
+              ip_forward
+  realserver  VIP missing or mistyped (192.178 for 192.168); VIP mask on lo
+              not /32; VIP on a wire device; lo down; arp_ignore and
+              arp_announce effective values (max of all and the device);
+              strict rp_filter on a device replies do not leave by
+
+Exit status: 0 no problem found, 1 problems found, 2 the host could not be read.
+
+Examples:
+  lvslab doctor                                  # on node01 or a real server
+  lvslab doctor --role realserver --vip 192.168.150.100
+  lvslab doctor --json | jq '.report.findings[].check'
+  lvslab doctor --snapshot sim:pitfall-lo-mask-24:node02";
+
+const APPLY_AFTER: &str = "\
+File format (every key is the ipvsadm option of the same meaning):
+  [[service]]
+  tcp = \"192.168.150.100:80\"     # or udp = / sctp = / fwmark = 1
+  scheduler = \"rr\"               # -s (default wlc)
+  persistent = 300                # -p, optional; netmask = \"255.255.255.0\" (-M)
+    [[service.server]]
+    address = \"192.168.150.12\"   # -r; the port defaults to the service's
+    method = \"dr\"                # dr (-g, default), tun (-i), nat (-m)
+    weight = 1                    # -w (default 1); upper/lower: -x/-y
+
+The plan is printed as ipvsadm lines (+ add, ~ change, - delete). A second
+run changes nothing. If the kernel refuses a change (a scheduler module
+missing, a service created meanwhile), every change this run made is undone
+and the table is left as it was. Services the file does not declare are left
+alone unless --prune.
+
+Exit status: 0 applied (or nothing to do), 1 refused and rolled back,
+2 the file or the kernel could not be read.";
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -67,10 +154,50 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve { listen } => serve::run(listen),
         Command::Sim {
             scenario,
+            from_host,
+            snapshot,
             script,
             json,
-        } => sim::run(&scenario, &script, json),
+        } => {
+            let start = if from_host {
+                sim::Start::Snapshot(director::Source::Host)
+            } else if let Some(s) = snapshot {
+                sim::Start::Snapshot(director::Source::parse(Some(s))?)
+            } else {
+                sim::Start::Scenario(scenario)
+            };
+            sim::run(start, &script, json)
+        }
         Command::Ipvsadm { args } => ipvsadm(&args),
+        Command::Doctor {
+            role,
+            vip,
+            json,
+            snapshot,
+        } => exit(director::doctor(
+            &director::Source::parse(snapshot)?,
+            role.as_deref(),
+            vip,
+            json,
+        )),
+        Command::Apply {
+            file,
+            dry_run,
+            prune,
+        } => exit(director::apply(&file, dry_run, prune)),
+        Command::Snapshot { of } => exit(director::snapshot(&director::Source::parse(of)?)),
+    }
+}
+
+/// Exit with a tool's status; errors (file or host unreadable) exit 2.
+fn exit(r: Result<i32>) -> Result<()> {
+    match r {
+        Ok(0) => Ok(()),
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("lvslab: {e:#}");
+            std::process::exit(2)
+        }
     }
 }
 

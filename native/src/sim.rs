@@ -6,8 +6,26 @@ use lvslab_engine::shell::{run_script, Lab};
 use lvslab_engine::trace::Lang;
 use std::io::{Read, Write};
 
-pub fn run(scenario_name: &str, script_path: &str, json: bool) -> Result<()> {
-    let world = scenario::load(scenario_name)?;
+/// Where the simulation starts.
+pub enum Start {
+    Scenario(String),
+    Snapshot(crate::director::Source),
+}
+
+pub fn run(start: Start, script_path: &str, json: bool) -> Result<()> {
+    let world = match start {
+        Start::Scenario(name) => scenario::load(&name)?,
+        Start::Snapshot(src) => {
+            let snap = src.read()?;
+            let (world, notes) = lvslab_engine::snapshot::world(&snap);
+            let hosts: Vec<&str> = world.hosts.keys().map(String::as_str).collect();
+            eprintln!("lvslab sim: hosts {}", hosts.join(", "));
+            for n in notes {
+                eprintln!("lvslab sim: {n}");
+            }
+            world
+        }
+    };
     let script = if script_path == "-" {
         let mut s = String::new();
         std::io::stdin()

@@ -1,0 +1,163 @@
+//! `lvslab doctor`, `lvslab apply`, `lvslab snapshot`: the director tools.
+//!
+//! Thin edges over the engine: the checks live in `lvslab_engine::doctor`,
+//! the reconciliation in `lvslab_engine::apply`, the host model in
+//! `lvslab_engine::snapshot`. Here we only read this host (`hostsnap`),
+//! drive the kernel (`netlink`), parse TOML and print.
+
+use anyhow::{bail, Context, Result};
+use lvslab_engine::apply::{self, Desired};
+use lvslab_engine::doctor::{self, Options, Role};
+use lvslab_engine::ipvs::IpvsBackend;
+use lvslab_engine::scenario;
+use lvslab_engine::snapshot::HostSnapshot;
+use std::net::Ipv4Addr;
+
+/// Where a snapshot comes from.
+pub enum Source {
+    /// This host, read now.
+    Host,
+    /// A saved `lvslab snapshot` file (`-` reads stdin).
+    File(String),
+    /// A simulated host of a scenario (`SCENARIO:HOST`): for trying the
+    /// tools without a lab, and for tests.
+    Sim { scenario: String, host: String },
+}
+
+impl Source {
+    pub fn parse(snapshot: Option<String>) -> Result<Source> {
+        let Some(s) = snapshot else {
+            return Ok(Source::Host);
+        };
+        if let Some(rest) = s.strip_prefix("sim:") {
+            let Some((sc, h)) = rest.split_once(':') else {
+                bail!("--snapshot sim:SCENARIO:HOST, e.g. sim:pitfall-lo-mask-24:node02");
+            };
+            return Ok(Source::Sim {
+                scenario: sc.into(),
+                host: h.into(),
+            });
+        }
+        Ok(Source::File(s))
+    }
+
+    pub fn read(&self) -> Result<HostSnapshot> {
+        match self {
+            Source::Host => read_host(),
+            Source::File(f) => {
+                let text = if f == "-" {
+                    let mut s = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                        .context("reading the snapshot from stdin")?;
+                    s
+                } else {
+                    std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?
+                };
+                serde_json::from_str(&text).with_context(|| format!("{f}: not an lvslab snapshot"))
+            }
+            Source::Sim { scenario, host } => {
+                let w = scenario::load(scenario)?;
+                let h = w.host(host).with_context(|| {
+                    format!(
+                        "scenario {scenario} has no host {host} (hosts: {})",
+                        w.hosts.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                })?;
+                Ok(HostSnapshot::of_host(h))
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn read_host() -> Result<HostSnapshot> {
+    crate::hostsnap::read()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_host() -> Result<HostSnapshot> {
+    bail!("reading the host's network state needs Linux (rtnetlink); use --snapshot FILE")
+}
+
+/// `lvslab doctor`: 0 healthy, 1 problems found, 2 could not examine.
+pub fn doctor(src: &Source, role: Option<&str>, vip: Option<Ipv4Addr>, json: bool) -> Result<i32> {
+    let role = match role {
+        None => None,
+        Some(r) => Some(
+            Role::parse(r)
+                .with_context(|| format!("--role {r}: expected director or realserver"))?,
+        ),
+    };
+    let snap = src.read()?;
+    let (host, notes) = snap.to_host();
+    let report = doctor::examine(&host, &snap.ipvs, &Options { role, vip });
+    if json {
+        let v = serde_json::json!({
+            "report": report,
+            "notes": notes,
+            "problems": report.problems(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{report}");
+        for n in &notes {
+            println!("  note: {n}");
+        }
+    }
+    Ok(if report.problems() == 0 { 0 } else { 1 })
+}
+
+/// Parse an apply file (TOML).
+pub fn read_desired(path: &str) -> Result<Desired> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let d: Desired = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    d.targets()
+        .with_context(|| format!("{path}: invalid configuration"))?;
+    Ok(d)
+}
+
+/// `lvslab apply FILE`: 0 applied or nothing to do, 1 failed (rolled back).
+#[cfg(target_os = "linux")]
+pub fn apply(path: &str, dry_run: bool, prune: bool) -> Result<i32> {
+    use crate::netlink::{init_error_text, NetlinkBackend};
+    let desired = read_desired(path)?;
+    let mut b = NetlinkBackend::new().map_err(|e| anyhow::anyhow!(init_error_text(&e)))?;
+    let current = b
+        .services()
+        .map_err(|e| anyhow::anyhow!("listing the IPVS table: {e}"))?;
+    let plan = apply::plan(&desired, &current, prune)?;
+    print!("{plan}");
+    if plan.is_empty() {
+        println!("no changes: the kernel already matches {path}");
+        return Ok(0);
+    }
+    if dry_run {
+        println!("dry run: {} change(s) not applied", plan.ops.len());
+        return Ok(0);
+    }
+    match apply::execute(&plan, &mut b) {
+        Ok(done) => {
+            println!("applied {} change(s)", done.done.len());
+            Ok(0)
+        }
+        Err(f) => {
+            eprint!("lvslab apply: {f}");
+            for h in b.take_hints() {
+                eprintln!("lvslab: {h}");
+            }
+            Ok(1)
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn apply(_path: &str, _dry_run: bool, _prune: bool) -> Result<i32> {
+    bail!("`lvslab apply` drives the Linux kernel's IPVS: it only runs on Linux")
+}
+
+/// `lvslab snapshot`: the host's state as JSON.
+pub fn snapshot(src: &Source) -> Result<i32> {
+    let snap = src.read()?;
+    println!("{}", serde_json::to_string_pretty(&snap)?);
+    Ok(0)
+}
