@@ -419,21 +419,16 @@ impl Op {
             Op::DelService { spec, dests } => {
                 let mut v = vec![Op::AddService(spec.clone())];
                 // Re-added oldest first, so the kernel's list order returns.
-                v.extend(
-                    dests
-                        .iter()
-                        .rev()
-                        .map(|d| Op::AddDest(spec.key.clone(), d.clone())),
-                );
+                v.extend(dests.iter().rev().map(|d| Op::AddDest(spec.key, d.clone())));
                 v
             }
-            Op::AddDest(k, d) => vec![Op::DelDest(k.clone(), d.clone())],
+            Op::AddDest(k, d) => vec![Op::DelDest(*k, d.clone())],
             Op::EditDest { key, old, new } => vec![Op::EditDest {
-                key: key.clone(),
+                key: *key,
                 old: new.clone(),
                 new: old.clone(),
             }],
-            Op::DelDest(k, d) => vec![Op::AddDest(k.clone(), d.clone())],
+            Op::DelDest(k, d) => vec![Op::AddDest(*k, d.clone())],
         }
     }
 }
@@ -524,7 +519,7 @@ pub fn plan(
             None => {
                 p.ops.push(Op::AddService(t.spec.clone()));
                 p.ops
-                    .extend(t.dests.iter().map(|d| Op::AddDest(key.clone(), d.clone())));
+                    .extend(t.dests.iter().map(|d| Op::AddDest(*key, d.clone())));
             }
             Some(c) => {
                 if !same_service(&c.spec, &t.spec) {
@@ -546,14 +541,14 @@ pub fn plan(
                         .iter()
                         .any(|d| d.addr == x.spec.addr && d.port == x.spec.port)
                     {
-                        p.ops.push(Op::DelDest(key.clone(), x.spec.clone()));
+                        p.ops.push(Op::DelDest(*key, x.spec.clone()));
                     }
                 }
                 for d in &t.dests {
                     match find(d) {
-                        None => p.ops.push(Op::AddDest(key.clone(), d.clone())),
+                        None => p.ops.push(Op::AddDest(*key, d.clone())),
                         Some(x) if !same_dest(&x.spec, d) => p.ops.push(Op::EditDest {
-                            key: key.clone(),
+                            key: *key,
                             old: x.spec.clone(),
                             new: d.clone(),
                         }),
@@ -573,7 +568,7 @@ pub fn plan(
                 dests: c.dests.iter().map(|d| d.spec.clone()).collect(),
             });
         } else {
-            p.untouched.push(c.spec.key.clone());
+            p.untouched.push(c.spec.key);
         }
     }
     Ok(p)

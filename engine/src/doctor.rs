@@ -407,9 +407,9 @@ fn director(cx: &mut Ctx<'_>, services: &[ServiceEntry], vip: Option<Ipv4Addr>) 
                         rip.to_string(),
                         format!("DR real server {rip} of {name} is reached via the gateway {}, not on a directly connected subnet.", r.route.gateway.map_or("?".into(), |g| g.to_string())),
                         format!("{name} 的 DR 真实服务器 {rip} 要经过网关 {} 才能到达，不在直连网段。", r.route.gateway.map_or("?".into(), |g| g.to_string())),
-                        "Direct routing only rewrites the destination MAC: ip_vs_dr_xmit() sends the frame to the real server's own MAC (IP_VS_RT_MODE_KNOWN_NH), so the real server must share the director's Ethernet segment.",
-                        "直接路由只改写目的 MAC：ip_vs_dr_xmit() 把帧直接发往真实服务器自己的 MAC（IP_VS_RT_MODE_KNOWN_NH），所以真实服务器必须和调度器在同一个以太网段。",
-                        vec![format!("ipvsadm -e {opt} -r {rip} -i    # or use tunnelling (-i) / NAT (-m) for a remote real server")],
+                        "Direct routing only rewrites the destination MAC: ip_vs_dr_xmit() sends the frame to the real server's own MAC (IP_VS_RT_MODE_KNOWN_NH), so the real server must share the director's Ethernet segment. A remote real server needs tunnelling (-i) or NAT (-m).",
+                        "直接路由只改写目的 MAC：ip_vs_dr_xmit() 把帧直接发往真实服务器自己的 MAC（IP_VS_RT_MODE_KNOWN_NH），所以真实服务器必须和调度器在同一个以太网段。远程真实服务器需要隧道（-i）或 NAT（-m）。",
+                        vec![format!("ipvsadm -e {opt} -r {rip} -i")],
                     ),
                     Err(e) => cx.find(
                         "dir-dest-no-route",

@@ -122,7 +122,7 @@ fn addrs(rt: &NlRouter) -> Result<Vec<SnapAddr>> {
             continue;
         };
         out.push(SnapAddr {
-            ifindex: u32::try_from(*p.ifa_index()).unwrap_or(0),
+            ifindex: *p.ifa_index(),
             local,
             prefix_len: *p.ifa_prefixlen(),
             broadcast: raw(Ifa::Broadcast).and_then(|b| v4(&b)),

@@ -56,10 +56,14 @@ for r in $(seq 1 "$RUNS"); do
     done
 done
 
-mkdir -p "$HERE/expected"
+# A script's recorded transcript lives in expected/ next to its scripts/
+# directory (tests/vm/expected, tests/vm/native/expected).
+expected_of() { echo "$(cd "$(dirname "$1")/.." && pwd)/expected/$(basename "$1" .lab).txt"; }
 ok=0 bad=0
 for s in "$@"; do
     n=$(basename "$s" .lab)
+    E=$(expected_of "$s")
+    mkdir -p "$(dirname "$E")"
     st=OK
     for r in $(seq 1 "$RUNS"); do
         [ -f "$TMP/n$r/$n.txt" ] || { st=NO-TRANSCRIPT; break; }
@@ -70,12 +74,12 @@ for s in "$@"; do
     done
     if [ $st = OK ]; then
         if [ $UPDATE = 1 ]; then
-            cp "$TMP/n1/$n.txt" "$HERE/expected/$n.txt"
-        elif [ ! -f "$HERE/expected/$n.txt" ]; then
+            cp "$TMP/n1/$n.txt" "$E"
+        elif [ ! -f "$E" ]; then
             st=NO-EXPECTED
-        elif ! cmp -s "$HERE/expected/$n.txt" "$TMP/n1/$n.txt"; then
+        elif ! cmp -s "$E" "$TMP/n1/$n.txt"; then
             st=DIFF
-            diff -u "$HERE/expected/$n.txt" "$TMP/n1/$n.txt" > "$TMP/$n.diff"
+            diff -u "$E" "$TMP/n1/$n.txt" > "$TMP/$n.diff"
         fi
     fi
     echo "$st $n"

@@ -22,6 +22,9 @@
 #   LVSVM_MEM=MB         guest memory (768)
 #   LVSVM_CONSOLE=FILE   keep the guest console log there
 #   LVSVM_TIMES=1        guest prints each command's duration (stderr files)
+#   LVSVM_LVSLAB=FILE    put this lvslab binary (and the shared libraries
+#                        it links) into the guest as /usr/local/bin/lvslab,
+#                        for the scripts that drive the kernel with it
 #
 # Exit status: 0 all scripts ran (each transcript written); 1 harness
 # failure (build, qemu, timeout, missing/corrupt transcript, a command timed
@@ -74,6 +77,19 @@ for s in "$@"; do
     echo "$n" >> "$TMP/layer/lab/jobs"
     NAMES+=("$n")
 done
+if [ -n "${LVSVM_LVSLAB:-}" ]; then
+    [ -x "$LVSVM_LVSLAB" ] || fail "LVSVM_LVSLAB=$LVSVM_LVSLAB is not an executable"
+    install -D -m755 "$LVSVM_LVSLAB" "$TMP/layer/usr/local/bin/lvslab"
+    # Its libraries, at the same paths (the image has libc; libgcc_s is
+    # typically missing).
+    for l in $(LC_ALL=C ldd "$LVSVM_LVSLAB" | awk '/=> \//{print $3}'); do
+        r=$(readlink -f "$l")
+        # The image is merged-/usr: /lib and /lib64 are symlinks, which a
+        # real directory in this layer would replace.
+        d=$(dirname "$l"); case "$d" in /lib|/lib/*|/lib64|/lib64/*) d=/usr$d ;; esac
+        install -D -m644 "$r" "$TMP/layer$d/$(basename "$l")"
+    done
+fi
 ( cd "$TMP/layer" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 ) | gzip -1 > "$TMP/layer.gz"
 cat "$BUILD/initramfs.gz" "$TMP/layer.gz" > "$TMP/initrd.gz"
 

@@ -313,6 +313,20 @@ pub fn init_error_text(e: &IpvsError) -> String {
 /// Prints what ipvsadm prints (then, prefixed `lvslab:`, advice for the
 /// unclear kernel errors) and returns its exit status.
 pub fn ipvsadm_main(args: &[String]) -> i32 {
+    // The help text needs no kernel (ipvsadm itself opens IPVS first and
+    // fails there; an operator reading the help on a host without ip_vs
+    // deserves the text).
+    if matches!(ipvsadm::parse(args), Ok(ipvsadm::Command::Help)) {
+        let mut ipvs = lvslab_engine::ipvs::Ipvs::default();
+        let mut sim = lvslab_engine::ipvs::SimBackend {
+            ipvs: &mut ipvs,
+            now: lvslab_engine::SimTime(0),
+        };
+        let r = ipvsadm::run(&mut sim, args, "");
+        print!("{}", r.stdout);
+        eprint!("{}", r.stderr);
+        return r.status;
+    }
     let mut backend = match NetlinkBackend::new() {
         Ok(b) => b,
         Err(e) => {
