@@ -148,6 +148,7 @@ impl Desired {
     /// Every service and server through the ipvsadm grammar (`-A …`, `-a …`).
     pub fn targets(&self) -> Result<Vec<Target>, DesiredError> {
         let mut out: Vec<Target> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for (i, s) in self.services.iter().enumerate() {
             let key = s.key_args(i)?;
             let name = key.join(" ");
@@ -184,7 +185,7 @@ impl Desired {
                     })
                 }
             };
-            if out.iter().any(|t| t.spec.key == spec.key) {
+            if !seen.insert(spec.key) {
                 return Err(DesiredError::DuplicateService(name));
             }
             let mut dests: Vec<DestSpec> = Vec::new();
@@ -513,9 +514,13 @@ pub fn plan(
 ) -> Result<Plan, DesiredError> {
     let targets = desired.targets()?;
     let mut p = Plan::default();
+    let by_key: std::collections::HashMap<&ServiceKey, &ServiceEntry> =
+        current.iter().map(|c| (&c.spec.key, c)).collect();
+    let declared: std::collections::HashSet<&ServiceKey> =
+        targets.iter().map(|t| &t.spec.key).collect();
     for t in &targets {
         let key = &t.spec.key;
-        match current.iter().find(|c| &c.spec.key == key) {
+        match by_key.get(key).copied() {
             None => {
                 p.ops.push(Op::AddService(t.spec.clone()));
                 p.ops
@@ -559,7 +564,7 @@ pub fn plan(
         }
     }
     for c in current {
-        if targets.iter().any(|t| t.spec.key == c.spec.key) {
+        if declared.contains(&c.spec.key) {
             continue;
         }
         if prune {

@@ -1116,6 +1116,43 @@ pub fn run(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str) -> Run {
     r
 }
 
+impl Command {
+    /// A change of the table that needs only the backend's answer.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            Command::AddService(_)
+                | Command::EditService(_)
+                | Command::DelService(_)
+                | Command::Clear
+                | Command::AddDest(..)
+                | Command::EditDest(..)
+                | Command::DelDest(..)
+                | Command::Zero(_)
+                | Command::SetTimeout(_)
+        )
+    }
+}
+
+/// Run one change (see [`Command::is_change`]) on a backend.
+pub fn run_change<B: IpvsBackend + ?Sized>(
+    backend: &mut B,
+    cmd: &Command,
+) -> Result<(), IpvsError> {
+    match cmd {
+        Command::AddService(s) => backend.add_service(s),
+        Command::EditService(s) => backend.edit_service(s),
+        Command::DelService(k) => backend.del_service(k),
+        Command::Clear => backend.flush(),
+        Command::AddDest(k, d) => backend.add_dest(k, d),
+        Command::EditDest(k, d) => backend.edit_dest(k, d),
+        Command::DelDest(k, a, p) => backend.del_dest(k, *a, *p),
+        Command::Zero(k) => backend.zero(k.as_ref()),
+        Command::SetTimeout(t) => backend.set_timeouts(t),
+        other => Err(IpvsError::Other(format!("not a table change: {other:?}"))),
+    }
+}
+
 fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, r: &mut Run) {
     let cmd = match parse(args) {
         Ok(c) => c,
@@ -1161,6 +1198,20 @@ fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, r: &mut Run
             // config_stream: each line is an argument list ("ipvsadm" words
             // dropped); a fail() aborts, kernel errors print and go on; the
             // status is the last line's.
+            // Consecutive table changes go to the backend in one batch
+            // (`run_changes`); their outcome is printed in line order, as
+            // if run one by one.
+            let mut pending: Vec<Command> = Vec::new();
+            let flush = |backend: &mut dyn IpvsBackend, pending: &mut Vec<Command>, r: &mut Run| {
+                for res in backend.run_changes(pending) {
+                    r.status = 0;
+                    if let Err(e) = res {
+                        r.stderr.push_str(&format!("{e}\n"));
+                        r.status = 255;
+                    }
+                }
+                pending.clear();
+            };
             for line in stdin.lines() {
                 let words: Vec<String> = line
                     .split([' ', '\t', '\r'])
@@ -1171,10 +1222,18 @@ fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, r: &mut Run
                     continue;
                 }
                 if words[0] == "-R" || words[0] == "--restore" {
+                    flush(backend, &mut pending, r);
                     r.stderr.push_str(TRYHELP);
                     r.stderr.push('\n');
                     r.status = 255;
                     return;
+                }
+                match parse(&words) {
+                    Ok(c) if c.is_change() => {
+                        pending.push(c);
+                        continue;
+                    }
+                    _ => flush(backend, &mut pending, r),
                 }
                 let mut sub = Run::default();
                 exec(backend, &words, "", &mut sub);
@@ -1185,6 +1244,7 @@ fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, r: &mut Run
                     return;
                 }
             }
+            flush(backend, &mut pending, r);
             return;
         }
         Command::List(o) => {

@@ -479,6 +479,17 @@ pub trait IpvsBackend {
     /// Services in the kernel's dump order, destinations in list order.
     fn services(&mut self) -> Result<Vec<ServiceEntry>, IpvsError>;
     fn connections(&mut self) -> Result<Vec<ConnEntry>, IpvsError>;
+    /// Run table changes one after another, each whatever the others'
+    /// outcome (how `ipvsadm -R` treats kernel errors), and return each
+    /// one's result. Only changes: `crate::ipvsadm::Command::is_change`.
+    /// The default runs them one by one; a backend may send them in bulk.
+    fn run_changes(&mut self, cmds: &[crate::ipvsadm::Command]) -> Vec<Result<(), IpvsError>> {
+        let mut out = Vec::with_capacity(cmds.len());
+        for c in cmds {
+            out.push(crate::ipvsadm::run_change(self, c));
+        }
+        out
+    }
 }
 
 /// A host's IPVS state (one network namespace).
