@@ -14,14 +14,15 @@
 //! queued request was planned against a table the first one is changing.
 
 use super::{read_conns, read_services, ConnsView, LiveHost, ServicesView, Source, MAX_CONNS};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use lvslab_engine::doctor;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -432,6 +433,7 @@ pub fn routes(live: Live) -> Router {
         .route("/api/live/services", get(services))
         .route("/api/live/connections", get(connections))
         .route("/api/live/events", get(events))
+        .route("/api/live/doctor", get(doctor))
         .route("/api/live/apply", post(apply))
         .route("/api/live/{*rest}", axum::routing::any(unknown))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -496,6 +498,59 @@ async fn connections(State(live): State<Live>) -> Result<Json<Stamped<ConnsView>
         time_ms: now_ms(),
         source: live.source.clone(),
         body,
+    }))
+}
+
+/// `GET /api/live/doctor?role=director|realserver&vip=ADDR` (both optional).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoctorQuery {
+    pub role: Option<String>,
+    pub vip: Option<std::net::Ipv4Addr>,
+}
+
+#[derive(Serialize)]
+struct DoctorView {
+    time_ms: u64,
+    source: Source,
+    problems: usize,
+    errors: usize,
+    /// What `lvslab doctor` prints.
+    text: String,
+    report: doctor::Report,
+}
+
+async fn doctor(
+    State(live): State<Live>,
+    query: Result<Query<DoctorQuery>, QueryRejection>,
+) -> Result<Json<DoctorView>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("bad doctor query: {}", e.body_text()),
+        )
+    })?;
+    let role = match q.role.as_deref() {
+        None => None,
+        Some(r) => Some(doctor::Role::parse(r).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("bad doctor query: role {r:?} is neither director nor realserver"),
+            )
+        })?),
+    };
+    let opts = doctor::Options { role, vip: q.vip };
+    let report = live
+        .with_host(move |h| super::doctor(h, &opts))
+        .await?
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+    Ok(Json(DoctorView {
+        time_ms: now_ms(),
+        source: live.source.clone(),
+        problems: report.problems(),
+        errors: report.errors(),
+        text: report.to_string(),
+        report,
     }))
 }
 

@@ -17,6 +17,8 @@ pub mod http;
 #[cfg(test)]
 mod tests;
 
+use lvslab_engine::doctor;
+use lvslab_engine::host::Host;
 use lvslab_engine::ipvs::{
     ConnEntry, IpvsBackend, IpvsError, Rates, ServiceEntry, ServiceKey, SimBackend, Stats, Timeouts,
 };
@@ -38,6 +40,19 @@ pub trait LiveHost: Send {
     fn tick(&mut self, _elapsed: Duration) {}
     /// The IPVS backend of this host, for reads and for executing applies.
     fn backend(&mut self) -> Box<dyn IpvsBackend + '_>;
+    /// This host as an engine host model (devices, addresses, routes,
+    /// sysctls): what the doctor examines and `sim --from-host` snapshots.
+    fn host_model(&mut self) -> Result<Host, String>;
+}
+
+/// Run the engine's doctor over `host`'s model and IPVS table.
+pub fn doctor(host: &mut dyn LiveHost, opts: &doctor::Options) -> Result<doctor::Report, String> {
+    let services = host
+        .backend()
+        .services()
+        .map_err(|e| format!("cannot read IPVS: {e}"))?;
+    let model = host.host_model()?;
+    Ok(doctor::examine(&model, &services, opts))
 }
 
 /// Where live data comes from.
@@ -76,6 +91,9 @@ impl LiveHost for KernelHost {
     }
     fn backend(&mut self) -> Box<dyn IpvsBackend + '_> {
         Box::new(Borrowed(&mut self.nl))
+    }
+    fn host_model(&mut self) -> Result<Host, String> {
+        Err("reading this host's addresses, routes and sysctls is not in this build yet".into())
     }
 }
 
@@ -262,6 +280,14 @@ impl LiveHost for SimHost {
             }
             None => Box::new(Missing(self.director.clone())),
         }
+    }
+
+    fn host_model(&mut self) -> Result<Host, String> {
+        self.lab
+            .world
+            .host(&self.director)
+            .cloned()
+            .ok_or_else(|| format!("host {} is not in the lab", self.director))
     }
 }
 

@@ -349,3 +349,43 @@ fn constant_time_eq_compares_whole_secrets() {
     assert_eq!(t.len(), 64);
     assert_ne!(t, http::new_token().unwrap());
 }
+
+#[tokio::test]
+async fn doctor_reports_findings_with_reason_and_fix() {
+    let srv = serve("seed", false, false).await;
+    let r = get(srv.addr, "/api/live/doctor").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["report"]["host"], "node01");
+    assert_eq!(v["report"]["role"], "director");
+    assert_eq!(v["problems"], 0, "{v}");
+    assert!(v["text"].as_str().unwrap().contains("no problems found"));
+    // Quiesce a real server on the simulated director: the doctor sees it.
+    {
+        let h = srv.live.host();
+        let mut h = h.lock().unwrap();
+        let mut b = h.backend();
+        let svc = b.services().unwrap()[0].clone();
+        let mut d = svc.dests[0].spec.clone();
+        d.weight = 0;
+        b.edit_dest(&svc.spec.key, &d).unwrap();
+    }
+    let v = get(srv.addr, "/api/live/doctor?role=director").await.json();
+    assert_eq!(v["problems"], 1, "{v}");
+    let f = &v["report"]["findings"][0];
+    assert_eq!(f["check"], "dir-dest-weight-zero");
+    assert!(f["why_en"].as_str().unwrap().contains("weight 0"));
+    assert!(!f["zh"].as_str().unwrap().is_empty());
+    assert!(f["fix"].as_array().is_some_and(|a| !a.is_empty()), "{f}");
+    // Bad queries are JSON errors.
+    let r = get(srv.addr, "/api/live/doctor?role=captain").await;
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("captain"), "{}", r.body);
+    let r = get(srv.addr, "/api/live/doctor?vip=300.1.1.1").await;
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("vip"), "{}", r.body);
+    let r = get(srv.addr, "/api/live/doctor?colour=red").await;
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("unknown field"), "{}", r.body);
+    let _ = srv.stop.send(true);
+}
