@@ -170,7 +170,7 @@ pub fn run(opts: Options) -> Result<()> {
             let (state, tx) = live::http::Live::new(host, cfg);
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let sampler = tokio::spawn(live::http::sampler(
-                state.host(),
+                state.clone(),
                 tx,
                 live::http::SNAPSHOT_PERIOD,
                 stop_rx,

@@ -22,7 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lvslab_engine::doctor;
+use lvslab_engine::{apply, doctor};
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -58,6 +58,7 @@ pub struct Live {
     hosts: Arc<AllowedHosts>,
     apply_lock: Arc<tokio::sync::Mutex<()>>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    nudge: Arc<tokio::sync::Notify>,
 }
 
 /// What the event stream pushes every second.
@@ -123,6 +124,7 @@ impl Live {
                 hosts: Arc::new(hosts),
                 apply_lock: Arc::new(tokio::sync::Mutex::new(())),
                 snapshots: rx,
+                nudge: Arc::new(tokio::sync::Notify::new()),
             },
             tx,
         )
@@ -130,6 +132,22 @@ impl Live {
 
     pub fn host(&self) -> SharedHost {
         self.host.clone()
+    }
+
+    /// Ask the sampler for a snapshot now (after a change).
+    fn nudge(&self) {
+        self.nudge.notify_one();
+    }
+
+    /// For the sampler: fires when a change wants a snapshot at once.
+    pub fn nudged(&self) -> Arc<tokio::sync::Notify> {
+        self.nudge.clone()
+    }
+
+    /// The apply lock, for tests that hold it.
+    #[cfg(test)]
+    pub fn apply_lock(&self) -> Arc<tokio::sync::Mutex<()>> {
+        self.apply_lock.clone()
     }
 
     /// Run `f` on the host off the async threads.
@@ -150,11 +168,13 @@ impl Live {
 /// Sample the host every `period` until `stop` fires, then close the
 /// stream (which ends every open event stream, so shutdown is not held up).
 pub async fn sampler(
-    host: SharedHost,
+    live: Live,
     tx: watch::Sender<Arc<Snapshot>>,
     period: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    let host = live.host();
+    let nudge = live.nudged();
     let mut seq = tx.borrow().seq;
     let mut last = Instant::now();
     let mut interval = tokio::time::interval(period);
@@ -163,6 +183,7 @@ pub async fn sampler(
     loop {
         tokio::select! {
             _ = interval.tick() => {}
+            _ = nudge.notified() => {}
             _ = stop.changed() => break,
         }
         seq += 1;
@@ -580,8 +601,75 @@ pub struct ApplyRequest {
     /// Only compute and return the diff (changes nothing; needs neither
     /// `--allow-apply` nor the token).
     pub dry_run: bool,
+    /// Also delete the services `desired` does not declare.
+    #[serde(default)]
+    pub prune: bool,
+    /// For a real apply: the plan's commands as the dry run showed them.
+    /// When the table changed in between (the plan differs), nothing is
+    /// done and the answer is 409 with the new plan.
+    #[serde(default)]
+    pub expect: Option<Vec<String>>,
     /// The desired state (`lvslab apply`'s format, as JSON).
-    pub desired: serde_json::Value,
+    pub desired: apply::Desired,
+}
+
+#[derive(Debug, Serialize)]
+struct PlanLine {
+    /// `+` add, `~` edit, `-` delete.
+    sign: char,
+    /// The ipvsadm arguments that make the change.
+    command: String,
+    /// For edits: the arguments it replaces.
+    was: Option<String>,
+}
+
+fn plan_lines(p: &apply::Plan) -> Vec<PlanLine> {
+    p.ops
+        .iter()
+        .map(|op| PlanLine {
+            sign: op.to_string().chars().next().unwrap_or('~'),
+            command: op.command(),
+            was: op.was(),
+        })
+        .collect()
+}
+
+fn untouched(p: &apply::Plan) -> Vec<String> {
+    p.untouched
+        .iter()
+        .map(|k| lvslab_engine::ipvsadm::service_opt(k, true))
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct ApplyAnswer {
+    dry_run: bool,
+    /// The plan was executed (false for a dry run).
+    applied: bool,
+    changes: usize,
+    plan: Vec<PlanLine>,
+    untouched: Vec<String>,
+    /// The plan as `lvslab apply` prints it.
+    text: String,
+}
+
+/// What a real apply that failed reports (422).
+#[derive(Debug, Serialize)]
+struct ApplyFailure {
+    error: String,
+    failed_command: String,
+    kernel_error: String,
+    rolled_back: Vec<String>,
+    rollback_errors: Vec<String>,
+    /// Whether the table is as it was before the request.
+    unchanged: bool,
+}
+
+enum Outcome {
+    Planned(apply::Plan),
+    Applied(apply::Plan),
+    Stale(apply::Plan),
+    Failed(Box<apply::Failed>),
 }
 
 async fn apply(
@@ -592,17 +680,98 @@ async fn apply(
     if !req.dry_run {
         check_token(&live.cfg, &headers)?;
     }
-    let Ok(_guard) = live.apply_lock.clone().try_lock_owned() else {
+    // Reject what cannot be planned before taking any lock.
+    req.desired.targets().map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid desired state: {e}"),
+        )
+    })?;
+    let Ok(_one_at_a_time) = live.apply_lock.clone().try_lock_owned() else {
+        tracing::warn!("apply refused: another one is running");
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "another apply is running: wait for its result, then plan again",
         ));
     };
-    let _ = req.desired;
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "apply is not wired yet",
-    ))
+    let ApplyRequest {
+        dry_run,
+        prune,
+        expect,
+        desired,
+    } = req;
+    let outcome = live
+        .with_host(move |h| -> Result<Outcome, ApiError> {
+            let mut b = h.backend();
+            let current = b.services().map_err(ApiError::backend)?;
+            let plan = apply::plan(&desired, &current, prune).map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("invalid desired state: {e}"),
+                )
+            })?;
+            if dry_run {
+                return Ok(Outcome::Planned(plan));
+            }
+            if let Some(expect) = &expect {
+                let now: Vec<String> = plan.ops.iter().map(|o| o.command()).collect();
+                if *expect != now {
+                    return Ok(Outcome::Stale(plan));
+                }
+            }
+            match apply::execute(&plan, b.as_mut()) {
+                Ok(_) => Ok(Outcome::Applied(plan)),
+                Err(f) => Ok(Outcome::Failed(f)),
+            }
+        })
+        .await??;
+    let answer = |p: &apply::Plan, applied: bool| ApplyAnswer {
+        dry_run,
+        applied,
+        changes: p.ops.len(),
+        plan: plan_lines(p),
+        untouched: untouched(p),
+        text: p.to_string(),
+    };
+    Ok(match outcome {
+        Outcome::Planned(p) => {
+            tracing::info!(changes = p.ops.len(), "apply planned (dry run)");
+            Json(answer(&p, false)).into_response()
+        }
+        Outcome::Applied(p) => {
+            for op in &p.ops {
+                tracing::info!(command = %op.command(), "applied");
+            }
+            tracing::info!(changes = p.ops.len(), "apply done");
+            live.nudge();
+            Json(answer(&p, true)).into_response()
+        }
+        Outcome::Stale(p) => {
+            tracing::warn!("apply refused: the table changed since the diff was shown");
+            let mut body = serde_json::to_value(answer(&p, false)).unwrap_or_default();
+            body["error"] = serde_json::Value::String(
+                "the IPVS table changed since this diff was shown: nothing was done; review the new plan".into(),
+            );
+            (StatusCode::CONFLICT, Json(body)).into_response()
+        }
+        Outcome::Failed(f) => {
+            tracing::warn!(command = %f.op.command(), error = %f.error, rolled_back = f.rolled_back.len(), "apply failed");
+            live.nudge();
+            let body = ApplyFailure {
+                error: f.to_string().trim_end().to_string(),
+                failed_command: f.op.command(),
+                kernel_error: f.error.to_string(),
+                rolled_back: f.rolled_back.iter().map(|o| o.command()).collect(),
+                rollback_errors: f
+                    .rollback_errors
+                    .iter()
+                    .map(|(o, e)| format!("{}: {e}", o.command()))
+                    .collect(),
+                unchanged: f.rollback_errors.is_empty(),
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+        }
+    })
 }
 
 /// A fresh write token: 32 random bytes from the OS, hex.
