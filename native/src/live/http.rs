@@ -455,6 +455,7 @@ pub fn routes(live: Live) -> Router {
         .route("/api/live/connections", get(connections))
         .route("/api/live/events", get(events))
         .route("/api/live/doctor", get(doctor))
+        .route("/api/live/snapshot", get(snapshot))
         .route("/api/live/apply", post(apply))
         .route("/api/live/{*rest}", axum::routing::any(unknown))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -572,6 +573,32 @@ async fn doctor(
         errors: report.errors(),
         text: report.to_string(),
         report,
+    }))
+}
+
+#[derive(Serialize)]
+struct SnapshotView {
+    time_ms: u64,
+    source: Source,
+    /// `lvslab_engine::snapshot::HostSnapshot`: the page builds its
+    /// simulated LAN from it with `snapshot::world`.
+    snapshot: lvslab_engine::snapshot::HostSnapshot,
+    /// What the simulator will add or leave out (from `snapshot::world`).
+    notes: Vec<String>,
+}
+
+/// `GET /api/live/snapshot`: this host for "Load this host into the simulator".
+async fn snapshot(State(live): State<Live>) -> Result<Json<SnapshotView>, ApiError> {
+    let snap = live
+        .with_host(|h| h.snapshot())
+        .await?
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+    let (_, notes) = lvslab_engine::snapshot::world(&snap);
+    Ok(Json(SnapshotView {
+        time_ms: now_ms(),
+        source: live.source.clone(),
+        snapshot: snap,
+        notes,
     }))
 }
 

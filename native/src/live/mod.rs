@@ -23,6 +23,7 @@ use lvslab_engine::ipvs::{
     ConnEntry, IpvsBackend, IpvsError, Rates, ServiceEntry, ServiceKey, SimBackend, Stats, Timeouts,
 };
 use lvslab_engine::shell::Lab;
+use lvslab_engine::snapshot::HostSnapshot;
 use lvslab_engine::world::SimTime;
 use serde::Serialize;
 use std::time::Duration;
@@ -40,9 +41,13 @@ pub trait LiveHost: Send {
     fn tick(&mut self, _elapsed: Duration) {}
     /// The IPVS backend of this host, for reads and for executing applies.
     fn backend(&mut self) -> Box<dyn IpvsBackend + '_>;
-    /// This host as an engine host model (devices, addresses, routes,
-    /// sysctls): what the doctor examines and `sim --from-host` snapshots.
-    fn host_model(&mut self) -> Result<Host, String>;
+    /// This host's links, addresses, routes, sysctls and IPVS table (what
+    /// `lvslab sim --from-host` reads).
+    fn snapshot(&mut self) -> Result<HostSnapshot, String>;
+    /// This host as an engine host model: what the doctor examines.
+    fn host_model(&mut self) -> Result<Host, String> {
+        Ok(self.snapshot()?.to_host().0)
+    }
 }
 
 /// Run the engine's doctor over `host`'s model and IPVS table.
@@ -92,7 +97,7 @@ impl LiveHost for KernelHost {
     fn backend(&mut self) -> Box<dyn IpvsBackend + '_> {
         Box::new(Borrowed(&mut self.nl))
     }
-    fn host_model(&mut self) -> Result<Host, String> {
+    fn snapshot(&mut self) -> Result<HostSnapshot, String> {
         Err("reading this host's addresses, routes and sysctls is not in this build yet".into())
     }
 }
@@ -282,6 +287,24 @@ impl LiveHost for SimHost {
         }
     }
 
+    fn snapshot(&mut self) -> Result<HostSnapshot, String> {
+        let now = self.lab.world.now;
+        let mut snap = HostSnapshot::of_host(&self.host_model()?);
+        // The table as listed now (with counters), like the kernel reader.
+        if let Some(h) = self.lab.world.hosts.get_mut(&self.director) {
+            if h.ipvs.loaded {
+                snap.ipvs = SimBackend {
+                    ipvs: &mut h.ipvs,
+                    now,
+                }
+                .services()
+                .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(snap)
+    }
+
+    /// The simulated host itself (not a round trip through a snapshot).
     fn host_model(&mut self) -> Result<Host, String> {
         self.lab
             .world

@@ -670,3 +670,25 @@ async fn applies_run_one_at_a_time() {
     );
     assert!(ok.contains(&(weights[0] as i32)), "{weights:?} {ok:?}");
 }
+
+#[tokio::test]
+async fn snapshot_rebuilds_the_host_in_the_simulator() {
+    let srv = serve("seed", false, false).await;
+    let r = get(srv.addr, "/api/live/snapshot").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["snapshot"]["hostname"], "node01");
+    // What the page does with it: the engine's snapshot::world.
+    let snap: lvslab_engine::snapshot::HostSnapshot =
+        serde_json::from_value(v["snapshot"].clone()).unwrap();
+    let (world, _notes) = lvslab_engine::snapshot::world(&snap);
+    let mut lab = lvslab_engine::shell::Lab::new(world);
+    let ln = lab.run("node01", "ipvsadm -Ln");
+    assert!(
+        ln.text.contains("TCP  192.168.150.100:80 rr"),
+        "{}",
+        ln.text
+    );
+    assert!(ln.text.contains("192.168.150.12:80"), "{}", ln.text);
+    let _ = srv.stop.send(true);
+}
