@@ -15,6 +15,16 @@ pub fn router() -> Router {
     Router::new().fallback(asset)
 }
 
+/// Plain `lvslab serve`: the page asks whether live mode is on (it is not).
+fn not_live() -> Router {
+    Router::new().route(
+        "/api/live/status",
+        axum::routing::get(|| async {
+            axum::Json(serde_json::json!({ "live": false, "version": env!("CARGO_PKG_VERSION") }))
+        }),
+    )
+}
+
 /// Does the client take gzip (`Accept-Encoding: gzip`, not `gzip;q=0`)?
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
@@ -178,7 +188,7 @@ pub fn run(opts: Options) -> Result<()> {
             let app = live::http::guarded(live::http::routes(state.clone()).merge(router()), state);
             (app, Some((sampler, stop_tx, token)))
         } else {
-            (router(), None)
+            (not_live().merge(router()), None)
         };
         let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(l) => l,

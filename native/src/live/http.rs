@@ -476,6 +476,8 @@ async fn unknown(method: Method) -> ApiError {
 
 #[derive(Serialize)]
 struct Status {
+    /// Always true here; plain `lvslab serve` answers `{"live": false}`.
+    live: bool,
     version: &'static str,
     source: Source,
     apply: bool,
@@ -486,6 +488,7 @@ struct Status {
 
 async fn status(State(live): State<Live>) -> Json<Status> {
     Json(Status {
+        live: true,
         version: env!("CARGO_PKG_VERSION"),
         source: live.source.clone(),
         apply: live.cfg.allow_apply,
