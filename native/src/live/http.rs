@@ -543,6 +543,8 @@ struct DoctorView {
     /// What `lvslab doctor` prints.
     text: String,
     report: doctor::Report,
+    /// What the host model leaves out (other device types, IPv6, ...).
+    notes: Vec<String>,
 }
 
 async fn doctor(
@@ -565,7 +567,7 @@ async fn doctor(
         })?),
     };
     let opts = doctor::Options { role, vip: q.vip };
-    let report = live
+    let (report, notes) = live
         .with_host(move |h| super::doctor(h, &opts))
         .await?
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
@@ -576,6 +578,7 @@ async fn doctor(
         errors: report.errors(),
         text: report.to_string(),
         report,
+        notes,
     }))
 }
 

@@ -44,20 +44,25 @@ pub trait LiveHost: Send {
     /// This host's links, addresses, routes, sysctls and IPVS table (what
     /// `lvslab sim --from-host` reads).
     fn snapshot(&mut self) -> Result<HostSnapshot, String>;
-    /// This host as an engine host model: what the doctor examines.
-    fn host_model(&mut self) -> Result<Host, String> {
-        Ok(self.snapshot()?.to_host().0)
+    /// This host as an engine host model, with what the model leaves out:
+    /// what the doctor examines.
+    fn host_model(&mut self) -> Result<(Host, Vec<String>), String> {
+        Ok(self.snapshot()?.to_host())
     }
 }
 
-/// Run the engine's doctor over `host`'s model and IPVS table.
-pub fn doctor(host: &mut dyn LiveHost, opts: &doctor::Options) -> Result<doctor::Report, String> {
+/// Run the engine's doctor over `host`'s model and IPVS table; also
+/// returns the notes on what the host model leaves out.
+pub fn doctor(
+    host: &mut dyn LiveHost,
+    opts: &doctor::Options,
+) -> Result<(doctor::Report, Vec<String>), String> {
     let services = host
         .backend()
         .services()
         .map_err(|e| format!("cannot read IPVS: {e}"))?;
-    let model = host.host_model()?;
-    Ok(doctor::examine(&model, &services, opts))
+    let (model, notes) = host.host_model()?;
+    Ok((doctor::examine(&model, &services, opts), notes))
 }
 
 /// Where live data comes from.
@@ -98,7 +103,7 @@ impl LiveHost for KernelHost {
         Box::new(Borrowed(&mut self.nl))
     }
     fn snapshot(&mut self) -> Result<HostSnapshot, String> {
-        Err("reading this host's addresses, routes and sysctls is not in this build yet".into())
+        crate::hostsnap::read().map_err(|e| format!("cannot read this host: {e:#}"))
     }
 }
 
@@ -289,7 +294,7 @@ impl LiveHost for SimHost {
 
     fn snapshot(&mut self) -> Result<HostSnapshot, String> {
         let now = self.lab.world.now;
-        let mut snap = HostSnapshot::of_host(&self.host_model()?);
+        let mut snap = HostSnapshot::of_host(&self.host_model()?.0);
         // The table as listed now (with counters), like the kernel reader.
         if let Some(h) = self.lab.world.hosts.get_mut(&self.director) {
             if h.ipvs.loaded {
@@ -305,11 +310,12 @@ impl LiveHost for SimHost {
     }
 
     /// The simulated host itself (not a round trip through a snapshot).
-    fn host_model(&mut self) -> Result<Host, String> {
+    fn host_model(&mut self) -> Result<(Host, Vec<String>), String> {
         self.lab
             .world
             .host(&self.director)
             .cloned()
+            .map(|h| (h, Vec::new()))
             .ok_or_else(|| format!("host {} is not in the lab", self.director))
     }
 }
