@@ -315,7 +315,9 @@ pub fn LiveButton() -> impl IntoView {
             <button class="btn" id="live-open" title=ltr("live.title")
                 aria-pressed=move || l.open.get().to_string()
                 on:click=move |_| l.open.update(|o| *o = !*o)>
-                <span class=move || format!("live-dot {}", state_class(l))></span>
+                <Show when=move || l.open.get()>
+                    <span class=move || format!("live-dot {}", state_class(l))></span>
+                </Show>
                 {ltr("live")}
             </button>
         </Show>
@@ -398,7 +400,7 @@ fn LivePanel() -> impl IntoView {
                 <p class="live-error" role="alert">{ltr("live.error")} ": " {e}</p>
             })}
             <div class="live-grid">
-                <div class="card live-card">
+                <div class="card live-card live-wide">
                     <h3>{ltr("live.services")}</h3>
                     {markup("live-services", Box::new(move || services_html(lang.get(), &l.snap.get())))}
                 </div>
@@ -435,7 +437,7 @@ struct Stream {
 /// Open the event stream while the panel is shown; tick the clock that
 /// decides "stale". The browser reconnects a dropped stream by itself.
 fn connect(l: LiveSt) {
-    disconnect();
+    disconnect(None);
     let Ok(es) = web_sys::EventSource::new("/api/live/events") else {
         return;
     };
@@ -461,10 +463,13 @@ fn connect(l: LiveSt) {
             tick,
         })
     });
-    on_cleanup(disconnect);
+    on_cleanup(move || disconnect(Some(l)));
 }
 
-fn disconnect() {
+fn disconnect(l: Option<LiveSt>) {
+    if let Some(l) = l {
+        l.last_ms.set(None);
+    }
     if let Some(s) = STREAM.with(|s| s.borrow_mut().take()) {
         s.es.close();
         if let Some(t) = s.tick {
@@ -911,6 +916,8 @@ const CSS: &str = r#"
 .live-dot.connected { background: #2e9d4f; }
 .live-dot.stale { background: #d33; }
 .live-grid { display: grid; gap: .6rem; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+.live-wide { grid-column: 1 / -1; }
+.live-services, .live-conns { overflow-x: auto; }
 .live-card h3 { margin: 0 0 .35rem; font-size: 1em; display: flex; gap: .6rem; align-items: center; }
 .live-table { border-collapse: collapse; width: 100%; font-size: .88em; }
 .live-table th, .live-table td { padding: .12rem .4rem; border-bottom: 1px solid var(--line, #e3e6ea); text-align: left; white-space: nowrap; }
@@ -923,7 +930,7 @@ const CSS: &str = r#"
 .live-findings li { margin-bottom: .4rem; }
 .live-findings li.error b { color: #9b1c1c; }
 .live-findings li.warning b { color: #92400e; }
-.live-diff { background: #f7f8fa; border: 1px solid var(--line, #e3e6ea); border-radius: 6px; padding: .4rem .6rem; overflow: auto; }
+.live-diff { background: #f7f8fa; border: 1px solid var(--line, #e3e6ea); border-radius: 6px; padding: .4rem .6rem; overflow: auto; white-space: pre-wrap; }
 .live-diff .add { color: #14532d; } .live-diff .del { color: #9b1c1c; } .live-diff .edit { color: #1e40af; }
 .live-token { display: block; margin: .4rem 0; }
 .live-token input { font-family: var(--mono, monospace); width: 22em; max-width: 100%; }
