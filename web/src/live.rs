@@ -301,7 +301,8 @@ async fn fetch(
 fn error_text(status: u16, text: &str) -> String {
     match serde_json::from_str::<ErrorAnswer>(text) {
         Ok(e) if e.rolled_back.is_empty() => format!("{status}: {}", e.error),
-        Ok(e) => format!("{status}: {}", e.error),
+        // A failed apply: the error already lists what was undone.
+        Ok(e) => format!("{status}: {} ({} undone)", e.error, e.rolled_back.len()),
         Err(_) => format!("{status}: {text}"),
     }
 }

@@ -247,7 +247,7 @@ impl AllowedHosts {
     /// Is `host` (a `Host` header, or an Origin's authority) this server?
     pub fn allows(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
-        if self.exact.iter().any(|h| *h == host) {
+        if self.exact.contains(&host) {
             return true;
         }
         if self.any_ip {
