@@ -16,10 +16,13 @@ use crate::html::{esc, markup, H};
 use crate::state::{st, St};
 use leptos::prelude::*;
 use lvslab_engine::apply::Desired;
-use lvslab_engine::ipvs::{ConnEntry, IpvsBackend, Rates, SimBackend, Stats, Timeouts};
+use lvslab_engine::ipvs::{
+    DestEntry, DestSpec, Fwd, IpvsBackend, Proto, Rates, ServiceEntry, ServiceKey, ServiceSpec,
+    SimBackend, Stats,
+};
 use lvslab_engine::shell::Lab;
+use lvslab_engine::snapshot::{HostSnapshot, SnapAddr, SnapLink, SnapRoute};
 use lvslab_engine::trace::Lang;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use wasm_bindgen::prelude::*;
@@ -106,93 +109,446 @@ fn ltr(key: &'static str) -> impl Fn() -> &'static str + Copy + Send + Sync + 's
 }
 
 // ---- what the server sends (a subset of each answer) -----------------------
+//
+// Read from the browser's `JSON.parse` field by field rather than through
+// serde: one small non-generic reader instead of a deserializer per type
+// keeps the wasm within its budget (see html.rs). Only the host snapshot,
+// which the engine itself consumes, goes through serde.
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Source {
-    kind: String,
-    detail: String,
+/// A value from `JSON.parse`, read field by field (missing = empty).
+struct J(JsValue);
+
+impl J {
+    fn parse(text: &str) -> Option<J> {
+        js_sys::JSON::parse(text)
+            .ok()
+            .filter(|v| v.is_object())
+            .map(J)
+    }
+    fn get(&self, k: &str) -> J {
+        J(js_sys::Reflect::get(&self.0, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED))
+    }
+    fn present(&self) -> bool {
+        !self.0.is_null() && !self.0.is_undefined()
+    }
+    fn s(&self, k: &str) -> String {
+        self.get(k).0.as_string().unwrap_or_default()
+    }
+    fn opt_s(&self, k: &str) -> Option<String> {
+        self.get(k).0.as_string()
+    }
+    fn n(&self, k: &str) -> u64 {
+        self.get(k).0.as_f64().map_or(0, |f| f as u64)
+    }
+    fn i(&self, k: &str) -> i64 {
+        self.get(k).0.as_f64().map_or(0, |f| f as i64)
+    }
+    fn b(&self, k: &str) -> bool {
+        self.get(k).0.as_bool().unwrap_or(false)
+    }
+    fn arr(&self, k: &str) -> Vec<J> {
+        let v = self.get(k).0;
+        if js_sys::Array::is_array(&v) {
+            js_sys::Array::from(&v).iter().map(J).collect()
+        } else {
+            Vec::new()
+        }
+    }
+    fn strs(&self, k: &str) -> Vec<String> {
+        self.arr(k)
+            .into_iter()
+            .filter_map(|v| v.0.as_string())
+            .collect()
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct Status {
     live: bool,
-    #[serde(default)]
     apply: bool,
-    source: Option<Source>,
+    /// `kernel` or `simulated`.
+    kind: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+impl Status {
+    fn of(j: &J) -> Status {
+        Status {
+            live: j.b("live"),
+            apply: j.b("apply"),
+            kind: j.get("source").s("kind"),
+        }
+    }
+}
+
+/// Conns, InPkts, InBytes, CPS, InPPS, InBPS.
+type Counters = [u64; 6];
+
+fn counters_of(j: &J) -> Counters {
+    let (s, r) = (j.get("stats"), j.get("rates"));
+    [
+        s.n("conns"),
+        s.n("inpkts"),
+        s.n("inbytes"),
+        r.n("cps"),
+        r.n("inpps"),
+        r.n("inbps"),
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq)]
 struct DestView {
     key: String,
     fwd: String,
-    weight: i32,
-    active: u32,
-    inactive: u32,
-    stats: Stats,
-    rates: Rates,
+    weight: i64,
+    active: u64,
+    inactive: u64,
+    counters: Counters,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct ServiceView {
     key: String,
     scheduler: String,
-    persistent: Option<u32>,
-    stats: Stats,
-    rates: Rates,
+    persistent: Option<u64>,
+    counters: Counters,
     dests: Vec<DestView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct ServicesView {
     services: Vec<ServiceView>,
-    timeouts: Timeouts,
+    /// tcp, tcp_fin, udp.
+    timeouts: [u64; 3],
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+struct ConnRow {
+    proto: String,
+    expires: u64,
+    state: String,
+    source: String,
+    virt: String,
+    dest: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 struct ConnsView {
-    total: usize,
+    total: u64,
     truncated: bool,
-    connections: Vec<ConnEntry>,
+    connections: Vec<ConnRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct Snapshot {
-    seq: u64,
-    source: Source,
+    detail: String,
     services: Option<ServicesView>,
     connections: Option<ConnsView>,
     error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+fn hostport(addr: String, port: u64) -> String {
+    if addr.contains(':') {
+        format!("[{addr}]:{port}")
+    } else {
+        format!("{addr}:{port}")
+    }
+}
+
+impl Snapshot {
+    fn of(j: &J) -> Snapshot {
+        let sv = j.get("services");
+        let services = sv.present().then(|| ServicesView {
+            services: sv
+                .arr("services")
+                .iter()
+                .map(|s| ServiceView {
+                    key: s.s("key"),
+                    scheduler: s.s("scheduler"),
+                    persistent: s.get("persistent").0.as_f64().map(|p| p as u64),
+                    counters: counters_of(s),
+                    dests: s
+                        .arr("dests")
+                        .iter()
+                        .map(|d| DestView {
+                            key: d.s("key"),
+                            fwd: d.s("fwd"),
+                            weight: d.i("weight"),
+                            active: d.n("active"),
+                            inactive: d.n("inactive"),
+                            counters: counters_of(d),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            timeouts: {
+                let t = sv.get("timeouts");
+                [t.n("tcp"), t.n("tcp_fin"), t.n("udp")]
+            },
+        });
+        let cv = j.get("connections");
+        let connections = cv.present().then(|| ConnsView {
+            total: cv.n("total"),
+            truncated: cv.b("truncated"),
+            connections: cv
+                .arr("connections")
+                .iter()
+                .map(|c| ConnRow {
+                    proto: c.s("proto"),
+                    expires: c.n("expires"),
+                    state: c.s("state"),
+                    source: hostport(c.s("caddr"), c.n("cport")),
+                    virt: hostport(c.s("vaddr"), c.n("vport")),
+                    dest: hostport(c.s("daddr"), c.n("dport")),
+                })
+                .collect(),
+        });
+        Snapshot {
+            detail: j.get("source").s("detail"),
+            services,
+            connections,
+            error: j.opt_s("error"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Finding {
+    check: String,
+    error: bool,
+    en: String,
+    zh: String,
+    why_en: String,
+    why_zh: String,
+    fix: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 struct DoctorAnswer {
-    report: lvslab_engine::doctor::Report,
+    findings: Vec<Finding>,
+    passed: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct SnapshotAnswer {
-    snapshot: lvslab_engine::snapshot::HostSnapshot,
+impl DoctorAnswer {
+    fn of(j: &J) -> DoctorAnswer {
+        let r = j.get("report");
+        DoctorAnswer {
+            findings: r
+                .arr("findings")
+                .iter()
+                .map(|f| Finding {
+                    check: f.s("check"),
+                    error: f.s("severity") == "error",
+                    en: f.s("en"),
+                    zh: f.s("zh"),
+                    why_en: f.s("why_en"),
+                    why_zh: f.s("why_zh"),
+                    fix: f.strs("fix"),
+                })
+                .collect(),
+            passed: r.arr("passed").len(),
+        }
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct PlanLine {
     sign: String,
     command: String,
     was: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct PlanAnswer {
     applied: bool,
     plan: Vec<PlanLine>,
     untouched: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct ErrorAnswer {
-    error: String,
-    #[serde(default)]
-    rolled_back: Vec<String>,
+impl PlanAnswer {
+    fn of(j: &J) -> PlanAnswer {
+        PlanAnswer {
+            applied: j.b("applied"),
+            plan: j
+                .arr("plan")
+                .iter()
+                .map(|l| PlanLine {
+                    sign: l.s("sign"),
+                    command: l.s("command"),
+                    was: l.opt_s("was"),
+                })
+                .collect(),
+            untouched: j.strs("untouched"),
+        }
+    }
+}
+
+/// An answer's JSON object, or why there is none.
+fn parsed(r: Result<(u16, String), String>) -> Result<J, String> {
+    match r {
+        Ok((200, text)) => J::parse(&text).ok_or_else(|| "the answer is not JSON".to_string()),
+        Ok((status, text)) => Err(error_text(status, &text)),
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /api/live/snapshot`'s `snapshot` as the engine's `HostSnapshot`
+/// (its serde form, read field by field; a missing or mistyped field is an
+/// error naming it).
+fn host_snapshot(j: &J) -> Result<HostSnapshot, String> {
+    fn req<T: std::str::FromStr>(o: &J, path: &str, k: &str) -> Result<T, String> {
+        let v = o.get(k).0;
+        let text = v.as_string().or_else(|| v.as_f64().map(|f| f.to_string()));
+        text.and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("snapshot: {path}.{k} is missing or invalid"))
+    }
+    fn opt<T: std::str::FromStr>(o: &J, path: &str, k: &str) -> Result<Option<T>, String> {
+        if o.get(k).present() {
+            req(o, path, k).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+    let stats = |o: &J| Stats {
+        conns: o.n("conns"),
+        inpkts: o.n("inpkts"),
+        outpkts: o.n("outpkts"),
+        inbytes: o.n("inbytes"),
+        outbytes: o.n("outbytes"),
+    };
+    let rates = |o: &J| Rates {
+        cps: o.n("cps"),
+        inpps: o.n("inpps"),
+        outpps: o.n("outpps"),
+        inbps: o.n("inbps"),
+        outbps: o.n("outbps"),
+    };
+    let mut snap = HostSnapshot {
+        hostname: j.s("hostname"),
+        notes: j.strs("notes"),
+        ..HostSnapshot::default()
+    };
+    for (i, l) in j.arr("links").iter().enumerate() {
+        let p = format!("links[{i}]");
+        snap.links.push(SnapLink {
+            ifindex: req(l, &p, "ifindex")?,
+            name: req(l, &p, "name")?,
+            kind: req(l, &p, "kind")?,
+            mac: req(l, &p, "mac")?,
+            up: l.b("up"),
+            mtu: req(l, &p, "mtu")?,
+        });
+    }
+    for (i, a) in j.arr("addrs").iter().enumerate() {
+        let p = format!("addrs[{i}]");
+        snap.addrs.push(SnapAddr {
+            ifindex: req(a, &p, "ifindex")?,
+            local: req(a, &p, "local")?,
+            prefix_len: req(a, &p, "prefix_len")?,
+            broadcast: opt(a, &p, "broadcast")?,
+            label: a.s("label"),
+            scope: req(a, &p, "scope")?,
+            secondary: a.b("secondary"),
+        });
+    }
+    for (i, r) in j.arr("routes").iter().enumerate() {
+        let p = format!("routes[{i}]");
+        snap.routes.push(SnapRoute {
+            table: req(r, &p, "table")?,
+            rtype: req(r, &p, "rtype")?,
+            dst: req(r, &p, "dst")?,
+            dst_len: req(r, &p, "dst_len")?,
+            gateway: opt(r, &p, "gateway")?,
+            oif: opt(r, &p, "oif")?,
+            prefsrc: opt(r, &p, "prefsrc")?,
+            scope: req(r, &p, "scope")?,
+            protocol: req(r, &p, "protocol")?,
+            metric: req(r, &p, "metric")?,
+        });
+    }
+    let sysctl = j.get("sysctl");
+    let keys = |o: &J| -> Vec<String> {
+        match o.0.dyn_ref::<js_sys::Object>() {
+            Some(obj) => js_sys::Object::keys(obj)
+                .iter()
+                .filter_map(|k| k.as_string())
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    for scope in keys(&sysctl) {
+        let knobs = sysctl.get(&scope);
+        let mut m = BTreeMap::new();
+        for k in keys(&knobs) {
+            let v = knobs.i(&k);
+            m.insert(k, v);
+        }
+        snap.sysctl.insert(scope, m);
+    }
+    for (i, e) in j.arr("ipvs").iter().enumerate() {
+        let p = format!("ipvs[{i}]");
+        let spec = e.get("spec");
+        let key = spec.get("key");
+        let key = if key.get("Addr").present() {
+            let a = key.get("Addr");
+            let proto = match a.s("proto").as_str() {
+                "Tcp" => Proto::Tcp,
+                "Udp" => Proto::Udp,
+                "Sctp" => Proto::Sctp,
+                other => return Err(format!("snapshot: {p}: unknown protocol {other:?}")),
+            };
+            ServiceKey::Addr {
+                proto,
+                addr: req(&a, &p, "addr")?,
+                port: req(&a, &p, "port")?,
+            }
+        } else {
+            let f = key.get("Fwmark");
+            ServiceKey::Fwmark {
+                mark: req(&f, &p, "mark")?,
+                v6: f.b("v6"),
+            }
+        };
+        let mut dests = Vec::new();
+        for (k, d) in e.arr("dests").iter().enumerate() {
+            let dp = format!("{p}.dests[{k}]");
+            let ds = d.get("spec");
+            let fwd = match ds.s("fwd").as_str() {
+                "Masq" => Fwd::Masq,
+                "Tunnel" => Fwd::Tunnel,
+                "Local" => Fwd::Local,
+                "Route" => Fwd::Route,
+                other => return Err(format!("snapshot: {dp}: unknown forwarding {other:?}")),
+            };
+            dests.push(DestEntry {
+                spec: DestSpec {
+                    addr: req(&ds, &dp, "addr")?,
+                    port: req(&ds, &dp, "port")?,
+                    fwd,
+                    weight: req(&ds, &dp, "weight")?,
+                    u_threshold: req(&ds, &dp, "u_threshold")?,
+                    l_threshold: req(&ds, &dp, "l_threshold")?,
+                },
+                active: d.n("active") as u32,
+                inactive: d.n("inactive") as u32,
+                persist: d.n("persist") as u32,
+                stats: stats(&d.get("stats")),
+                rates: rates(&d.get("rates")),
+            });
+        }
+        snap.ipvs.push(ServiceEntry {
+            spec: ServiceSpec {
+                key,
+                scheduler: req(&spec, &p, "scheduler")?,
+                persistent: opt(&spec, &p, "persistent")?,
+                netmask: req(&spec, &p, "netmask")?,
+                sched_flags: spec.strs("sched_flags"),
+            },
+            stats: stats(&e.get("stats")),
+            rates: rates(&e.get("rates")),
+            dests,
+        });
+    }
+    Ok(snap)
 }
 
 /// Where the apply dialogue is.
@@ -251,11 +607,10 @@ pub fn provide() {
     };
     provide_context(l);
     leptos::task::spawn_local(async move {
-        if let Ok((200, text)) = fetch("GET", "/api/live/status", None, None).await {
-            if let Ok(s) = serde_json::from_str::<Status>(&text) {
-                if s.live {
-                    l.status.set(Some(s));
-                }
+        if let Ok(j) = parsed(fetch("GET", "/api/live/status", None, None).await) {
+            let s = Status::of(&j);
+            if s.live {
+                l.status.set(Some(s));
             }
         }
     });
@@ -299,11 +654,17 @@ async fn fetch(
 
 /// The server's `{"error": ...}`, or the raw text.
 fn error_text(status: u16, text: &str) -> String {
-    match serde_json::from_str::<ErrorAnswer>(text) {
-        Ok(e) if e.rolled_back.is_empty() => format!("{status}: {}", e.error),
-        // A failed apply: the error already lists what was undone.
-        Ok(e) => format!("{status}: {} ({} undone)", e.error, e.rolled_back.len()),
-        Err(_) => format!("{status}: {text}"),
+    match J::parse(text) {
+        Some(e) => {
+            let undone = e.strs("rolled_back");
+            if undone.is_empty() {
+                format!("{status}: {}", e.s("error"))
+            } else {
+                // A failed apply: the error already lists what was undone.
+                format!("{status}: {} ({} undone)", e.s("error"), undone.len())
+            }
+        }
+        None => format!("{status}: {text}"),
     }
 }
 
@@ -375,11 +736,8 @@ fn LivePanel() -> impl IntoView {
         }
     };
     let simulated = move || {
-        l.status.with(|s| {
-            s.as_ref()
-                .and_then(|s| s.source.as_ref())
-                .is_some_and(|s| s.kind == "simulated")
-        })
+        l.status
+            .with(|s| s.as_ref().is_some_and(|s| s.kind == "simulated"))
     };
     view! {
         <section class="live" id="live" role="dialog" aria-labelledby="live-h">
@@ -388,7 +746,7 @@ fn LivePanel() -> impl IntoView {
                 <h2 id="live-h">{ltr("live.heading")}</h2>
                 <span id="live-state" class=move || format!("live-state {}", state_class(l))
                     data-state=move || state_class(l) role="status">{status_text}</span>
-                <span class="muted small" id="live-source">{move || l.snap.with(|x| x.as_ref().map(|x| x.source.detail.clone()))}</span>
+                <span class="muted small" id="live-source">{move || l.snap.with(|x| x.as_ref().map(|x| x.detail.clone()))}</span>
                 <div class="spacer"></div>
                 <button class="btn" id="live-load" disabled=move || l.busy.get()
                     on:click=move |_| load_host(s, l)>{ltr("live.load")}</button>
@@ -445,8 +803,8 @@ fn connect(l: LiveSt) {
     let on_snap =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
             if let Some(text) = e.data().as_string() {
-                if let Ok(snap) = serde_json::from_str::<Snapshot>(&text) {
-                    l.snap.set(Some(snap));
+                if let Some(j) = J::parse(&text) {
+                    l.snap.set(Some(Snapshot::of(&j)));
                     l.last_ms.set(Some(perf_now()));
                 }
             }
@@ -481,13 +839,8 @@ fn disconnect(l: Option<LiveSt>) {
 
 fn refresh_doctor(l: LiveSt) {
     leptos::task::spawn_local(async move {
-        let r = match fetch("GET", "/api/live/doctor", None, None).await {
-            Ok((200, text)) => {
-                serde_json::from_str::<DoctorAnswer>(&text).map_err(|e| e.to_string())
-            }
-            Ok((status, text)) => Err(error_text(status, &text)),
-            Err(e) => Err(e),
-        };
+        let r = parsed(fetch("GET", "/api/live/doctor", None, None).await)
+            .map(|j| DoctorAnswer::of(&j));
         l.doctor.set(Some(r));
     });
 }
@@ -502,16 +855,9 @@ fn num(n: u64) -> String {
     }
 }
 
-fn counters(h: &mut H, stats: &Stats, rates: &Rates) {
-    for v in [
-        stats.conns,
-        stats.inpkts,
-        stats.inbytes,
-        rates.cps,
-        rates.inpps,
-        rates.inbps,
-    ] {
-        let _ = write!(h.0, "<td class=\"num\">{}</td>", num(v));
+fn counters(h: &mut H, c: &Counters) {
+    for v in c {
+        let _ = write!(h.0, "<td class=\"num\">{}</td>", num(*v));
     }
 }
 
@@ -551,7 +897,7 @@ fn services_html(lang: Lang, snap: &Option<Snapshot>) -> String {
                 esc(&s.key),
                 esc(&title)
             );
-            counters(&mut h, &s.stats, &s.rates);
+            counters(&mut h, &s.counters);
             h.raw("</tr>");
             for d in &s.dests {
                 let _ = write!(
@@ -564,7 +910,7 @@ fn services_html(lang: Lang, snap: &Option<Snapshot>) -> String {
                     d.active,
                     d.inactive
                 );
-                counters(&mut h, &d.stats, &d.rates);
+                counters(&mut h, &d.counters);
                 h.raw("</tr>");
             }
         }
@@ -575,9 +921,9 @@ fn services_html(lang: Lang, snap: &Option<Snapshot>) -> String {
         h.0,
         "<p class=\"muted small\">{} {} {} {}</p>",
         esc(lt(lang, "live.timeouts")),
-        t.tcp,
-        t.tcp_fin,
-        t.udp
+        t[0],
+        t[1],
+        t[2]
     );
     h.done()
 }
@@ -603,10 +949,6 @@ fn conns_html(lang: Lang, snap: &Option<Snapshot>) -> String {
         h.el("th", "", lt(lang, k));
     }
     h.raw("</tr></thead><tbody>");
-    let hp = |a: &std::net::IpAddr, p: u16| match a {
-        std::net::IpAddr::V6(a) => format!("[{a}]:{p}"),
-        a => format!("{a}:{p}"),
-    };
     for c in &cv.connections {
         let _ = write!(
             h.0,
@@ -615,9 +957,9 @@ fn conns_html(lang: Lang, snap: &Option<Snapshot>) -> String {
             c.expires / 60,
             c.expires % 60,
             esc(&c.state),
-            esc(&hp(&c.caddr, c.cport)),
-            esc(&hp(&c.vaddr, c.vport)),
-            esc(&hp(&c.daddr, c.dport))
+            esc(&c.source),
+            esc(&c.virt),
+            esc(&c.dest)
         );
     }
     h.raw("</tbody></table>");
@@ -646,16 +988,13 @@ fn doctor_html(lang: Lang, d: &Option<Result<DoctorAnswer, String>>) -> String {
             );
         }
         Some(Ok(a)) => {
-            let r = &a.report;
+            let r = a;
             if r.findings.is_empty() {
                 h.el("p", "live-ok", lt(lang, "live.doctor.ok"));
             }
             h.raw("<ul class=\"live-findings\">");
             for f in &r.findings {
-                let sev = match f.severity {
-                    lvslab_engine::doctor::Severity::Error => "error",
-                    lvslab_engine::doctor::Severity::Warning => "warning",
-                };
+                let sev = if f.error { "error" } else { "warning" };
                 let (text, why) = match lang {
                     Lang::En => (&f.en, &f.why_en),
                     Lang::Zh => (&f.zh, &f.why_zh),
@@ -684,7 +1023,7 @@ fn doctor_html(lang: Lang, d: &Option<Result<DoctorAnswer, String>>) -> String {
             let _ = write!(
                 h.0,
                 "<p class=\"muted small\">{} {}</p>",
-                r.passed.len(),
+                r.passed,
                 esc(lt(lang, "live.doctor.passed"))
             );
         }
@@ -697,18 +1036,13 @@ fn doctor_html(lang: Lang, d: &Option<Result<DoctorAnswer, String>>) -> String {
 fn load_host(s: St, l: LiveSt) {
     l.busy.set(true);
     leptos::task::spawn_local(async move {
-        let r = match fetch("GET", "/api/live/snapshot", None, None).await {
-            Ok((200, text)) => {
-                serde_json::from_str::<SnapshotAnswer>(&text).map_err(|e| e.to_string())
-            }
-            Ok((status, text)) => Err(error_text(status, &text)),
-            Err(e) => Err(e),
-        };
+        let r = parsed(fetch("GET", "/api/live/snapshot", None, None).await)
+            .and_then(|j| host_snapshot(&j.get("snapshot")));
         l.busy.set(false);
         match r {
-            Ok(a) => {
-                let (world, _notes) = lvslab_engine::snapshot::world(&a.snapshot);
-                let name = a.snapshot.hostname.clone();
+            Ok(snap) => {
+                let (world, _notes) = lvslab_engine::snapshot::world(&snap);
+                let name = snap.hostname.clone();
                 replace_lab(&s, Lab::new(world), &name);
                 l.open.set(false);
                 s.flash(lt(s.lang_now(), "live.load.done").into());
@@ -794,16 +1128,12 @@ fn ApplyPanel() -> impl IntoView {
         l.apply.set(ApplyStep::Busy);
         leptos::task::spawn_local(async move {
             let body = request_body(true, &desired, None);
-            let step = match fetch("POST", "/api/live/apply", Some(&body), None).await {
-                Ok((200, text)) => match serde_json::from_str::<PlanAnswer>(&text) {
-                    Ok(plan) => ApplyStep::Planned {
-                        host,
-                        desired,
-                        plan,
-                    },
-                    Err(e) => ApplyStep::Failed(e.to_string()),
+            let step = match parsed(fetch("POST", "/api/live/apply", Some(&body), None).await) {
+                Ok(j) => ApplyStep::Planned {
+                    host,
+                    desired,
+                    plan: PlanAnswer::of(&j),
                 },
-                Ok((status, text)) => ApplyStep::Failed(error_text(status, &text)),
                 Err(e) => ApplyStep::Failed(e),
             };
             l.apply.set(step);
@@ -817,12 +1147,9 @@ fn ApplyPanel() -> impl IntoView {
         l.apply.set(ApplyStep::Busy);
         leptos::task::spawn_local(async move {
             let body = request_body(false, &desired, Some(&plan.plan));
-            let step = match fetch("POST", "/api/live/apply", Some(&body), Some(&token)).await {
-                Ok((200, text)) => match serde_json::from_str::<PlanAnswer>(&text) {
-                    Ok(p) => ApplyStep::Done(p),
-                    Err(e) => ApplyStep::Failed(e.to_string()),
-                },
-                Ok((status, text)) => ApplyStep::Failed(error_text(status, &text)),
+            let answer = fetch("POST", "/api/live/apply", Some(&body), Some(&token)).await;
+            let step = match parsed(answer) {
+                Ok(j) => ApplyStep::Done(PlanAnswer::of(&j)),
                 Err(e) => ApplyStep::Failed(e),
             };
             l.apply.set(step);
