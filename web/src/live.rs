@@ -577,7 +577,6 @@ pub struct LiveSt {
     now_ms: RwSignal<f64>,
     doctor: RwSignal<Option<Result<DoctorAnswer, String>>>,
     apply: RwSignal<ApplyStep>,
-    token: RwSignal<String>,
     busy: RwSignal<bool>,
 }
 
@@ -602,7 +601,6 @@ pub fn provide() {
         now_ms: RwSignal::new(perf_now()),
         doctor: RwSignal::new(None),
         apply: RwSignal::new(ApplyStep::Idle),
-        token: RwSignal::new(String::new()),
         busy: RwSignal::new(false),
     };
     provide_context(l);
@@ -705,6 +703,98 @@ pub fn LiveView() -> impl IntoView {
     }
 }
 
+/// The status line: connecting, connected (age of the last snapshot) or
+/// stale.
+fn state_text(l: LiveSt, lang: Lang) -> String {
+    match l.last_ms.get() {
+        None => lt(lang, "live.connecting").to_string(),
+        Some(t) => {
+            let age = (l.now_ms.get() - t).max(0.0) / 1000.0;
+            if age * 1000.0 > STALE_MS {
+                format!(
+                    "{} {age:.0} {}",
+                    lt(lang, "live.stale"),
+                    lt(lang, "live.stale.s")
+                )
+            } else {
+                format!(
+                    "{} · {} {age:.1} {}",
+                    lt(lang, "live.connected"),
+                    lt(lang, "live.updated"),
+                    lt(lang, "live.ago")
+                )
+            }
+        }
+    }
+}
+
+/// The panel's header, notices and card titles: markup (see html.rs), its
+/// buttons carry `data-live` and are handled by [`on_click`].
+fn head_html(l: LiveSt, lang: Lang) -> String {
+    let state = state_class(l);
+    let mut h = H::new();
+    let _ = write!(
+        h.0,
+        "<header class=\"live-head\"><h2 id=\"live-h\">{}</h2><span id=\"live-state\" class=\"live-state {state}\" data-state=\"{state}\" role=\"status\">{}</span><span class=\"muted small\" id=\"live-source\">{}</span><div class=\"spacer\"></div><button class=\"btn\" id=\"live-load\" data-live=\"load\"{}>{}</button><button class=\"btn\" id=\"live-close\" data-live=\"close\">{}</button></header>",
+        esc(lt(lang, "live.heading")),
+        esc(&state_text(l, lang)),
+        esc(&l.snap.with(|x| x.as_ref().map(|x| x.detail.clone()).unwrap_or_default())),
+        if l.busy.get() { " disabled" } else { "" },
+        esc(lt(lang, "live.load")),
+        esc(lt(lang, "live.close")),
+    );
+    if l.status
+        .with(|s| s.as_ref().is_some_and(|s| s.kind == "simulated"))
+    {
+        let _ = write!(
+            h.0,
+            "<p class=\"live-sim\" id=\"live-simulated\">{}</p>",
+            esc(lt(lang, "live.simulated"))
+        );
+    }
+    if let Some(e) = l.snap.with(|x| x.as_ref().and_then(|x| x.error.clone())) {
+        let _ = write!(
+            h.0,
+            "<p class=\"live-error\" role=\"alert\">{}: {}</p>",
+            esc(lt(lang, "live.error")),
+            esc(&e)
+        );
+    }
+    h.done()
+}
+
+fn card_title(lang: Lang, key: &'static str, button: Option<(&str, &str, &'static str)>) -> String {
+    let mut h = H::new();
+    let _ = write!(h.0, "<h3>{}", esc(lt(lang, key)));
+    if let Some((id, act, label)) = button {
+        let _ = write!(
+            h.0,
+            " <button class=\"btn small\" id=\"{id}\" data-live=\"{act}\">{}</button>",
+            esc(lt(lang, label))
+        );
+    }
+    h.raw("</h3>");
+    h.done()
+}
+
+/// The panel's buttons (one delegated handler).
+fn on_click(s: St, l: LiveSt, e: &web_sys::MouseEvent) {
+    let Some(el) = crate::html::closest_with(e.target(), "data-live") else {
+        return;
+    };
+    if el.has_attribute("disabled") {
+        return;
+    }
+    match el.get_attribute("data-live").as_deref() {
+        Some("load") => load_host(s, l),
+        Some("close") => l.open.set(false),
+        Some("doctor") => refresh_doctor(l),
+        Some("plan") => plan_apply(s, l),
+        Some("confirm") => confirm_apply(l),
+        _ => {}
+    }
+}
+
 #[component]
 fn LivePanel() -> impl IntoView {
     let l = lst();
@@ -712,70 +802,30 @@ fn LivePanel() -> impl IntoView {
     connect(l);
     refresh_doctor(l);
     let lang = s.lang;
-    let status_text = move || {
-        let lang = lang.get();
-        match l.last_ms.get() {
-            None => lt(lang, "live.connecting").to_string(),
-            Some(t) => {
-                let age = (l.now_ms.get() - t).max(0.0) / 1000.0;
-                if age * 1000.0 > STALE_MS {
-                    format!(
-                        "{} {age:.0} {}",
-                        lt(lang, "live.stale"),
-                        lt(lang, "live.stale.s")
-                    )
-                } else {
-                    format!(
-                        "{} · {} {age:.1} {}",
-                        lt(lang, "live.connected"),
-                        lt(lang, "live.updated"),
-                        lt(lang, "live.ago")
-                    )
-                }
-            }
-        }
-    };
-    let simulated = move || {
-        l.status
-            .with(|s| s.as_ref().is_some_and(|s| s.kind == "simulated"))
+    let title = |key: &'static str, button: Option<(&'static str, &'static str, &'static str)>| {
+        markup("", Box::new(move || card_title(lang.get(), key, button)))
     };
     view! {
-        <section class="live" id="live" role="dialog" aria-labelledby="live-h">
+        <section class="live" id="live" role="dialog" aria-labelledby="live-h"
+            on:click=move |e| on_click(s, l, &e)>
             <style>{CSS}</style>
-            <header class="live-head">
-                <h2 id="live-h">{ltr("live.heading")}</h2>
-                <span id="live-state" class=move || format!("live-state {}", state_class(l))
-                    data-state=move || state_class(l) role="status">{status_text}</span>
-                <span class="muted small" id="live-source">{move || l.snap.with(|x| x.as_ref().map(|x| x.detail.clone()))}</span>
-                <div class="spacer"></div>
-                <button class="btn" id="live-load" disabled=move || l.busy.get()
-                    on:click=move |_| load_host(s, l)>{ltr("live.load")}</button>
-                <button class="btn" id="live-close" on:click=move |_| l.open.set(false)>{ltr("live.close")}</button>
-            </header>
-            <Show when=simulated>
-                <p class="live-sim" id="live-simulated">{ltr("live.simulated")}</p>
-            </Show>
-            {move || l.snap.with(|x| x.as_ref().and_then(|x| x.error.clone())).map(|e| view! {
-                <p class="live-error" role="alert">{ltr("live.error")} ": " {e}</p>
-            })}
+            {markup("", Box::new(move || head_html(l, lang.get())))}
             <div class="live-grid">
                 <div class="card live-card live-wide">
-                    <h3>{ltr("live.services")}</h3>
+                    {title("live.services", None)}
                     {markup("live-services", Box::new(move || services_html(lang.get(), &l.snap.get())))}
                 </div>
                 <div class="card live-card">
-                    <h3>{ltr("live.conns")}</h3>
+                    {title("live.conns", None)}
                     {markup("live-conns", Box::new(move || conns_html(lang.get(), &l.snap.get())))}
                 </div>
                 <div class="card live-card">
-                    <h3>{ltr("live.doctor")}
-                        <button class="btn small" id="live-doctor-run" on:click=move |_| refresh_doctor(l)>{ltr("live.doctor.run")}</button>
-                    </h3>
+                    {title("live.doctor", Some(("live-doctor-run", "doctor", "live.doctor.run")))}
                     {markup("live-doctor", Box::new(move || doctor_html(lang.get(), &l.doctor.get())))}
                 </div>
                 <div class="card live-card">
-                    <h3>{ltr("live.apply")}</h3>
-                    <ApplyPanel />
+                    {title("live.apply", None)}
+                    {markup("live-apply", Box::new(move || apply_html(l, lang.get())))}
                 </div>
             </div>
         </section>
@@ -1112,89 +1162,116 @@ fn request_body(dry_run: bool, desired: &str, expect: Option<&[PlanLine]>) -> St
     b
 }
 
-#[component]
-fn ApplyPanel() -> impl IntoView {
-    let l = lst();
-    let s = st();
-    let lang = s.lang;
-    let allowed = move || l.status.with(|x| x.as_ref().is_some_and(|x| x.apply));
-    let plan = move |_| {
-        let Some((host, desired)) = simulated_desired(&s) else {
-            l.apply.set(ApplyStep::Failed(
-                lt(lang.get_untracked(), "live.apply.nosim").into(),
-            ));
-            return;
-        };
-        l.apply.set(ApplyStep::Busy);
-        leptos::task::spawn_local(async move {
-            let body = request_body(true, &desired, None);
-            let step = match parsed(fetch("POST", "/api/live/apply", Some(&body), None).await) {
-                Ok(j) => ApplyStep::Planned {
-                    host,
-                    desired,
-                    plan: PlanAnswer::of(&j),
-                },
-                Err(e) => ApplyStep::Failed(e),
-            };
-            l.apply.set(step);
-        });
+/// "Show the diff": the simulator's configuration, planned by the server.
+fn plan_apply(s: St, l: LiveSt) {
+    let Some((host, desired)) = simulated_desired(&s) else {
+        l.apply.set(ApplyStep::Failed(
+            lt(s.lang_now(), "live.apply.nosim").into(),
+        ));
+        return;
     };
-    let confirm = move |_| {
-        let ApplyStep::Planned { desired, plan, .. } = l.apply.get_untracked() else {
-            return;
+    l.apply.set(ApplyStep::Busy);
+    leptos::task::spawn_local(async move {
+        let body = request_body(true, &desired, None);
+        let step = match parsed(fetch("POST", "/api/live/apply", Some(&body), None).await) {
+            Ok(j) => ApplyStep::Planned {
+                host,
+                desired,
+                plan: PlanAnswer::of(&j),
+            },
+            Err(e) => ApplyStep::Failed(e),
         };
-        let token = l.token.get_untracked();
-        l.apply.set(ApplyStep::Busy);
-        leptos::task::spawn_local(async move {
-            let body = request_body(false, &desired, Some(&plan.plan));
-            let answer = fetch("POST", "/api/live/apply", Some(&body), Some(&token)).await;
-            let step = match parsed(answer) {
-                Ok(j) => ApplyStep::Done(PlanAnswer::of(&j)),
-                Err(e) => ApplyStep::Failed(e),
-            };
-            l.apply.set(step);
-            refresh_doctor(l);
-        });
-    };
-    view! {
-        <div class="live-apply">
-            <button class="btn" id="live-plan" disabled=move || l.apply.get() == ApplyStep::Busy
-                on:click=plan>{ltr("live.apply.plan")}</button>
-            {move || match l.apply.get() {
-                ApplyStep::Idle | ApplyStep::Busy => ().into_any(),
-                ApplyStep::Failed(e) => view! {
-                    <p class="live-error" id="live-apply-error" role="alert">{lt(lang.get(), "live.apply.failed")} ": " {e}</p>
-                }.into_any(),
-                ApplyStep::Done(p) => view! {
-                    <p class="live-ok" id="live-apply-done" role="status">{lt(lang.get(), "live.apply.done")}</p>
-                    {plan_view(lang.get(), &p)}
-                }.into_any(),
-                ApplyStep::Planned { host, plan, .. } => {
-                    let empty = plan.plan.is_empty();
-                    view! {
-                        <p>{lt(lang.get(), "live.apply.intro")} " " <b>{host}</b> {lt(lang.get(), "live.apply.intro2")}</p>
-                        {plan_view(lang.get(), &plan)}
-                        {(!empty).then(|| if allowed() {
-                            view! {
-                                <label class="live-token">{ltr("live.apply.token")} " "
-                                    <input id="live-token" type="password" autocomplete="off"
-                                        prop:value=move || l.token.get()
-                                        on:input=move |e| l.token.set(event_target_value(&e)) />
-                                </label>
-                                <button class="btn primary" id="live-confirm" on:click=confirm>{ltr("live.apply.confirm")}</button>
-                            }.into_any()
-                        } else {
-                            view! { <p class="muted" id="live-readonly">{ltr("live.apply.readonly")}</p> }.into_any()
-                        })}
-                    }.into_any()
-                }
-            }}
-        </div>
-    }
+        l.apply.set(step);
+    });
 }
 
-fn plan_view(lang: Lang, p: &PlanAnswer) -> AnyView {
+/// "Apply these changes": the same desired state, with the plan that was
+/// shown (the server refuses if the table changed) and the token.
+fn confirm_apply(l: LiveSt) {
+    let ApplyStep::Planned { desired, plan, .. } = l.apply.get_untracked() else {
+        return;
+    };
+    let token = document()
+        .get_element_by_id("live-token")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|i| i.value())
+        .unwrap_or_default();
+    l.apply.set(ApplyStep::Busy);
+    leptos::task::spawn_local(async move {
+        let body = request_body(false, &desired, Some(&plan.plan));
+        let answer = fetch("POST", "/api/live/apply", Some(&body), Some(&token)).await;
+        let step = match parsed(answer) {
+            Ok(j) => ApplyStep::Done(PlanAnswer::of(&j)),
+            Err(e) => ApplyStep::Failed(e),
+        };
+        l.apply.set(step);
+        refresh_doctor(l);
+    });
+}
+
+fn apply_html(l: LiveSt, lang: Lang) -> String {
+    let step = l.apply.get();
+    let allowed = l.status.with(|x| x.as_ref().is_some_and(|x| x.apply));
     let mut h = H::new();
+    let _ = write!(
+        h.0,
+        "<button class=\"btn\" id=\"live-plan\" data-live=\"plan\"{}>{}</button>",
+        if step == ApplyStep::Busy {
+            " disabled"
+        } else {
+            ""
+        },
+        esc(lt(lang, "live.apply.plan"))
+    );
+    match step {
+        ApplyStep::Idle | ApplyStep::Busy => {}
+        ApplyStep::Failed(e) => {
+            let _ = write!(
+                h.0,
+                "<p class=\"live-error\" id=\"live-apply-error\" role=\"alert\">{}: {}</p>",
+                esc(lt(lang, "live.apply.failed")),
+                esc(&e)
+            );
+        }
+        ApplyStep::Done(p) => {
+            let _ = write!(
+                h.0,
+                "<p class=\"live-ok\" id=\"live-apply-done\" role=\"status\">{}</p>",
+                esc(lt(lang, "live.apply.done"))
+            );
+            plan_html(&mut h, lang, &p);
+        }
+        ApplyStep::Planned { host, plan, .. } => {
+            let _ = write!(
+                h.0,
+                "<p>{} <b>{}</b>{}</p>",
+                esc(lt(lang, "live.apply.intro")),
+                esc(&host),
+                esc(lt(lang, "live.apply.intro2"))
+            );
+            plan_html(&mut h, lang, &plan);
+            if !plan.plan.is_empty() {
+                if allowed {
+                    let _ = write!(
+                        h.0,
+                        "<label class=\"live-token\">{} <input id=\"live-token\" type=\"password\" autocomplete=\"off\"></label><button class=\"btn primary\" id=\"live-confirm\" data-live=\"confirm\">{}</button>",
+                        esc(lt(lang, "live.apply.token")),
+                        esc(lt(lang, "live.apply.confirm"))
+                    );
+                } else {
+                    let _ = write!(
+                        h.0,
+                        "<p class=\"muted\" id=\"live-readonly\">{}</p>",
+                        esc(lt(lang, "live.apply.readonly"))
+                    );
+                }
+            }
+        }
+    }
+    h.done()
+}
+
+fn plan_html(h: &mut H, lang: Lang, p: &PlanAnswer) {
     if p.plan.is_empty() && !p.applied {
         h.el("p", "muted", lt(lang, "live.apply.none"));
     }
@@ -1227,8 +1304,6 @@ fn plan_view(lang: Lang, p: &PlanAnswer) -> AnyView {
             esc(&p.untouched.join(", "))
         );
     }
-    let html = h.done();
-    view! { <div inner_html=html></div> }.into_any()
 }
 
 const CSS: &str = r#"
