@@ -8,6 +8,7 @@ mod assets;
 mod director;
 #[cfg(target_os = "linux")]
 mod hostsnap;
+mod live;
 #[cfg(target_os = "linux")]
 mod netlink;
 mod serve;
@@ -31,6 +32,23 @@ enum Command {
         /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
         listen: SocketAddr,
+        /// Live mode: also show this host's kernel IPVS (services, real
+        /// servers, counters, connections, doctor) at /api/live/ and in the
+        /// page's Live view. Read-only unless --allow-apply.
+        #[arg(long)]
+        live: bool,
+        /// Let the page apply an IPVS configuration to this kernel
+        /// (POST /api/live/apply); writes need the token printed at start-up.
+        #[arg(long, requires = "live")]
+        allow_apply: bool,
+        /// Read the write token from FILE (at least 16 characters) instead
+        /// of generating one.
+        #[arg(long, value_name = "FILE", requires = "allow_apply")]
+        token_file: Option<std::path::PathBuf>,
+        /// For tests and demos only: live mode over a simulated director
+        /// (scenario SCENARIO, traffic from its client) instead of the kernel.
+        #[arg(long, value_name = "SCENARIO", hide = true, requires = "live")]
+        live_sim: Option<String>,
     },
     /// Run a lab script in the simulator and print the transcript.
     Sim {
@@ -151,7 +169,19 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { listen } => serve::run(listen),
+        Command::Serve {
+            listen,
+            live,
+            allow_apply,
+            token_file,
+            live_sim,
+        } => serve::run(serve::Options {
+            listen,
+            live,
+            allow_apply,
+            token_file,
+            live_sim,
+        }),
         Command::Sim {
             scenario,
             from_host,

@@ -1,14 +1,28 @@
-//! `lvslab serve`: the lab over HTTP (axum), everything from memory.
+//! `lvslab serve`: the lab over HTTP (axum), everything from memory; with
+//! `--live`, also this host's IPVS (see `live`).
 
 use crate::assets;
+use crate::live;
 use anyhow::{Context, Result};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+
 pub fn router() -> Router {
     Router::new().fallback(asset)
+}
+
+/// Plain `lvslab serve`: the page asks whether live mode is on (it is not).
+fn not_live() -> Router {
+    Router::new().route(
+        "/api/live/status",
+        axum::routing::get(|| async {
+            axum::Json(serde_json::json!({ "live": false, "version": env!("CARGO_PKG_VERSION") }))
+        }),
+    )
 }
 
 /// Does the client take gzip (`Accept-Encoding: gzip`, not `gzip;q=0`)?
@@ -59,13 +73,123 @@ async fn asset(uri: Uri, headers: HeaderMap) -> Response {
     }
 }
 
-pub fn run(listen: SocketAddr) -> Result<()> {
+/// `lvslab serve`'s options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub listen: SocketAddr,
+    /// `--live`: also serve this host's IPVS (the kernel's, or with
+    /// `live_sim` a simulated one).
+    pub live: bool,
+    pub allow_apply: bool,
+    pub token_file: Option<PathBuf>,
+    /// Hidden test/demo flag `--live-sim SCENARIO`: live mode over the
+    /// simulator instead of the kernel.
+    pub live_sim: Option<String>,
+}
+
+/// Structured logs to stderr (`LVSLAB_LOG=debug` for more).
+fn init_logs() {
+    let level = match std::env::var("LVSLAB_LOG").as_deref() {
+        Ok("trace") => tracing::Level::TRACE,
+        Ok("debug") => tracing::Level::DEBUG,
+        Ok("warn") => tracing::Level::WARN,
+        Ok("error") => tracing::Level::ERROR,
+        _ => tracing::Level::INFO,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// The live host `opts` asks for.
+fn open_live_host(opts: &Options) -> Result<Box<dyn live::LiveHost>> {
+    if let Some(name) = &opts.live_sim {
+        let h = live::SimHost::new(name, true)?;
+        return Ok(Box::new(h));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let h = live::KernelHost::open()
+            .map_err(|e| anyhow::anyhow!(crate::netlink::init_error_text(&e)))
+            .context("live mode reads this host's IPVS")?;
+        Ok(Box::new(h))
+    }
+    #[cfg(not(target_os = "linux"))]
+    anyhow::bail!("live mode drives the Linux kernel's IPVS: it only runs on Linux")
+}
+
+/// The write token: from `--token-file`, else freshly generated.
+fn load_token(opts: &Options) -> Result<Option<String>> {
+    if !opts.allow_apply {
+        return Ok(None);
+    }
+    match &opts.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the token file {}", path.display()))?;
+            let token = text.trim().to_string();
+            if token.len() < 16 || !token.chars().all(|c| c.is_ascii_graphic()) {
+                anyhow::bail!(
+                    "the token in {} must be at least 16 printable characters without spaces",
+                    path.display()
+                );
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if let Ok(m) = std::fs::metadata(path) {
+                    if m.permissions().mode() & 0o077 != 0 {
+                        tracing::warn!(file = %path.display(), "the token file is readable by other users: chmod 600 it");
+                    }
+                }
+            }
+            Ok(Some(token))
+        }
+        None => Ok(Some(live::http::new_token()?)),
+    }
+}
+
+pub fn run(opts: Options) -> Result<()> {
+    init_logs();
+    if opts.live_sim.is_some() && !opts.live {
+        anyhow::bail!("--live-sim needs --live");
+    }
+    if (opts.allow_apply || opts.token_file.is_some()) && !opts.live {
+        anyhow::bail!("--allow-apply and --token-file only make sense with --live");
+    }
+    if opts.token_file.is_some() && !opts.allow_apply {
+        anyhow::bail!("--token-file is the token for writes: add --allow-apply");
+    }
+    let listen = opts.listen;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
+        let (app, sampler) = if opts.live {
+            let host = open_live_host(&opts)?;
+            let token = load_token(&opts)?;
+            let cfg = live::http::Config {
+                listen,
+                allow_apply: opts.allow_apply,
+                token: token.clone(),
+            };
+            let (state, tx) = live::http::Live::new(host, cfg);
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let sampler = tokio::spawn(live::http::sampler(
+                state.clone(),
+                tx,
+                live::http::SNAPSHOT_PERIOD,
+                stop_rx,
+            ));
+            let app = live::http::guarded(live::http::routes(state.clone()).merge(router()), state);
+            (app, Some((sampler, stop_tx, token)))
+        } else {
+            (not_live().merge(router()), None)
+        };
         let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -77,11 +201,39 @@ pub fn run(listen: SocketAddr) -> Result<()> {
             Err(e) => return Err(e).with_context(|| format!("cannot listen on {listen}")),
         };
         let addr = listener.local_addr()?;
+        if opts.live && !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "live mode listens beyond loopback: anyone who can reach this address sees the IPVS table");
+            eprintln!("lvslab: WARNING: live mode on {addr} is reachable from other machines; the API shows this host's IPVS table (use --listen 127.0.0.1:PORT and an SSH tunnel instead)");
+        }
         println!("LVS Lab is served at http://{addr}/ (Ctrl-C to stop)");
-        axum::serve(listener, router())
-            .with_graceful_shutdown(shutdown_signal())
+        if let Some((_, _, token)) = &sampler {
+            match (opts.allow_apply, token, &opts.token_file) {
+                (true, Some(_), Some(f)) => println!("Live mode: apply enabled; the write token is in {}", f.display()),
+                (true, Some(t), None) => println!("Live mode: apply enabled; write token: {t}"),
+                _ => println!("Live mode: read-only (start with --allow-apply to change the kernel)"),
+            }
+        }
+        tracing::info!(%addr, live = opts.live, allow_apply = opts.allow_apply, "listening");
+        let (stop_tx, sampler_task) = match sampler {
+            Some((task, stop, _)) => (Some(stop), Some(task)),
+            None => (None, None),
+        };
+        let shutdown = async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            // Ends the sampler, which ends the open event streams.
+            if let Some(s) = stop_tx {
+                let _ = s.send(true);
+            }
+        };
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        if let Some(t) = sampler_task {
+            let _ = t.await;
+        }
+        served
     })
 }
 

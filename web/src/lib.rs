@@ -17,6 +17,7 @@ mod html;
 mod i18n;
 mod inspector;
 mod json;
+mod live;
 mod model;
 mod share;
 mod state;
@@ -78,6 +79,7 @@ fn TopBar() -> impl IntoView {
             </details>
             <button class="btn" id="big" aria-pressed=move || s.big.get().to_string() title=tr("big.title")
                 on:click=move |_| s.big.update(|b| *b = !*b)>{tr("big")}</button>
+            <live::LiveButton />
             <button class="btn lang" id="lang" title=tr("lang.title")
                 on:click=move |_| lang.update(|l| *l = if *l == Lang::En { Lang::Zh } else { Lang::En })>
                 {tr("lang.switch")}</button>
@@ -137,6 +139,7 @@ fn SidePanel() -> impl IntoView {
 fn App() -> impl IntoView {
     let s = St::new();
     provide_context(s);
+    live::provide();
     let lang = s.lang;
     if let Some(shared) = share::decode(&share::location_hash()) {
         share::apply(&s, &shared);
@@ -225,6 +228,7 @@ fn App() -> impl IntoView {
                 <SidePanel />
             </section>
         </main>
+        <live::LiveView />
         {move || s.toast.get().map(|m| view! { <div class="toast" role="status">{m}</div> })}
     }
 }
