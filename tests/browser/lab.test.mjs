@@ -127,6 +127,37 @@ test("IPVS Direct Routing: the frame node01 forwards, as it entered and as it le
   assert.deepEqual(problems, []);
 });
 
+test("ifconfig lo:2 down on node02: node01's connection table shows SYN_RECV", async () => {
+  const { page, problems } = await newPage(browser);
+  await openLab(page, server.url, "#s=seed");
+  await run(page, "node02", "ifconfig lo:2 down");
+  await run(page, "node02", "ip addr show lo");
+  assert.doesNotMatch(await page.locator(".term .ti pre.out").last().textContent(), /192\.168\.150\.100/);
+  // Round robin: of two connections one is scheduled to node02, which
+  // no longer owns the VIP; its curl times out, the other is answered.
+  await run(page, "client", "curl -m 2 --local-port 20011 http://192.168.150.100/");
+  await run(page, "client", "curl -m 2 --local-port 20012 http://192.168.150.100/");
+  const outs = await page.$$eval("#app .term .ti pre.out", (o) => o.map((x) => x.textContent));
+  assert.equal(outs.filter((o) => /from 192\.168\.150\.13/.test(o)).length, 1, outs.join("|"));
+  assert.equal(outs.filter((o) => /timed out/.test(o)).length, 1, outs.join("|"));
+  // The timeline says where the SYN died and why.
+  const drops = await page.locator("ol.events button.k-Drop", { hasText: "node02" }).allTextContents();
+  assert.ok(drops.some((t) => /ip_forward is 0/.test(t)), drops.join("|"));
+  // node01's live IPVS table: the entry for node02 is stuck in SYN_RECV.
+  await page.click('button[data-tab="node01"]');
+  const ipvs = page.locator(".ltable.ipvs");
+  await ipvs.waitFor();
+  const lnc = await ipvs.locator("pre").nth(1).textContent();
+  assert.match(lnc, /TCP\s+\S+\s+SYN_RECV\s+192\.168\.150\.1:20012\s+192\.168\.150\.100:80\s+192\.168\.150\.12:80/);
+  assert.doesNotMatch(lnc, /SYN_RECV.*192\.168\.150\.13:80/);
+  // Show where the SYN died, with the connection table in view.
+  await page.locator("ol.events button.k-Drop", { hasText: "ip_forward is 0" }).last().click();
+  await page.waitForTimeout(800);
+  await ipvs.locator("pre").nth(1).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUT, "lab-syn-recv.png") });
+  assert.deepEqual(problems, []);
+});
+
 test("中文 / English switches every label and the engine's explanations", async () => {
   const { page, problems } = await newPage(browser);
   await openLab(page, server.url);
