@@ -358,6 +358,31 @@ test("narrow laptop (1024×700) and projector mode stay usable", async () => {
   assert.deepEqual(problems, []);
 });
 
+test("the engine benchmark runs in the page (tests/browser/bench.mjs compares it with native)", async () => {
+  const { page, problems } = await newPage(browser);
+  await openLab(page, server.url);
+  const r = await page.evaluate(async () => {
+    const m = await import("/pkg/lvslab_web.js");
+    let err = null;
+    try { m.lvslab_bench("nope", 1); } catch (e) { err = String(e.message || e); }
+    return { lan: m.lvslab_bench("lan", 300), director: m.lvslab_bench("director", 40), err };
+  });
+  assert.match(r.err, /unknown benchmark workload "nope"/);
+  assert.equal(r.lan.answered, 300);
+  assert.equal(r.director.answered, 40);
+  // Four hops per echo (request and reply, each sent and received) plus ARP.
+  assert.ok(r.lan.hops > 4 * 300 && r.lan.hops < 4 * 300 + 100, `lan hops ${r.lan.hops}`);
+  assert.ok(r.director.hops > 20 * 40, `director hops ${r.director.hops}`);
+  for (const x of [r.lan, r.director]) {
+    assert.ok(x.secs > 0 && Number.isFinite(x.hopsPerSec) && x.hopsPerSec > 1000, x.summary);
+  }
+  console.log(r.lan.summary);
+  console.log(r.director.summary);
+  // The lab on the page is untouched.
+  assert.equal(await eventCount(page), 0);
+  assert.deepEqual(problems, []);
+});
+
 function gzipSize(port, path) {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, headers: { "accept-encoding": "gzip" } }, (res) => {
