@@ -280,7 +280,7 @@ impl World {
             } else {
                 "request"
             };
-            let mac = arp.sender_mac.to_string().to_uppercase();
+            let mac = arp.sender_mac.to_string().to_ascii_uppercase();
             let dt = now.0.saturating_sub(a.last_send.0);
             app.output.push(format!(
                 "{kind} {op} from {} [{mac}]  {}ms",

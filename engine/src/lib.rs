@@ -12,6 +12,7 @@ pub mod addr;
 pub mod apply;
 pub mod apps;
 pub mod apps_tcp;
+pub mod bench;
 pub mod device;
 pub mod doctor;
 pub mod fib;

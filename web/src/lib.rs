@@ -11,6 +11,7 @@
 //! "why" views. Everything is in English and Chinese.
 
 mod act;
+mod bench;
 mod dissect;
 mod guide;
 mod html;

@@ -308,8 +308,17 @@ fn show_selected(list: &web_sys::Element, cur: Option<usize>) {
     };
     let _ = row.class_list().add_1("sel");
     let _ = row.set_attribute("aria-current", "true");
+    // Measure in the next frame, after every panel has updated for this
+    // step: reading offsets now would force a layout that the panels'
+    // updates then invalidate again (two layouts per step while playing).
     let list: web_sys::HtmlElement = list.clone().unchecked_into();
-    let row: web_sys::HtmlElement = row.unchecked_into();
+    request_animation_frame(move || scroll_to_row(&list, &row));
+}
+
+fn scroll_to_row(list: &web_sys::HtmlElement, row: &web_sys::Element) {
+    if !row.is_connected() {
+        return;
+    }
     let Some(li) = row.parent_element() else {
         return;
     };
