@@ -221,10 +221,7 @@ impl World {
             return;
         };
         let Some(t) = h.ipvs.next_est else { return };
-        let already = self
-            .queue
-            .iter()
-            .any(|((_, _), p)| matches!(p, Pending::IpvsTimer { host: x } if x == host));
+        let already = self.ipvs_timers.get(host).is_some_and(|n| *n > 0);
         if !already {
             self.schedule(
                 t,

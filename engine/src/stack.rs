@@ -554,9 +554,12 @@ impl World {
 
     fn schedule_neigh_timer(&mut self, host: &str) {
         if let Some(t) = self.hosts.get(host).and_then(|h| h.neigh.next_timer()) {
-            let already = self.queue.iter().any(|((at, _), p)| {
-                *at == t.max(self.now) && matches!(p, Pending::NeighTimer { host: h } if h == host)
-            });
+            // Only the events at that very time can be a duplicate.
+            let at = t.max(self.now);
+            let already = self
+                .queue
+                .range((at, 0)..=(at, u64::MAX))
+                .any(|(_, p)| matches!(p, Pending::NeighTimer { host: h } if h == host));
             if !already {
                 self.schedule(
                     t,

@@ -82,6 +82,10 @@ pub struct World {
     pub apps: BTreeMap<u32, App>,
     #[serde(default)]
     pub next_app: u32,
+    /// How many `IpvsTimer` events each host has in `queue` (an index, so
+    /// scheduling does not scan the queue).
+    #[serde(default)]
+    pub ipvs_timers: BTreeMap<String, u32>,
 }
 
 impl World {
@@ -97,6 +101,7 @@ impl World {
             trace: Vec::new(),
             apps: BTreeMap::new(),
             next_app: 1,
+            ipvs_timers: BTreeMap::new(),
         }
     }
 
@@ -117,6 +122,9 @@ impl World {
 
     pub fn schedule(&mut self, at: SimTime, p: Pending) {
         self.seq += 1;
+        if let Pending::IpvsTimer { host } = &p {
+            *self.ipvs_timers.entry(host.clone()).or_default() += 1;
+        }
         self.queue.insert((at.max(self.now), self.seq), p);
     }
 
@@ -139,6 +147,14 @@ impl World {
             return false;
         };
         let p = self.queue.remove(&key).expect("key just seen");
+        if let Pending::IpvsTimer { host } = &p {
+            if let Some(n) = self.ipvs_timers.get_mut(host) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.ipvs_timers.remove(host);
+                }
+            }
+        }
         self.now = self.now.max(key.0);
         self.dispatch(p);
         true
