@@ -96,9 +96,33 @@ impl Host {
             DeviceKind::Loopback => return Err(HostError::DeviceExists("lo".into())),
             DeviceKind::Ether => Device::ether(idx, name, mac),
             DeviceKind::Dummy => Device::dummy(idx, name, mac),
+            DeviceKind::Ipip => Device::ipip_fallback(idx),
         };
         self.insert_device(d);
         Ok(idx)
+    }
+
+    /// `modprobe ipip`: the module's per-namespace init creates the fallback
+    /// tunnel `tunl0`, down; loading it again changes nothing. Returns
+    /// true when tunl0 was created now.
+    pub fn load_ipip(&mut self) -> bool {
+        if self
+            .devices
+            .values()
+            .any(|d| d.kind == DeviceKind::Ipip && d.name == "tunl0")
+        {
+            return false;
+        }
+        let idx = self.next_ifindex();
+        self.insert_device(Device::ipip_fallback(idx));
+        true
+    }
+
+    /// The fallback IPIP tunnel, when `ipip` is loaded.
+    pub fn tunl0(&self) -> Option<&Device> {
+        self.devices
+            .values()
+            .find(|d| d.kind == DeviceKind::Ipip && d.name == "tunl0")
     }
 
     /// `ip link del`: the device, its addresses, routes and neighbours go.

@@ -6,7 +6,9 @@
 //! written to pcap as it is. This module turns bytes into `Repr`s (parsed,
 //! validated views) and back, like smoltcp's `wire`. Modelled: Ethernet II,
 //! ARP for IPv4 over Ethernet, IPv4 without options or fragments, ICMP echo
-//! and destination-unreachable. TCP comes with the IPVS model.
+//! and destination-unreachable, TCP, and IPv4-in-IPv4 (RFC 2003, protocol 4:
+//! the packet IPVS tunnelling sends, an outer IPv4 header whose payload is
+//! the whole inner IPv4 packet).
 
 use crate::mac::Mac;
 use pnet_base::MacAddr;
@@ -183,6 +185,8 @@ impl TcpRepr {
 pub enum L4 {
     Icmp(IcmpRepr),
     Tcp(TcpRepr),
+    /// IPv4 in IPv4 (protocol 4, `IPPROTO_IPIP`): the inner packet.
+    Ipip(Box<Ipv4Repr>),
     /// Any other protocol, kept as raw bytes.
     Raw {
         protocol: u8,
@@ -275,6 +279,7 @@ impl Ipv4Repr {
         match &self.l4 {
             L4::Icmp(_) => IpNextHeaderProtocols::Icmp.0,
             L4::Tcp(_) => IpNextHeaderProtocols::Tcp.0,
+            L4::Ipip(_) => IpNextHeaderProtocols::Ipv4.0,
             L4::Raw { protocol, .. } => *protocol,
         }
     }
@@ -283,6 +288,7 @@ impl Ipv4Repr {
         let l4 = match &self.l4 {
             L4::Icmp(i) => i.emit(),
             L4::Tcp(t) => t.emit(self.src, self.dst),
+            L4::Ipip(inner) => inner.emit(),
             L4::Raw { data, .. } => data.clone(),
         };
         let total = IPV4_HLEN + l4.len();
@@ -329,6 +335,8 @@ impl Ipv4Repr {
             L4::Icmp(IcmpRepr::parse(body)?)
         } else if proto == IpNextHeaderProtocols::Tcp {
             L4::Tcp(TcpRepr::parse(body, p.get_source(), p.get_destination())?)
+        } else if proto == IpNextHeaderProtocols::Ipv4 {
+            L4::Ipip(Box::new(Ipv4Repr::parse(body)?))
         } else {
             L4::Raw {
                 protocol: proto.0,
@@ -482,6 +490,51 @@ mod tests {
         assert_eq!(Ipv4Repr::parse(&bytes).unwrap(), ip);
         let mut bad = bytes.clone();
         bad[30] ^= 0xff;
+        assert!(Ipv4Repr::parse(&bad).is_err());
+    }
+
+    #[test]
+    fn ipip_nests_the_whole_inner_packet() {
+        let inner = Ipv4Repr {
+            src: Ipv4Addr::new(192, 168, 150, 1),
+            dst: Ipv4Addr::new(192, 168, 150, 100),
+            ttl: 63,
+            ident: 0x4d2,
+            dont_frag: true,
+            tos: 0x10,
+            l4: L4::Tcp(TcpRepr {
+                src_port: 20001,
+                dst_port: 80,
+                seq: 1,
+                ack: 0,
+                flags: tcp_flags::SYN,
+                window: 64240,
+                options: vec![2, 4, 5, 0xb4],
+                payload: vec![],
+            }),
+        };
+        let outer = Ipv4Repr {
+            src: Ipv4Addr::new(192, 168, 150, 11),
+            dst: Ipv4Addr::new(192, 168, 150, 12),
+            ttl: 63,
+            ident: 0,
+            dont_frag: true,
+            tos: 0x10,
+            l4: L4::Ipip(Box::new(inner.clone())),
+        };
+        let bytes = outer.emit();
+        let inner_bytes = inner.emit();
+        assert_eq!(bytes.len(), 20 + inner_bytes.len());
+        assert_eq!(bytes[9], 4, "protocol IPIP");
+        assert_eq!(&bytes[20..], &inner_bytes[..]);
+        assert_eq!(
+            u16::from_be_bytes([bytes[2], bytes[3]]) as usize,
+            bytes.len()
+        );
+        assert_eq!(Ipv4Repr::parse(&bytes).unwrap(), outer);
+        // A damaged inner header makes the whole packet malformed.
+        let mut bad = bytes.clone();
+        bad[20 + 8] ^= 1;
         assert!(Ipv4Repr::parse(&bad).is_err());
     }
 }

@@ -15,9 +15,11 @@
 //! packet to the real server's MAC with only the TTL lowered
 //! (`ip_vs_dr_xmit`); NAT rewrites the destination on the way in
 //! (`ip_vs_nat_xmit`) and the source back to the VIP on the way out
-//! (`ip_vs_out` on FORWARD), with the INPUT/OUTPUT state tables.
-//! Left out: IP-in-IP tunnelling (TUN entries are created and scheduled,
-//! the packet is not encapsulated), the UDP and IPv6 data paths (services
+//! (`ip_vs_out` on FORWARD), with the INPUT/OUTPUT state tables. Tunnel
+//! (`ip_vs_tunnel_xmit`, IPIP) wraps the packet in a new IPv4 header to the
+//! real server (see `crate::ipvs_io`), and ICMP errors the real server
+//! sends about such packets are relayed to the client (`ip_vs_in_icmp`).
+//! Left out: GUE/GRE tunnel types, the UDP and IPv6 data paths (services
 //! exist in the grammar and tables), SCTP, sync daemons, one-packet
 //! scheduling, persistence engines.
 
@@ -1122,6 +1124,55 @@ impl Ipvs {
         }
         let c = self.set_state(now, id, Dir::Output, ev, Some(bytes))?;
         Some((c.vaddr, c.vport))
+    }
+}
+
+impl Ipvs {
+    /// `ip_vs_in_icmp()` for an ICMP error quoting an IPIP packet this
+    /// director sent: only when a Tunnel destination has the quoted outer
+    /// destination address (`ip_vs_find_tunnel()`) and the quoted inner
+    /// packet belongs to a connection (`conn_in_get`; no new entry is made
+    /// for ICMP of a tunnel). Then IPVS relays the error to the client and
+    /// counts it out (`ip_vs_out_stats()`, `bytes` = the quoted inner
+    /// packet). Returns the real server's connection entry, or None when
+    /// the error is not IPVS's (NF_ACCEPT: it goes up the local stack).
+    #[allow(clippy::too_many_arguments)]
+    pub fn tunnel_icmp(
+        &mut self,
+        rs: IpAddr,
+        proto: Proto,
+        caddr: IpAddr,
+        cport: u16,
+        vaddr: IpAddr,
+        vport: u16,
+        bytes: u64,
+    ) -> Option<Conn> {
+        let is_tunnel = self
+            .services
+            .iter()
+            .flat_map(|s| &s.dests)
+            .any(|d| d.spec.addr == rs && d.spec.fwd == Fwd::Tunnel);
+        if !is_tunnel {
+            return None;
+        }
+        let id = self.conns.find(proto, caddr, cport, vaddr, vport)?;
+        let c = self.conns.get(id)?.clone();
+        let count = |st: &mut Stats| {
+            st.outpkts += 1;
+            st.outbytes += bytes;
+        };
+        if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
+            count(&mut s.stats);
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                count(&mut d.stats);
+            }
+        }
+        count(&mut self.total);
+        Some(c)
     }
 }
 
