@@ -1157,6 +1157,13 @@ impl Ipvs {
         }
         let id = self.conns.find(proto, caddr, cport, vaddr, vport)?;
         let c = self.conns.get(id)?.clone();
+        self.count_out(&c, bytes);
+        Some(c)
+    }
+
+    /// `ip_vs_out_stats()`: one packet of `bytes` out on `c`'s
+    /// destination, its service and the totals.
+    pub fn count_out(&mut self, c: &Conn, bytes: u64) {
         let count = |st: &mut Stats| {
             st.outpkts += 1;
             st.outbytes += bytes;
@@ -1172,7 +1179,6 @@ impl Ipvs {
             }
         }
         count(&mut self.total);
-        Some(c)
     }
 }
 
