@@ -40,6 +40,9 @@ pub struct Host {
     /// The IPVS table of this host.
     #[serde(default)]
     pub ipvs: crate::ipvs::Ipvs,
+    /// UDP sockets opened so far (picks the next ephemeral port).
+    #[serde(default)]
+    pub udp_ports: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,6 +74,7 @@ impl Host {
             ),
             files: BTreeMap::new(),
             ipvs: crate::ipvs::Ipvs::default(),
+            udp_ports: 0,
         };
         h.insert_device(Device::loopback());
         h

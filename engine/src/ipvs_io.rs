@@ -38,26 +38,39 @@ impl World {
         if let L4::Icmp(IcmpRepr::DestUnreachable { code, original }) = &ip.l4 {
             return self.ipvs_in_icmp_tunnel(host, *code, original);
         }
-        let L4::Tcp(t) = &ip.l4 else { return false };
+        let (proto, sport, vport) = match &ip.l4 {
+            L4::Tcp(t) => (crate::ipvs::Proto::Tcp, t.src_port, t.dst_port),
+            L4::Udp(u) => (crate::ipvs::Proto::Udp, u.src_port, u.dst_port),
+            _ => return false,
+        };
         let now = self.now;
-        let ev = TcpEvent::of(t);
         let Some(h) = self.hosts.get_mut(host) else {
             return false;
         };
         let svc = h
             .ipvs
-            .find_service(crate::ipvs::Proto::Tcp, IpAddr::V4(ip.dst), t.dst_port)
+            .find_service(proto, IpAddr::V4(ip.dst), vport)
             .map(|s| (s.spec.key, s.spec.scheduler.clone()));
-        let verdict = h.ipvs.tcp_in(
-            now,
-            IpAddr::V4(ip.src),
-            t.src_port,
-            IpAddr::V4(ip.dst),
-            t.dst_port,
-            ev,
-            t.has(F::SYN),
-            bytes.len() as u64,
-        );
+        let verdict = match &ip.l4 {
+            L4::Tcp(t) => h.ipvs.tcp_in(
+                now,
+                IpAddr::V4(ip.src),
+                sport,
+                IpAddr::V4(ip.dst),
+                vport,
+                TcpEvent::of(t),
+                t.has(F::SYN),
+                bytes.len() as u64,
+            ),
+            _ => h.ipvs.udp_in(
+                now,
+                IpAddr::V4(ip.src),
+                sport,
+                IpAddr::V4(ip.dst),
+                vport,
+                bytes.len() as u64,
+            ),
+        };
         let service = svc.as_ref().map(|(k, _)| match k {
             ServiceKey::Addr { addr, port, .. } => format!("{addr}:{port}"),
             ServiceKey::Fwmark { mark, .. } => format!("fwmark {mark}"),
@@ -95,7 +108,7 @@ impl World {
                     host,
                     EventKind::Ipvs {
                         service: service.unwrap_or_default(),
-                        client: format!("{}:{}", ip.src, t.src_port),
+                        client: format!("{}:{}", ip.src, sport),
                         dest: format!("{daddr}:{dport}"),
                         state: state.name().into(),
                         new_conn,
@@ -178,8 +191,10 @@ impl World {
                         let mut p = ip.clone();
                         p.dst = rip;
                         p.ttl = p.ttl.saturating_sub(1);
-                        if let L4::Tcp(t) = &mut p.l4 {
-                            t.dst_port = dport;
+                        match &mut p.l4 {
+                            L4::Tcp(t) => t.dst_port = dport,
+                            L4::Udp(u) => u.dst_port = dport,
+                            _ => {}
                         }
                         let Some(h) = self.hosts.get(host) else {
                             return true;

@@ -786,6 +786,46 @@ impl World {
         Ok(rt)
     }
 
+    /// A connected UDP socket writes one datagram (what bash's
+    /// `> /dev/udp/HOST/PORT` does: `socket()`, `connect()`, one `write()`
+    /// per write of the command). The source port is an ephemeral one
+    /// (`udp_lib_get_port()`: 32768-60999, the kernel picks it at random;
+    /// here a per-host sequence). Returns the source port.
+    pub fn udp_send(
+        &mut self,
+        host: &str,
+        dst: Ipv4Addr,
+        dport: u16,
+        payload: Vec<u8>,
+    ) -> Result<u16, OutError> {
+        let Some(h) = self.hosts.get_mut(host) else {
+            return Err(OutError::Fib(FibError::NetUnreachable));
+        };
+        h.route_output(dst, None, None)?;
+        h.udp_ports = h.udp_ports.wrapping_add(1);
+        let seed = h
+            .name
+            .bytes()
+            .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let sport = 32768 + ((seed.wrapping_add(u32::from(h.udp_ports) * 4099)) % 28232) as u16;
+        let ip = Ipv4Repr {
+            src: Ipv4Addr::UNSPECIFIED,
+            dst,
+            ttl: 64,
+            ident: 0,
+            // IP_PMTUDISC_WANT on a connected socket: DF set.
+            dont_frag: true,
+            tos: 0,
+            l4: L4::Udp(crate::wire::UdpRepr {
+                src_port: sport,
+                dst_port: dport,
+                payload,
+            }),
+        };
+        self.ip_send(host, ip, None)?;
+        Ok(sport)
+    }
+
     /// Hand a routed packet to its device (`ip_finish_output2`).
     fn ip_output(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {
         let now = self.now;
@@ -1017,6 +1057,25 @@ impl World {
         }
         if let L4::Ipip(inner) = &ip.l4 {
             self.ipip_rcv(host, &ip, &bytes, inner);
+            return;
+        }
+        if let L4::Udp(u) = &ip.l4 {
+            // __udp4_lib_rcv(): nothing in the lab listens on UDP; a unicast
+            // datagram to a closed port gets ICMP port unreachable.
+            self.record(
+                host,
+                EventKind::Drop {
+                    reason: DropReason::NoSocket,
+                    what: format!("a UDP datagram for port {}", u.dst_port),
+                },
+            );
+            let bcast = self
+                .hosts
+                .get(host)
+                .is_some_and(|h| h.addr_type(ip.dst) == RouteType::Broadcast);
+            if !bcast && ip.dst != Ipv4Addr::BROADCAST && !ip.dst.is_multicast() {
+                self.icmp_error(host, &ip, &bytes, 3);
+            }
             return;
         }
         if ip.protocol() == 4 {

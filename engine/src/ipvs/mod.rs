@@ -19,8 +19,10 @@
 //! (`ip_vs_tunnel_xmit`, IPIP) wraps the packet in a new IPv4 header to the
 //! real server (see `crate::ipvs_io`), and ICMP errors the real server
 //! sends about such packets are relayed to the client (`ip_vs_in_icmp`).
-//! Left out: GUE/GRE tunnel types, the UDP and IPv6 data paths (services
-//! exist in the grammar and tables), SCTP, sync daemons, one-packet
+//! UDP services (`-u`) schedule every datagram of a new client port and
+//! keep one `UDP` state with the `udp` timeout.
+//! Left out: GUE/GRE tunnel types, the NAT reply path of UDP, the IPv6
+//! data path (services exist in the grammar and tables), SCTP, sync daemons, one-packet
 //! scheduling, persistence engines.
 
 pub mod conn;
@@ -838,7 +840,7 @@ impl Ipvs {
                     return Verdict::Accept;
                 };
                 let key = svc.spec.key;
-                match self.schedule(now, key, caddr, cport, vaddr, vport) {
+                match self.schedule(now, key, Proto::Tcp, caddr, cport, vaddr, vport) {
                     Some(i) => (i, true),
                     None => return Verdict::NoDest,
                 }
@@ -864,10 +866,12 @@ impl Ipvs {
 
     /// `ip_vs_schedule()`: pick a destination (persistence first), create
     /// the connection entry; returns its index.
+    #[allow(clippy::too_many_arguments)]
     fn schedule(
         &mut self,
         now: SimTime,
         key: ServiceKey,
+        proto: Proto,
         caddr: IpAddr,
         cport: u16,
         vaddr: IpAddr,
@@ -972,7 +976,7 @@ impl Ipvs {
             }
         }
         let id = self.conns.insert(Conn {
-            proto: Proto::Tcp,
+            proto,
             caddr,
             cport,
             vaddr,
@@ -1128,6 +1132,79 @@ impl Ipvs {
 }
 
 impl Ipvs {
+    /// `ip_vs_in()` for a UDP datagram to a VIP (ip_vs_proto_udp.c): every
+    /// datagram of a new client address and port is scheduled (no
+    /// handshake), later ones follow the entry. UDP entries have one state,
+    /// `UDP`, re-armed to the `udp` timeout (300 s) by every datagram in
+    /// either direction, and count as inactive on their destination for
+    /// their whole life (`IP_VS_CONN_F_INACTIVE` is never cleared for UDP).
+    #[allow(clippy::too_many_arguments)]
+    pub fn udp_in(
+        &mut self,
+        now: SimTime,
+        caddr: IpAddr,
+        cport: u16,
+        vaddr: IpAddr,
+        vport: u16,
+        bytes: u64,
+    ) -> Verdict {
+        self.expire(now);
+        let idx = self.conns.find(Proto::Udp, caddr, cport, vaddr, vport);
+        if let Some(i) = idx {
+            let c = self.conns.get(i).expect("found above");
+            let alive = self.service(&c.service).is_some_and(|s| {
+                s.dests
+                    .iter()
+                    .any(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            });
+            if !alive {
+                return Verdict::Drop;
+            }
+        }
+        let (idx, new_conn) = match idx {
+            Some(i) => (i, false),
+            None => {
+                let Some(svc) = self.find_service(Proto::Udp, vaddr, vport) else {
+                    return Verdict::Accept;
+                };
+                let key = svc.spec.key;
+                match self.schedule(now, key, Proto::Udp, caddr, cport, vaddr, vport) {
+                    Some(i) => (i, true),
+                    None => return Verdict::NoDest,
+                }
+            }
+        };
+        let timeout = u64::from(self.timeouts.udp) * 1_000_000;
+        let Some(c) = self.conns.get_mut(idx) else {
+            return Verdict::Drop;
+        };
+        c.state = ConnState::Udp;
+        let c = c.clone();
+        self.conns.set_expires(idx, now.plus(timeout));
+        let count = |st: &mut Stats| {
+            st.inpkts += 1;
+            st.inbytes += bytes;
+        };
+        if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
+            count(&mut s.stats);
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                count(&mut d.stats);
+            }
+        }
+        count(&mut self.total);
+        Verdict::Forward {
+            daddr: c.daddr,
+            dport: c.dport,
+            fwd: c.fwd,
+            new_conn,
+            state: ConnState::Udp,
+        }
+    }
+
     /// `ip_vs_in_icmp()` for an ICMP error quoting an IPIP packet this
     /// director sent: only when a Tunnel destination has the quoted outer
     /// destination address (`ip_vs_find_tunnel()`) and the quoted inner
