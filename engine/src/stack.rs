@@ -30,6 +30,10 @@
 //!   tunl0 (the rp_filter pitfall of IPVS tunnelling), local delivery. No
 //!   tunnel (tunl0 down): ICMP port unreachable; no `ipip` module: ICMP
 //!   protocol unreachable (`ip_local_deliver_finish()`).
+//! - UDP: a connected socket's datagram (`udp_send`, what bash's
+//!   `/dev/udp` does); nothing listens on UDP in the lab, so a unicast
+//!   datagram for a local address gets ICMP port unreachable
+//!   (`__udp4_lib_rcv()`).
 //!
 //! Left out: IP options, fragmentation, multicast, proxy ARP, redirects,
 //! ECN decapsulation rules (the lab's packets are not ECN-capable), sending
