@@ -10,7 +10,8 @@
 # (`sysctl`, `ps`), kmod; all their shared libraries (ldd) and the dynamic
 # loader; the kernel modules for IPVS (all schedulers), conntrack, veth,
 # bridge, dummy (dependencies resolved with `modprobe -S VER
-# --show-depends`), and ipip for `modprobe ipip` (copied, not loaded); the `yum`/`service` shims; /init and the guest runner.
+# --show-depends`), ipip for `modprobe ipip` (copied, not loaded); the
+# `yum`/`service` shims; /init and the guest runner.
 # The lab scripts are NOT in it: run.sh appends them as a second small cpio
 # (the kernel unpacks concatenated archives), so changing a script does not
 # rebuild this image.
