@@ -5,7 +5,11 @@
 //! `IFF_RUNNING`/`LOWER_UP` the operational one (carrier). We model the three
 //! kinds the lab needs: the loopback device (`loopback_dev`, always carrier),
 //! Ethernet ports joined to the lab's one segment (a veth to the switch), and
-//! `dummy` devices (`drivers/net/dummy.c`, carrier always on, transmit drops).
+//! `dummy` devices (`drivers/net/dummy.c`, carrier always on, transmit drops),
+//! and `tunl0`, the fallback IPIP tunnel that loading the `ipip` module
+//! creates in every network namespace (`ipip_init_net()` →
+//! `ip_tunnel_init_net()`: `IFF_NOARP`, MTU 1500 − 20 = 1480, hardware
+//! address = the tunnel's local address 0.0.0.0, remote and local "any").
 //! Left out on purpose: queues/qdiscs (we print `noqueue` like veth/lo do),
 //! multicast lists, offloads, VLANs.
 
@@ -22,6 +26,10 @@ pub enum DeviceKind {
     Ether,
     /// `ip link add NAME type dummy`: `IFF_NOARP`, packets sent to it vanish.
     Dummy,
+    /// `tunl0` (`modprobe ipip`): receives IPv4-in-IPv4 packets
+    /// (`ipip_rcv()`); the fallback tunnel has no remote, so nothing is
+    /// modelled as leaving through it.
+    Ipip,
 }
 
 /// Per-device packet counters (`struct rtnl_link_stats64`, the subset ifconfig prints).
@@ -96,13 +104,31 @@ impl Device {
         }
     }
 
+    /// The fallback IPIP device `tunl0` of `modprobe ipip`.
+    pub fn ipip_fallback(ifindex: u32) -> Device {
+        Device {
+            ifindex,
+            name: "tunl0".into(),
+            kind: DeviceKind::Ipip,
+            mac: Mac::ZERO,
+            up: false,
+            mtu: 1480,
+            txqueuelen: 1000,
+            stats: DevStats::default(),
+            qdisc_attached: false,
+        }
+    }
+
     pub fn is_loopback(&self) -> bool {
         self.kind == DeviceKind::Loopback
     }
 
     /// `IFF_NOARP`: no neighbour resolution on this device.
     pub fn noarp(&self) -> bool {
-        matches!(self.kind, DeviceKind::Loopback | DeviceKind::Dummy)
+        matches!(
+            self.kind,
+            DeviceKind::Loopback | DeviceKind::Dummy | DeviceKind::Ipip
+        )
     }
 
     /// `IFF_BROADCAST`: Ethernet-like devices have a broadcast address.
@@ -140,6 +166,7 @@ impl Device {
             DeviceKind::Loopback => f |= IFF_LOOPBACK,
             DeviceKind::Ether => f |= IFF_BROADCAST | IFF_MULTICAST,
             DeviceKind::Dummy => f |= IFF_BROADCAST | IFF_NOARP,
+            DeviceKind::Ipip => f |= IFF_NOARP,
         }
         f
     }

@@ -40,6 +40,9 @@ pub struct Host {
     /// The IPVS table of this host.
     #[serde(default)]
     pub ipvs: crate::ipvs::Ipvs,
+    /// UDP sockets opened so far (picks the next ephemeral port).
+    #[serde(default)]
+    pub udp_ports: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,6 +74,7 @@ impl Host {
             ),
             files: BTreeMap::new(),
             ipvs: crate::ipvs::Ipvs::default(),
+            udp_ports: 0,
         };
         h.insert_device(Device::loopback());
         h
@@ -96,9 +100,33 @@ impl Host {
             DeviceKind::Loopback => return Err(HostError::DeviceExists("lo".into())),
             DeviceKind::Ether => Device::ether(idx, name, mac),
             DeviceKind::Dummy => Device::dummy(idx, name, mac),
+            DeviceKind::Ipip => Device::ipip_fallback(idx),
         };
         self.insert_device(d);
         Ok(idx)
+    }
+
+    /// `modprobe ipip`: the module's per-namespace init creates the fallback
+    /// tunnel `tunl0`, down; loading it again changes nothing. Returns
+    /// true when tunl0 was created now.
+    pub fn load_ipip(&mut self) -> bool {
+        if self
+            .devices
+            .values()
+            .any(|d| d.kind == DeviceKind::Ipip && d.name == "tunl0")
+        {
+            return false;
+        }
+        let idx = self.next_ifindex();
+        self.insert_device(Device::ipip_fallback(idx));
+        true
+    }
+
+    /// The fallback IPIP tunnel, when `ipip` is loaded.
+    pub fn tunl0(&self) -> Option<&Device> {
+        self.devices
+            .values()
+            .find(|d| d.kind == DeviceKind::Ipip && d.name == "tunl0")
     }
 
     /// `ip link del`: the device, its addresses, routes and neighbours go.

@@ -55,7 +55,8 @@ pub struct SnapLink {
     pub ifindex: u32,
     pub name: String,
     /// `loopback`, `ether` (veth, bridges, NICs: anything with ARPHRD_ETHER)
-    /// or `dummy` (IFLA_INFO_KIND); anything else is kept as its kind.
+    /// `dummy` or `ipip` (IFLA_INFO_KIND; tunl0 of the ipip module);
+    /// anything else is kept as its kind.
     pub kind: String,
     pub mac: Mac,
     /// IFF_UP.
@@ -130,6 +131,7 @@ impl HostSnapshot {
                     DeviceKind::Loopback => "loopback",
                     DeviceKind::Ether => "ether",
                     DeviceKind::Dummy => "dummy",
+                    DeviceKind::Ipip => "ipip",
                 }
                 .into(),
                 mac: d.mac,
@@ -218,6 +220,7 @@ impl HostSnapshot {
                 "loopback" => DeviceKind::Loopback,
                 "ether" => DeviceKind::Ether,
                 "dummy" => DeviceKind::Dummy,
+                "ipip" => DeviceKind::Ipip,
                 other => {
                     notes.push(format!("device {} ({other}) is not modelled", l.name));
                     continue;

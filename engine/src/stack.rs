@@ -18,8 +18,27 @@
 //!   martian checks, `fib_validate_source` with rp_filter and the "source
 //!   is one of my addresses" rule), local delivery, forwarding when
 //!   `forwarding` is on, ICMP echo replies and host-unreachable errors.
+//! - `icmp_send()`: the error quotes as much of the offending packet as fits
+//!   in 576 bytes; its source is the offending packet's destination when
+//!   that was one of our addresses (`RTCF_LOCAL`), else the route's choice.
+//! - IPv4-in-IPv4 receive (`tunnel4_rcv()` → `ipip_rcv()` →
+//!   `ip_tunnel_rcv()`): a protocol-4 packet for a local address is taken
+//!   by the fallback tunnel `tunl0` when it is up (remote/local "any" match
+//!   every packet); the outer header is stripped, tunl0 counts the inner
+//!   packet, and the inner packet goes through `ip_rcv()` again with tunl0
+//!   as its input device: input routing, `fib_validate_source()` against
+//!   tunl0 (the rp_filter pitfall of IPVS tunnelling), local delivery. No
+//!   tunnel (tunl0 down): ICMP port unreachable; no `ipip` module: ICMP
+//!   protocol unreachable (`ip_local_deliver_finish()`).
+//! - UDP: a connected socket's datagram (`udp_send`, what bash's
+//!   `/dev/udp` does); nothing listens on UDP in the lab, so a unicast
+//!   datagram for a local address gets ICMP port unreachable
+//!   (`__udp4_lib_rcv()`).
 //!
-//! Left out: IP options, fragmentation, multicast, proxy ARP, redirects.
+//! Left out: IP options, fragmentation, multicast, proxy ARP, redirects,
+//! ECN decapsulation rules (the lab's packets are not ECN-capable), sending
+//! through tunl0 (the fallback tunnel has no remote: such packets are
+//! dropped here).
 
 use crate::addr::{IfAddr, Scope};
 use crate::device::DeviceKind;
@@ -774,6 +793,46 @@ impl World {
         Ok(rt)
     }
 
+    /// A connected UDP socket writes one datagram (what bash's
+    /// `> /dev/udp/HOST/PORT` does: `socket()`, `connect()`, one `write()`
+    /// per write of the command). The source port is an ephemeral one
+    /// (`udp_lib_get_port()`: 32768-60999, the kernel picks it at random;
+    /// here a per-host sequence). Returns the source port.
+    pub fn udp_send(
+        &mut self,
+        host: &str,
+        dst: Ipv4Addr,
+        dport: u16,
+        payload: Vec<u8>,
+    ) -> Result<u16, OutError> {
+        let Some(h) = self.hosts.get_mut(host) else {
+            return Err(OutError::Fib(FibError::NetUnreachable));
+        };
+        h.route_output(dst, None, None)?;
+        h.udp_ports = h.udp_ports.wrapping_add(1);
+        let seed = h
+            .name
+            .bytes()
+            .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let sport = 32768 + ((seed.wrapping_add(u32::from(h.udp_ports) * 4099)) % 28232) as u16;
+        let ip = Ipv4Repr {
+            src: Ipv4Addr::UNSPECIFIED,
+            dst,
+            ttl: 64,
+            ident: 0,
+            // IP_PMTUDISC_WANT on a connected socket: DF set.
+            dont_frag: true,
+            tos: 0,
+            l4: L4::Udp(crate::wire::UdpRepr {
+                src_port: sport,
+                dst_port: dport,
+                payload,
+            }),
+        };
+        self.ip_send(host, ip, None)?;
+        Ok(sport)
+    }
+
     /// Hand a routed packet to its device (`ip_finish_output2`).
     fn ip_output(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {
         let now = self.now;
@@ -806,6 +865,22 @@ impl World {
             }
             DeviceKind::Dummy => {
                 self.transmit(host, rt.ifindex, packet);
+            }
+            DeviceKind::Ipip => {
+                if let Some(d) = self
+                    .hosts
+                    .get_mut(host)
+                    .and_then(|h| h.devices.get_mut(&rt.ifindex))
+                {
+                    d.stats.tx_dropped += 1;
+                }
+                self.record(
+                    host,
+                    EventKind::Drop {
+                        reason: DropReason::NoRoute,
+                        what: "a packet routed into tunl0 (the fallback tunnel has no remote address; not modelled)".into(),
+                    },
+                );
             }
             DeviceKind::Ether => {
                 let dst_ip = Ipv4Repr::parse(&packet)
@@ -987,6 +1062,33 @@ impl World {
             self.tcp_rcv(host, &ip, t);
             return;
         }
+        if let L4::Ipip(inner) = &ip.l4 {
+            self.ipip_rcv(host, &ip, &bytes, inner);
+            return;
+        }
+        if let L4::Udp(u) = &ip.l4 {
+            // __udp4_lib_rcv(): nothing in the lab listens on UDP; a unicast
+            // datagram to a closed port gets ICMP port unreachable.
+            self.record(
+                host,
+                EventKind::Drop {
+                    reason: DropReason::NoSocket,
+                    what: format!("a UDP datagram for port {}", u.dst_port),
+                },
+            );
+            let bcast = self
+                .hosts
+                .get(host)
+                .is_some_and(|h| h.addr_type(ip.dst) == RouteType::Broadcast);
+            if !bcast && ip.dst != Ipv4Addr::BROADCAST && !ip.dst.is_multicast() {
+                self.icmp_error(host, &ip, &bytes, 3);
+            }
+            return;
+        }
+        if ip.protocol() == 4 {
+            // A protocol-4 packet that did not parse as IPv4-in-IPv4.
+            return;
+        }
         if let L4::Icmp(IcmpRepr::DestUnreachable { code, original }) = &ip.l4 {
             self.tcp_icmp_error(host, *code, original);
         }
@@ -1016,6 +1118,53 @@ impl World {
         let _ = bytes;
     }
 
+    /// `tunnel4_rcv()` → `ipip_rcv()`: decapsulate on tunl0 or refuse.
+    fn ipip_rcv(&mut self, host: &str, outer: &Ipv4Repr, outer_bytes: &[u8], inner: &Ipv4Repr) {
+        let Some(h) = self.hosts.get(host) else {
+            return;
+        };
+        let tunl = h.tunl0().map(|d| (d.ifindex, d.up, d.name.clone()));
+        let Some((idx, true, dev)) = tunl else {
+            // No ipip module: no protocol handler (ICMP protocol
+            // unreachable, code 2); tunl0 down: ip_tunnel_lookup() finds no
+            // tunnel and tunnel4 answers port unreachable (code 3).
+            let loaded = tunl.is_some();
+            self.record(
+                host,
+                EventKind::IpipNoTunnel {
+                    outer_src: outer.src,
+                    loaded,
+                },
+            );
+            self.icmp_error(host, outer, outer_bytes, if loaded { 3 } else { 2 });
+            return;
+        };
+        let inner_bytes = outer_bytes
+            .get(crate::wire::IPV4_HLEN..)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
+        if let Some(d) = self
+            .hosts
+            .get_mut(host)
+            .and_then(|h| h.devices.get_mut(&idx))
+        {
+            // ip_tunnel_rcv(): dev_sw_netstats_rx_add(dev, skb->len), the
+            // inner packet's length.
+            d.stats.rx_packets += 1;
+            d.stats.rx_bytes += inner_bytes.len() as u64;
+        }
+        self.record(
+            host,
+            EventKind::IpipDecap {
+                dev,
+                outer_src: outer.src,
+                inner_src: inner.src,
+                inner_dst: inner.dst,
+            },
+        );
+        self.ip_rcv(host, idx, inner.clone(), inner_bytes, false);
+    }
+
     pub(crate) fn local_deliver_pub(&mut self, host: &str, ip: Ipv4Repr, bytes: Vec<u8>) {
         self.local_deliver(host, 1, ip, bytes);
     }
@@ -1042,9 +1191,16 @@ impl World {
         ) {
             return;
         }
-        let take = orig_bytes.len().min(crate::wire::IPV4_HLEN + 8);
+        // icmp_send(): room = 576 - IP header - ICMP header of the original.
+        let take = orig_bytes.len().min(576 - crate::wire::IPV4_HLEN - 8);
+        // The offending packet was for us (RTCF_LOCAL): answer from the
+        // address it was sent to; else let the route choose.
+        let src = match self.hosts.get(host) {
+            Some(h) if h.addr_type(orig.dst) == RouteType::Local => orig.dst,
+            _ => Ipv4Addr::UNSPECIFIED,
+        };
         let err = Ipv4Repr {
-            src: Ipv4Addr::UNSPECIFIED,
+            src,
             dst: orig.src,
             ttl: 64,
             ident: 0,
@@ -1055,7 +1211,6 @@ impl World {
                 original: orig_bytes[..take].to_vec(),
             }),
         };
-        // Source: the original's destination if local, else the route's choice.
         let _ = self.ip_send(host, err, None);
     }
 }

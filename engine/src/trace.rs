@@ -111,6 +111,39 @@ pub enum EventKind {
     },
     /// IPVS found the service but no real server to send to.
     IpvsNoDest { service: String },
+    /// `ip_vs_tunnel_xmit()`: the packet for a Tunnel real server was put
+    /// inside a new IPv4 header (IPIP) addressed to the real server.
+    IpipEncap {
+        /// The real server (outer destination).
+        rs: Ipv4Addr,
+        /// Outer source: what the route to the real server chose.
+        outer_src: Ipv4Addr,
+        /// The inner packet's destination (the VIP), unchanged.
+        vip: Ipv4Addr,
+        /// Outer TTL (the inner TTL after IPVS decremented it).
+        ttl: u8,
+        /// Outer DF, copied from the inner packet.
+        df: bool,
+    },
+    /// `ipip_rcv()`: an IPIP packet was taken by the tunnel device and its
+    /// inner packet goes through input routing again on that device.
+    IpipDecap {
+        dev: String,
+        outer_src: Ipv4Addr,
+        inner_src: Ipv4Addr,
+        inner_dst: Ipv4Addr,
+    },
+    /// `tunnel4_rcv()`: an IPIP packet arrived but no tunnel device takes
+    /// it (no `ipip` module, or tunl0 down): ICMP port unreachable back.
+    IpipNoTunnel { outer_src: Ipv4Addr, loaded: bool },
+    /// `ip_vs_in_icmp()`: an ICMP error about a tunnelled packet came back
+    /// from a Tunnel real server; IPVS sends the same error to the client
+    /// about the client's original packet.
+    IpvsIcmpRelay {
+        rs: Ipv4Addr,
+        client: String,
+        code: u8,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,6 +353,66 @@ impl Event {
                     )
                 } else {
                     format!("IPVS on {}: service {service} has no available real server; it answers ICMP port unreachable", self.host)
+                }
+            }
+            IpipEncap {
+                rs,
+                outer_src,
+                vip,
+                ttl,
+                df,
+            } => {
+                if zh {
+                    format!(
+                        "{} 上的 IPVS（隧道模式）：把发往 {vip} 的整个 IP 包装进一个新的 IPv4 头（IPIP，协议号 4）：外层 {outer_src} → {rs}（源地址由去往真实服务器的路由选出），TTL {ttl}（内层 TTL 减 1 后的值），TOS 与内层相同，DF={}，ID {}",
+                        self.host,
+                        u8::from(*df),
+                        if *df { "0（有 DF 时为 0）" } else { "新分配" }
+                    )
+                } else {
+                    format!(
+                        "IPVS on {} (Tunnel): the whole packet for {vip} goes inside a new IPv4 header (IPIP, protocol 4): outer {outer_src} → {rs} (source chosen by the route to the real server), TTL {ttl} (the inner TTL after IPVS decremented it), TOS copied, DF={}, ID {}",
+                        self.host,
+                        u8::from(*df),
+                        if *df { "0 (DF set)" } else { "freshly chosen" }
+                    )
+                }
+            }
+            IpipDecap {
+                dev,
+                outer_src,
+                inner_src,
+                inner_dst,
+            } => {
+                if zh {
+                    format!(
+                        "{} 的 {dev} 收下来自 {outer_src} 的 IPIP 包，剥掉外层头：内层包 {inner_src} → {inner_dst} 被当作从 {dev} 收到的包重新做输入路由（rp_filter 会检查回 {inner_src} 的路由是否走 {dev}）",
+                        self.host
+                    )
+                } else {
+                    format!(
+                        "{dev} on {} takes the IPIP packet from {outer_src} and strips the outer header: the inner packet {inner_src} → {inner_dst} is routed again as if it arrived on {dev} (rp_filter checks whether the route back to {inner_src} leaves by {dev})",
+                        self.host
+                    )
+                }
+            }
+            IpipNoTunnel { outer_src, loaded } => match (zh, loaded) {
+                (false, true) => format!("{} gets an IPIP packet from {outer_src} but tunl0 is down: no tunnel takes it, it answers ICMP port unreachable", self.host),
+                (false, false) => format!("{} gets an IPIP packet from {outer_src} but the ipip module is not loaded (no tunl0): protocol 4 is unknown, it answers ICMP protocol unreachable", self.host),
+                (true, true) => format!("{} 收到来自 {outer_src} 的 IPIP 包，但 tunl0 没有启用：没有隧道接收它，回复 ICMP 端口不可达", self.host),
+                (true, false) => format!("{} 收到来自 {outer_src} 的 IPIP 包，但没有加载 ipip 模块（没有 tunl0）：不认识协议 4，回复 ICMP 协议不可达", self.host),
+            },
+            IpvsIcmpRelay { rs, client, code } => {
+                if zh {
+                    format!(
+                        "{} 上的 IPVS：真实服务器 {rs} 对隧道包回了 ICMP 不可达（code {code}），IPVS 把同样的错误针对客户端 {client} 的原始包发给客户端",
+                        self.host
+                    )
+                } else {
+                    format!(
+                        "IPVS on {}: real server {rs} answered a tunnelled packet with ICMP unreachable (code {code}); IPVS sends the same error to the client {client} about its original packet",
+                        self.host
+                    )
                 }
             }
             Drop { reason, what } => {

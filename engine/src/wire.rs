@@ -6,7 +6,9 @@
 //! written to pcap as it is. This module turns bytes into `Repr`s (parsed,
 //! validated views) and back, like smoltcp's `wire`. Modelled: Ethernet II,
 //! ARP for IPv4 over Ethernet, IPv4 without options or fragments, ICMP echo
-//! and destination-unreachable. TCP comes with the IPVS model.
+//! and destination-unreachable, TCP, UDP, and IPv4-in-IPv4 (RFC 2003, protocol 4:
+//! the packet IPVS tunnelling sends, an outer IPv4 header whose payload is
+//! the whole inner IPv4 packet).
 
 use crate::mac::Mac;
 use pnet_base::MacAddr;
@@ -16,6 +18,7 @@ use pnet_packet::icmp::{self, IcmpCode, IcmpPacket, IcmpType, IcmpTypes, Mutable
 use pnet_packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};
 use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
 use pnet_packet::tcp::{self, MutableTcpPacket, TcpPacket};
+use pnet_packet::udp::{self, MutableUdpPacket, UdpPacket};
 use pnet_packet::Packet;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -178,11 +181,57 @@ impl TcpRepr {
     }
 }
 
+/// A UDP datagram (RFC 768), checksummed over the IPv4 pseudo-header as
+/// Linux sends it (a computed checksum of 0 goes out as 0xffff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UdpRepr {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: Vec<u8>,
+}
+
+impl UdpRepr {
+    fn emit(&self, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+        let mut buf = vec![0u8; 8 + self.payload.len()];
+        buf[8..].copy_from_slice(&self.payload);
+        let mut p = MutableUdpPacket::new(&mut buf).expect("buffer sized for the header");
+        p.set_source(self.src_port);
+        p.set_destination(self.dst_port);
+        p.set_length((8 + self.payload.len()) as u16);
+        let c = udp::ipv4_checksum(&p.to_immutable(), &src, &dst);
+        p.set_checksum(if c == 0 { 0xffff } else { c });
+        buf
+    }
+
+    fn parse(bytes: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<UdpRepr, WireError> {
+        let p = UdpPacket::new(bytes).ok_or(WireError::Truncated("UDP header"))?;
+        let len = usize::from(p.get_length());
+        if len < 8 || len > bytes.len() {
+            return Err(WireError::Malformed("UDP length"));
+        }
+        let sum = p.get_checksum();
+        if sum != 0 {
+            let c = udp::ipv4_checksum(&p, &src, &dst);
+            if c != sum && !(c == 0 && sum == 0xffff) {
+                return Err(WireError::Malformed("UDP checksum"));
+            }
+        }
+        Ok(UdpRepr {
+            src_port: p.get_source(),
+            dst_port: p.get_destination(),
+            payload: bytes[8..len].to_vec(),
+        })
+    }
+}
+
 /// What an IPv4 packet carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum L4 {
     Icmp(IcmpRepr),
     Tcp(TcpRepr),
+    Udp(UdpRepr),
+    /// IPv4 in IPv4 (protocol 4, `IPPROTO_IPIP`): the inner packet.
+    Ipip(Box<Ipv4Repr>),
     /// Any other protocol, kept as raw bytes.
     Raw {
         protocol: u8,
@@ -275,6 +324,8 @@ impl Ipv4Repr {
         match &self.l4 {
             L4::Icmp(_) => IpNextHeaderProtocols::Icmp.0,
             L4::Tcp(_) => IpNextHeaderProtocols::Tcp.0,
+            L4::Udp(_) => IpNextHeaderProtocols::Udp.0,
+            L4::Ipip(_) => IpNextHeaderProtocols::Ipv4.0,
             L4::Raw { protocol, .. } => *protocol,
         }
     }
@@ -283,6 +334,8 @@ impl Ipv4Repr {
         let l4 = match &self.l4 {
             L4::Icmp(i) => i.emit(),
             L4::Tcp(t) => t.emit(self.src, self.dst),
+            L4::Udp(u) => u.emit(self.src, self.dst),
+            L4::Ipip(inner) => inner.emit(),
             L4::Raw { data, .. } => data.clone(),
         };
         let total = IPV4_HLEN + l4.len();
@@ -329,6 +382,10 @@ impl Ipv4Repr {
             L4::Icmp(IcmpRepr::parse(body)?)
         } else if proto == IpNextHeaderProtocols::Tcp {
             L4::Tcp(TcpRepr::parse(body, p.get_source(), p.get_destination())?)
+        } else if proto == IpNextHeaderProtocols::Udp {
+            L4::Udp(UdpRepr::parse(body, p.get_source(), p.get_destination())?)
+        } else if proto == IpNextHeaderProtocols::Ipv4 {
+            L4::Ipip(Box::new(Ipv4Repr::parse(body)?))
         } else {
             L4::Raw {
                 protocol: proto.0,
@@ -482,6 +539,79 @@ mod tests {
         assert_eq!(Ipv4Repr::parse(&bytes).unwrap(), ip);
         let mut bad = bytes.clone();
         bad[30] ^= 0xff;
+        assert!(Ipv4Repr::parse(&bad).is_err());
+    }
+
+    #[test]
+    fn udp_round_trip_with_pseudo_header_checksum() {
+        let ip = Ipv4Repr {
+            src: Ipv4Addr::new(192, 168, 150, 1),
+            dst: Ipv4Addr::new(192, 168, 150, 100),
+            ttl: 64,
+            ident: 0,
+            dont_frag: true,
+            tos: 0,
+            l4: L4::Udp(UdpRepr {
+                src_port: 40000,
+                dst_port: 53,
+                payload: b"hi\n".to_vec(),
+            }),
+        };
+        let bytes = ip.emit();
+        assert_eq!(bytes.len(), 20 + 8 + 3);
+        assert_eq!(bytes[9], 17);
+        assert_eq!(u16::from_be_bytes([bytes[24], bytes[25]]), 11, "UDP length");
+        assert_eq!(Ipv4Repr::parse(&bytes).unwrap(), ip);
+        let mut bad = bytes.clone();
+        bad[29] ^= 0x20;
+        assert!(
+            Ipv4Repr::parse(&bad).is_err(),
+            "payload change breaks the checksum"
+        );
+    }
+
+    #[test]
+    fn ipip_nests_the_whole_inner_packet() {
+        let inner = Ipv4Repr {
+            src: Ipv4Addr::new(192, 168, 150, 1),
+            dst: Ipv4Addr::new(192, 168, 150, 100),
+            ttl: 63,
+            ident: 0x4d2,
+            dont_frag: true,
+            tos: 0x10,
+            l4: L4::Tcp(TcpRepr {
+                src_port: 20001,
+                dst_port: 80,
+                seq: 1,
+                ack: 0,
+                flags: tcp_flags::SYN,
+                window: 64240,
+                options: vec![2, 4, 5, 0xb4],
+                payload: vec![],
+            }),
+        };
+        let outer = Ipv4Repr {
+            src: Ipv4Addr::new(192, 168, 150, 11),
+            dst: Ipv4Addr::new(192, 168, 150, 12),
+            ttl: 63,
+            ident: 0,
+            dont_frag: true,
+            tos: 0x10,
+            l4: L4::Ipip(Box::new(inner.clone())),
+        };
+        let bytes = outer.emit();
+        let inner_bytes = inner.emit();
+        assert_eq!(bytes.len(), 20 + inner_bytes.len());
+        assert_eq!(bytes[9], 4, "protocol IPIP");
+        assert_eq!(&bytes[20..], &inner_bytes[..]);
+        assert_eq!(
+            u16::from_be_bytes([bytes[2], bytes[3]]) as usize,
+            bytes.len()
+        );
+        assert_eq!(Ipv4Repr::parse(&bytes).unwrap(), outer);
+        // A damaged inner header makes the whole packet malformed.
+        let mut bad = bytes.clone();
+        bad[20 + 8] ^= 1;
         assert!(Ipv4Repr::parse(&bad).is_err());
     }
 }

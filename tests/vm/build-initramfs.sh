@@ -10,7 +10,8 @@
 # (`sysctl`, `ps`), kmod; all their shared libraries (ldd) and the dynamic
 # loader; the kernel modules for IPVS (all schedulers), conntrack, veth,
 # bridge, dummy (dependencies resolved with `modprobe -S VER
-# --show-depends`); the `yum`/`service` shims; /init and the guest runner.
+# --show-depends`), ipip for `modprobe ipip` (copied, not loaded); the
+# `yum`/`service` shims; /init and the guest runner.
 # The lab scripts are NOT in it: run.sh appends them as a second small cpio
 # (the kernel unpacks concatenated archives), so changing a script does not
 # rebuild this image.
@@ -174,17 +175,26 @@ echo lvslab > "$ST/etc/hostname"
 # kernel modules
 MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_sed
       ip_vs_nq ip_vs_mh ip_vs_fo ip_vs_ovf ip_vs_lblc ip_vs_lblcr veth bridge dummy"
+# On demand only: copied (with their dependencies) but NOT loaded at boot, a
+# script loads them with `modprobe` like the tutorial does.  ipip (+ tunnel4,
+# ip_tunnel) creates the fallback device tunl0 in EVERY network namespace
+# when it loads, so loading it at boot would add tunl0 to every host of every
+# script; lanrun unloads it again after each script (modprobe -r).
+MODS_ONDEMAND="ipip"
 : > "$ST/etc/lvslab/modules.load"
-for m in $MODS; do
+: > "$ST/.ondemand"
+for m in $MODS $MODS_ONDEMAND; do
+    case " $MODS_ONDEMAND " in *" $m "*) list="$ST/.ondemand" ;; *) list="$ST/etc/lvslab/modules.load" ;; esac
     modprobe -S "$KVER" --show-depends "$m" > "$ST/.dep" 2>&1 || err "module $m: $(cat "$ST/.dep")"
     while read -r kw path args; do
         [ "$kw" = insmod ] || continue
-        grep -q "^$path\( \|$\)" "$ST/etc/lvslab/modules.load" && continue
+        grep -q "^$path\( \|$\)" "$ST/etc/lvslab/modules.load" "$ST/.ondemand" && continue
         mkdir -p "$ST$(dirname "$path")"
         cp "$path" "$ST$path"
-        echo "$path $args" | sed 's/ *$//' >> "$ST/etc/lvslab/modules.load"
+        echo "$path $args" | sed 's/ *$//' >> "$list"
     done < "$ST/.dep"
 done
+rm -f "$ST/.ondemand"
 rm -f "$ST/.dep"
 cp /lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} "$ST/lib/modules/$KVER/" 2>/dev/null || true
 depmod -b "$ST" "$KVER" 2>/dev/null || true

@@ -15,10 +15,14 @@
 //! packet to the real server's MAC with only the TTL lowered
 //! (`ip_vs_dr_xmit`); NAT rewrites the destination on the way in
 //! (`ip_vs_nat_xmit`) and the source back to the VIP on the way out
-//! (`ip_vs_out` on FORWARD), with the INPUT/OUTPUT state tables.
-//! Left out: IP-in-IP tunnelling (TUN entries are created and scheduled,
-//! the packet is not encapsulated), the UDP and IPv6 data paths (services
-//! exist in the grammar and tables), SCTP, sync daemons, one-packet
+//! (`ip_vs_out` on FORWARD), with the INPUT/OUTPUT state tables. Tunnel
+//! (`ip_vs_tunnel_xmit`, IPIP) wraps the packet in a new IPv4 header to the
+//! real server (see `crate::ipvs_io`), and ICMP errors the real server
+//! sends about such packets are relayed to the client (`ip_vs_in_icmp`).
+//! UDP services (`-u`) schedule every datagram of a new client port and
+//! keep one `UDP` state with the `udp` timeout.
+//! Left out: GUE/GRE tunnel types, the NAT reply path of UDP, the IPv6
+//! data path (services exist in the grammar and tables), SCTP, sync daemons, one-packet
 //! scheduling, persistence engines.
 
 pub mod conn;
@@ -836,7 +840,7 @@ impl Ipvs {
                     return Verdict::Accept;
                 };
                 let key = svc.spec.key;
-                match self.schedule(now, key, caddr, cport, vaddr, vport) {
+                match self.schedule(now, key, Proto::Tcp, caddr, cport, vaddr, vport) {
                     Some(i) => (i, true),
                     None => return Verdict::NoDest,
                 }
@@ -862,10 +866,12 @@ impl Ipvs {
 
     /// `ip_vs_schedule()`: pick a destination (persistence first), create
     /// the connection entry; returns its index.
+    #[allow(clippy::too_many_arguments)]
     fn schedule(
         &mut self,
         now: SimTime,
         key: ServiceKey,
+        proto: Proto,
         caddr: IpAddr,
         cport: u16,
         vaddr: IpAddr,
@@ -970,7 +976,7 @@ impl Ipvs {
             }
         }
         let id = self.conns.insert(Conn {
-            proto: Proto::Tcp,
+            proto,
             caddr,
             cport,
             vaddr,
@@ -1122,6 +1128,134 @@ impl Ipvs {
         }
         let c = self.set_state(now, id, Dir::Output, ev, Some(bytes))?;
         Some((c.vaddr, c.vport))
+    }
+}
+
+impl Ipvs {
+    /// `ip_vs_in()` for a UDP datagram to a VIP (ip_vs_proto_udp.c): every
+    /// datagram of a new client address and port is scheduled (no
+    /// handshake), later ones follow the entry. UDP entries have one state,
+    /// `UDP`, re-armed to the `udp` timeout (300 s) by every datagram in
+    /// either direction, and count as inactive on their destination for
+    /// their whole life (`IP_VS_CONN_F_INACTIVE` is never cleared for UDP).
+    #[allow(clippy::too_many_arguments)]
+    pub fn udp_in(
+        &mut self,
+        now: SimTime,
+        caddr: IpAddr,
+        cport: u16,
+        vaddr: IpAddr,
+        vport: u16,
+        bytes: u64,
+    ) -> Verdict {
+        self.expire(now);
+        let idx = self.conns.find(Proto::Udp, caddr, cport, vaddr, vport);
+        if let Some(i) = idx {
+            let c = self.conns.get(i).expect("found above");
+            let alive = self.service(&c.service).is_some_and(|s| {
+                s.dests
+                    .iter()
+                    .any(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            });
+            if !alive {
+                return Verdict::Drop;
+            }
+        }
+        let (idx, new_conn) = match idx {
+            Some(i) => (i, false),
+            None => {
+                let Some(svc) = self.find_service(Proto::Udp, vaddr, vport) else {
+                    return Verdict::Accept;
+                };
+                let key = svc.spec.key;
+                match self.schedule(now, key, Proto::Udp, caddr, cport, vaddr, vport) {
+                    Some(i) => (i, true),
+                    None => return Verdict::NoDest,
+                }
+            }
+        };
+        let timeout = u64::from(self.timeouts.udp) * 1_000_000;
+        let Some(c) = self.conns.get_mut(idx) else {
+            return Verdict::Drop;
+        };
+        c.state = ConnState::Udp;
+        let c = c.clone();
+        self.conns.set_expires(idx, now.plus(timeout));
+        let count = |st: &mut Stats| {
+            st.inpkts += 1;
+            st.inbytes += bytes;
+        };
+        if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
+            count(&mut s.stats);
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                count(&mut d.stats);
+            }
+        }
+        count(&mut self.total);
+        Verdict::Forward {
+            daddr: c.daddr,
+            dport: c.dport,
+            fwd: c.fwd,
+            new_conn,
+            state: ConnState::Udp,
+        }
+    }
+
+    /// `ip_vs_in_icmp()` for an ICMP error quoting an IPIP packet this
+    /// director sent: only when a Tunnel destination has the quoted outer
+    /// destination address (`ip_vs_find_tunnel()`) and the quoted inner
+    /// packet belongs to a connection (`conn_in_get`; no new entry is made
+    /// for ICMP of a tunnel). Then IPVS relays the error to the client and
+    /// counts it out (`ip_vs_out_stats()`, `bytes` = the quoted inner
+    /// packet). Returns the real server's connection entry, or None when
+    /// the error is not IPVS's (NF_ACCEPT: it goes up the local stack).
+    #[allow(clippy::too_many_arguments)]
+    pub fn tunnel_icmp(
+        &mut self,
+        rs: IpAddr,
+        proto: Proto,
+        caddr: IpAddr,
+        cport: u16,
+        vaddr: IpAddr,
+        vport: u16,
+        bytes: u64,
+    ) -> Option<Conn> {
+        let is_tunnel = self
+            .services
+            .iter()
+            .flat_map(|s| &s.dests)
+            .any(|d| d.spec.addr == rs && d.spec.fwd == Fwd::Tunnel);
+        if !is_tunnel {
+            return None;
+        }
+        let id = self.conns.find(proto, caddr, cport, vaddr, vport)?;
+        let c = self.conns.get(id)?.clone();
+        self.count_out(&c, bytes);
+        Some(c)
+    }
+
+    /// `ip_vs_out_stats()`: one packet of `bytes` out on `c`'s
+    /// destination, its service and the totals.
+    pub fn count_out(&mut self, c: &Conn, bytes: u64) {
+        let count = |st: &mut Stats| {
+            st.outpkts += 1;
+            st.outbytes += bytes;
+        };
+        if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
+            count(&mut s.stats);
+            if let Some(d) = s
+                .dests
+                .iter_mut()
+                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+            {
+                count(&mut d.stats);
+            }
+        }
+        count(&mut self.total);
     }
 }
 

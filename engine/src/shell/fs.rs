@@ -159,6 +159,38 @@ pub enum WriteError {
     Echo(String),
 }
 
+/// bash's `> /dev/udp/HOST/PORT` (and `>>`): bash itself opens a UDP
+/// socket connected to HOST:PORT (no such file exists); what the command
+/// writes leaves as one datagram. HOST is an IPv4 address here (no name
+/// resolution in the lab); errors are bash's: the lookup failure, then the
+/// path with the reason.
+fn write_dev_udp(
+    lab: &mut Lab,
+    host: &str,
+    path: &str,
+    rest: &str,
+    data: &str,
+) -> Result<(), WriteError> {
+    let (h, p) = rest.split_once('/').unwrap_or((rest, ""));
+    let Ok(dst) = h.parse::<std::net::Ipv4Addr>() else {
+        return Err(WriteError::Shell(format!(
+            "{h}: Name or service not known\nbash: {path}: Invalid argument"
+        )));
+    };
+    let Ok(port) = p.parse::<u16>() else {
+        return Err(WriteError::Shell(format!(
+            "{p}: Servname not supported for ai_socktype\nbash: {path}: Invalid argument"
+        )));
+    };
+    if data.is_empty() {
+        return Ok(());
+    }
+    lab.world
+        .udp_send(host, dst, port, data.as_bytes().to_vec())
+        .map(|_| ())
+        .map_err(|e| WriteError::Shell(format!("connect: {e}\nbash: {path}: {e}")))
+}
+
 /// `> path` / `>> path`.
 pub fn write_file(
     lab: &mut Lab,
@@ -167,6 +199,9 @@ pub fn write_file(
     data: &str,
     append: bool,
 ) -> Result<(), WriteError> {
+    if let Some(rest) = path.strip_prefix("/dev/udp/") {
+        return write_dev_udp(lab, host, path, rest, data);
+    }
     let abs = resolve(&lab.cwd(host), path);
     match lookup(lab, host, &abs) {
         Node::Dir => Err(WriteError::Shell(format!("{path}: Is a directory"))),

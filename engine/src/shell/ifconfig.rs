@@ -132,6 +132,10 @@ fn show(h: &Host, name: &str, io: &mut Io) -> bool {
             "        loop  txqueuelen {}  (Local Loopback)",
             d.txqueuelen
         )),
+        DeviceKind::Ipip => io.outln(format!(
+            "        tunnel   txqueuelen {}  (IPIP Tunnel)",
+            d.txqueuelen
+        )),
         _ => io.outln(format!(
             "        ether {}  txqueuelen {}  (Ethernet)",
             d.mac, d.txqueuelen

@@ -90,6 +90,7 @@ fn link_flags(d: &Device) -> String {
         DeviceKind::Loopback => vec!["LOOPBACK"],
         DeviceKind::Ether => vec!["BROADCAST", "MULTICAST"],
         DeviceKind::Dummy => vec!["BROADCAST", "NOARP"],
+        DeviceKind::Ipip => vec!["NOARP"],
     };
     if d.up {
         f.push("UP");
@@ -110,13 +111,20 @@ fn oper_state(d: &Device) -> &'static str {
 
 fn link_header(d: &Device, mode: bool) -> String {
     format!(
-        "{}: {}: <{}> mtu {} qdisc {} state {}{} group default qlen {}",
+        "{}: {}{}: <{}> mtu {} qdisc {} state {}{} group default qlen {}",
         d.ifindex,
         d.name,
+        // A tunnel without an underlying device: iproute2 prints "@NONE"
+        // (IFLA_LINK is 0).
+        if d.kind == DeviceKind::Ipip {
+            "@NONE"
+        } else {
+            ""
+        },
         link_flags(d),
         d.mtu,
         // A dummy device gets its noqueue qdisc when first brought up.
-        if d.kind == DeviceKind::Dummy && !d.qdisc_attached {
+        if matches!(d.kind, DeviceKind::Dummy | DeviceKind::Ipip) && !d.qdisc_attached {
             "noop"
         } else {
             "noqueue"
@@ -130,6 +138,9 @@ fn link_header(d: &Device, mode: bool) -> String {
 fn link_line(d: &Device) -> String {
     match d.kind {
         DeviceKind::Loopback => "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00".into(),
+        // ARPHRD_TUNNEL: the "hardware address" is the tunnel's local and
+        // remote IPv4 address, both any (0.0.0.0) for tunl0.
+        DeviceKind::Ipip => "    link/ipip 0.0.0.0 brd 0.0.0.0".into(),
         _ => format!("    link/ether {} brd ff:ff:ff:ff:ff:ff", d.mac),
     }
 }
@@ -276,6 +287,9 @@ fn link(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
                 io.status = 2;
             }
             Some((idx, DeviceKind::Dummy)) => h.remove_device(idx),
+            // ip_tunnel_dellink(): the fallback tunnel is never unregistered;
+            // the request succeeds silently and tunl0 stays.
+            Some((_, DeviceKind::Ipip)) => {}
             None => no_device(io, name),
         }
     } else {

@@ -4,7 +4,7 @@
 //! A small bash: words with quotes, `>`/`>>`/`2>`/`2>&1` redirections, `|`
 //! into `grep`/`head`/`tail`/`sort`/`wc -l`, `cd`/`pwd` with a working
 //! directory per host, `echo`/`cat` on /proc/sys and plain files, `sleep`.
-//! Tools: `ip`, `ifconfig`, `sysctl`, `ping`, `arping`, `arp` (see the
+//! Tools: `ip`, `ifconfig`, `sysctl`, `ping`, `arping`, `arp`, `modprobe` (see the
 //! submodules). Every command either succeeds or leaves the host exactly as
 //! it was (a failed command never half-applies).
 
@@ -373,6 +373,7 @@ impl Lab {
             "arp" => netutils::arp(self, host, args, &mut io),
             "hostname" => io.outln(host),
             "yum" => services::yum(args, &mut io),
+            "modprobe" => services::modprobe(self, host, args, &mut io),
             "service" => services::service(self, host, args, &mut io),
             "curl" => services::curl_like(self, host, "curl", args, background, &mut io),
             "wget" => services::curl_like(self, host, "wget", args, background, &mut io),

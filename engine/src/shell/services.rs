@@ -1,6 +1,7 @@
 //! The tutorial's CentOS service commands and TCP clients: `yum install`
 //! (packages are already there: a realistic no-op), `service httpd
-//! start|stop|status|restart`, `curl`, `wget -qO-`, `nc`, `netstat -nat[p]`.
+//! start|stop|status|restart`, `curl`, `wget -qO-`, `nc`, `netstat -nat[p]`,
+//! and `modprobe` (kmod: `modprobe ipip` creates `tunl0`).
 
 use super::{Io, Lab};
 use crate::apps::AppKind;
@@ -419,5 +420,68 @@ pub fn netstat(lab: &Lab, host: &str, args: &[String], io: &mut Io) {
             line.push_str(&format!(" {prog:<20}"));
         }
         io.outln(line);
+    }
+}
+
+/// The kernel release `modprobe` names in its messages (the VM's Debian kernel).
+const KERNEL_RELEASE: &str = "6.1.0-56-amd64";
+
+/// Modules the lab kernel has: IPVS and its schedulers (built in to the
+/// model, so loading them changes nothing visible) and `ipip` with its
+/// dependencies.
+const MODULES: &[&str] = &[
+    "ip_vs",
+    "ip_vs_rr",
+    "ip_vs_wrr",
+    "ip_vs_lc",
+    "ip_vs_wlc",
+    "ip_vs_sh",
+    "ip_vs_dh",
+    "ip_vs_sed",
+    "ip_vs_nq",
+    "ip_vs_mh",
+    "ipip",
+    "tunnel4",
+    "ip_tunnel",
+];
+
+/// `modprobe MODULE...` (kmod 30): `ipip` creates `tunl0` (down) as the
+/// module's per-namespace init does; the IPVS modules are always there.
+/// Modules are named with `-` or `_` alike. Silent on success.
+pub fn modprobe(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let mut names = vec![];
+    for a in args {
+        match a.as_str() {
+            "-q" | "--quiet" | "-v" | "--verbose" | "-a" | "--all" | "-b" | "--use-blacklist" => {}
+            s if s.starts_with('-') => {
+                io.errln(format!("modprobe: ERROR: unknown option: {s}"));
+                io.status = 1;
+                return;
+            }
+            s => names.push(s.replace('-', "_")),
+        }
+    }
+    if names.is_empty() {
+        io.errln("modprobe: ERROR: missing parameters. See -h.");
+        io.status = 1;
+        return;
+    }
+    // Without -a only the first name is a module; the rest are its options.
+    let all = args.iter().any(|a| a == "-a" || a == "--all");
+    if !all {
+        names.truncate(1);
+    }
+    for m in names {
+        if !MODULES.contains(&m.as_str()) {
+            io.errln(format!(
+                "modprobe: FATAL: Module {m} not found in directory /lib/modules/{KERNEL_RELEASE}"
+            ));
+            io.status = 1;
+            return;
+        }
+        if m == "ipip" {
+            let h = lab.world.host_mut(host).expect("host checked by the shell");
+            h.load_ipip();
+        }
     }
 }
