@@ -222,6 +222,14 @@ fn one_octet_apart(a: Ipv4Addr, b: Ipv4Addr) -> bool {
 
 /// Examine `host` (with `services` as `ipvsadm -Ln` lists them).
 pub fn examine(host: &Host, services: &[ServiceEntry], opts: &Options) -> Report {
+    // The kernel lists services in hash-bucket order (keyed per boot) and
+    // real servers newest first: report in a stable order instead.
+    let mut sorted = services.to_vec();
+    sorted.sort_by_key(|s| s.spec.key);
+    for s in &mut sorted {
+        s.dests.sort_by_key(|d| (d.spec.addr, d.spec.port));
+    }
+    let services = &sorted[..];
     let (role, inferred) = match opts.role {
         Some(r) => (Some(r), false),
         None if !services.is_empty() => (Some(Role::Director), true),
