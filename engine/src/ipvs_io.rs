@@ -174,13 +174,7 @@ impl World {
                                 self.ip_output_pub(host, &rt, pkt);
                             }
                             _ => {
-                                self.record(
-                                    host,
-                                    EventKind::Drop {
-                                        reason: crate::trace::DropReason::NoRoute,
-                                        what: format!("the packet for real server {rip}"),
-                                    },
-                                );
+                                self.drop_no_route_to_rs(host, rip);
                             }
                         }
                     }
@@ -245,13 +239,7 @@ impl World {
             }
             Ok(rt) if rt.rtype == crate::fib::RouteType::Unicast => rt,
             _ => {
-                self.record(
-                    host,
-                    EventKind::Drop {
-                        reason: crate::trace::DropReason::NoRoute,
-                        what: format!("the packet for real server {rip}"),
-                    },
-                );
+                self.drop_no_route_to_rs(host, rip);
                 return;
             }
         };
@@ -399,6 +387,17 @@ impl World {
         t.src_port = vport;
         ip.src = v;
         true
+    }
+
+    /// `__ip_vs_get_out_rt()` found no usable route to the real server.
+    fn drop_no_route_to_rs(&mut self, host: &str, rip: impl std::fmt::Display) {
+        self.record(
+            host,
+            EventKind::Drop {
+                reason: crate::trace::DropReason::NoRoute,
+                what: format!("the packet for real server {rip}"),
+            },
+        );
     }
 
     pub fn schedule_ipvs_timer(&mut self, host: &str) {

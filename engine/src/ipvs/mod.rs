@@ -1181,21 +1181,7 @@ impl Ipvs {
         c.state = ConnState::Udp;
         let c = c.clone();
         self.conns.set_expires(idx, now.plus(timeout));
-        let count = |st: &mut Stats| {
-            st.inpkts += 1;
-            st.inbytes += bytes;
-        };
-        if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
-            count(&mut s.stats);
-            if let Some(d) = s
-                .dests
-                .iter_mut()
-                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-            {
-                count(&mut d.stats);
-            }
-        }
-        count(&mut self.total);
+        self.count_packet(&c, false, bytes);
         Verdict::Forward {
             daddr: c.daddr,
             dport: c.dport,
@@ -1241,9 +1227,20 @@ impl Ipvs {
     /// `ip_vs_out_stats()`: one packet of `bytes` out on `c`'s
     /// destination, its service and the totals.
     pub fn count_out(&mut self, c: &Conn, bytes: u64) {
+        self.count_packet(c, true, bytes);
+    }
+
+    /// `ip_vs_in_stats()` / `ip_vs_out_stats()`: one packet of `bytes` on
+    /// `c`'s destination, its service and the totals.
+    fn count_packet(&mut self, c: &Conn, out: bool, bytes: u64) {
         let count = |st: &mut Stats| {
-            st.outpkts += 1;
-            st.outbytes += bytes;
+            if out {
+                st.outpkts += 1;
+                st.outbytes += bytes;
+            } else {
+                st.inpkts += 1;
+                st.inbytes += bytes;
+            }
         };
         if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
             count(&mut s.stats);
