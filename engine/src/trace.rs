@@ -427,6 +427,13 @@ impl Event {
     }
 }
 
+impl DropReason {
+    /// The reason in words, as the explanations say it.
+    pub fn label(&self, lang: Lang) -> String {
+        drop_reason(self, lang == Lang::Zh)
+    }
+}
+
 fn drop_reason(r: &DropReason, zh: bool) -> String {
     use DropReason::*;
     let (en, cn): (String, String) = match r {

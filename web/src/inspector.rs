@@ -111,7 +111,12 @@ fn event_fields(e: &Event, lang: Lang) -> Vec<(String, String)> {
         .filter_map(|kv| {
             let kv: js_sys::Array = kv.unchecked_into();
             let k = kv.get(0).as_string()?;
-            (k != "frame").then(|| (t_dyn(lang, &format!("k.{k}")), js_text(&kv.get(1))))
+            let v = match (&e.kind, k.as_str()) {
+                // The reason in words, not the enum's name.
+                (EventKind::Drop { reason, .. }, "reason") => reason.label(lang),
+                _ => js_text(&kv.get(1)),
+            };
+            (k != "frame").then(|| (t_dyn(lang, &format!("k.{k}")), v))
         })
         .collect()
 }
