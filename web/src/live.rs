@@ -815,7 +815,7 @@ fn LivePanel() -> impl IntoView {
                     {title("live.services", None)}
                     {markup("live-services", Box::new(move || services_html(lang.get(), &l.snap.get())))}
                 </div>
-                <div class="card live-card">
+                <div class="card live-card live-wide">
                     {title("live.conns", None)}
                     {markup("live-conns", Box::new(move || conns_html(lang.get(), &l.snap.get())))}
                 </div>
