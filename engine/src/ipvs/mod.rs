@@ -820,13 +820,7 @@ impl Ipvs {
         // A connection whose real server is gone (deleted): dropped
         // (expire_nodest_conn=0), its timer not re-armed.
         if let Some(i) = idx {
-            let c = self.conns.get(i).expect("found above");
-            let alive = self.service(&c.service).is_some_and(|s| {
-                s.dests
-                    .iter()
-                    .any(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-            });
-            if !alive {
+            if !self.dest_alive(self.conns.get(i).expect("found above")) {
                 return Verdict::Drop;
             }
         }
@@ -1151,13 +1145,7 @@ impl Ipvs {
         self.expire(now);
         let idx = self.conns.find(Proto::Udp, caddr, cport, vaddr, vport);
         if let Some(i) = idx {
-            let c = self.conns.get(i).expect("found above");
-            let alive = self.service(&c.service).is_some_and(|s| {
-                s.dests
-                    .iter()
-                    .any(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-            });
-            if !alive {
+            if !self.dest_alive(self.conns.get(i).expect("found above")) {
                 return Verdict::Drop;
             }
         }
@@ -1226,6 +1214,15 @@ impl Ipvs {
 
     /// `ip_vs_out_stats()`: one packet of `bytes` out on `c`'s
     /// destination, its service and the totals.
+    /// Is `c`'s real server still in its service (not deleted)?
+    fn dest_alive(&self, c: &Conn) -> bool {
+        self.service(&c.service).is_some_and(|s| {
+            s.dests
+                .iter()
+                .any(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
+        })
+    }
+
     pub fn count_out(&mut self, c: &Conn, bytes: u64) {
         self.count_packet(c, true, bytes);
     }
