@@ -1273,8 +1273,17 @@ fn list(backend: &mut dyn IpvsBackend, o: &ListOpts) -> Result<String, (String, 
             .map(|c| format_conns(&c, o.numeric))
             .map_err(|e| (out, e));
     }
+    // Only the plain listing can do with the short form of the table.
+    let plain = !(o.stats || o.rate || o.thresholds || o.persistent_conn);
+    let mut fetch = |b: &mut dyn IpvsBackend| {
+        if plain {
+            b.services_for_listing()
+        } else {
+            b.services()
+        }
+    };
     if let Some(k) = &o.service {
-        let services = backend.services().map_err(|e| (String::new(), e))?;
+        let services = fetch(backend).map_err(|e| (String::new(), e))?;
         let Some(mut s) = services.into_iter().find(|s| s.spec.key == *k) else {
             return Err((String::new(), IpvsError::NoService));
         };
@@ -1302,7 +1311,7 @@ fn list(backend: &mut dyn IpvsBackend, o: &ListOpts) -> Result<String, (String, 
         info.version.0, info.version.1, info.version.2, info.conn_tab_size
     );
     title(&mut out, o);
-    let mut services = backend.services().map_err(|e| (out.clone(), e))?;
+    let mut services = fetch(backend).map_err(|e| (out.clone(), e))?;
     if !o.nosort {
         sort_services(&mut services);
     }

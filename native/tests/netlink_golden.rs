@@ -594,3 +594,50 @@ fn services_come_with_their_dests() {
         "cannot open file /nonexistent"
     );
 }
+
+/// A plain `-ln` takes the destinations from `/proc/net/ip_vs` (next to
+/// the connection file) and dumps only what the file cannot answer for:
+/// here the fwmark service, which the file leaves out.
+#[test]
+fn a_plain_listing_reads_dests_from_proc_net_ip_vs() {
+    let dir = std::env::temp_dir().join(format!("lvslab-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("ip_vs"),
+        "IP Virtual Server version 1.2.1 (size=4096)\n\
+Prot LocalAddress:Port Scheduler Flags\n  \
+-> RemoteAddress:Port Forward Weight ActiveConn InActConn\n\
+TCP  0A000001:01BB rr persistent 30000 FFFFFFFF\n  \
+-> 0A000002:20FB      Masq    5      7          9         \n  \
+-> 0A000003:01BB      Tunnel  0      0          0         \n\
+UDP  0A000001:0035 rr \n",
+    )
+    .unwrap();
+    let t = ReplayTransport::new(golden("x08_ln_stats"));
+    let mut b = NetlinkBackend::with_transport(t, dir.join("ip_vs_conn")).unwrap();
+    let r = ipvsadm::run(&mut b, &args("-ln"), "");
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(
+        "TCP  10.0.0.1:443 rr persistent 300\n  \
+-> 10.0.0.2:8443                Masq    5      7          9         \n  \
+-> 10.0.0.3:443                 Tunnel  0      0          0         \n\
+UDP  10.0.0.1:53 rr\n\
+FWM  42 rr\n"
+    ));
+    // Two dest dumps left unasked (TCP's and UDP's), FWM's asked.
+    let t = b.transport();
+    assert!(t.unmatched.is_empty());
+    let getfamily = mask(&msg::encode_getfamily(0).unwrap());
+    let unused_cmds: Vec<u8> = t
+        .unused()
+        .into_iter()
+        .filter(|e| mask(&e.sent) != getfamily)
+        .map(|e| e.sent[16])
+        .collect();
+    assert_eq!(unused_cmds, [8, 8], "IPVS_CMD_GET_DEST twice");
+
+    // --stats needs the counters: every dest dump is asked again.
+    let r = replay_run("x08_ln_stats", "-ln --stats");
+    assert!(r.stdout.contains("10.0.0.2:8443"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

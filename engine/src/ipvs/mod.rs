@@ -482,6 +482,15 @@ pub trait IpvsBackend {
     fn timeouts(&mut self) -> Result<Timeouts, IpvsError>;
     /// Services in the kernel's dump order, destinations in list order.
     fn services(&mut self) -> Result<Vec<ServiceEntry>, IpvsError>;
+    /// The table for a plain listing (`-L` without `--stats`, `--rate`,
+    /// `--thresholds` or `--persistent-conn`), which prints of each
+    /// destination only its address, port, forwarding method, weight and
+    /// active/inactive connections. A backend may leave the destinations'
+    /// other fields (counters, rates, thresholds, persistent count) at zero
+    /// if that is faster; the default is [`IpvsBackend::services`].
+    fn services_for_listing(&mut self) -> Result<Vec<ServiceEntry>, IpvsError> {
+        self.services()
+    }
     fn connections(&mut self) -> Result<Vec<ConnEntry>, IpvsError>;
     /// Run table changes one after another, each whatever the others'
     /// outcome (how `ipvsadm -R` treats kernel errors), and return each

@@ -9,7 +9,9 @@
 //!   in tests);
 //! - `errors`: `-errno` → [`IpvsError`] per operation, as libipvs's
 //!   `ipvs_strerror()`, plus advice for the unclear cases;
-//! - `conn`: `/proc/net/ip_vs_conn`, which `-c` reads (no netlink for it).
+//! - `conn`: `/proc/net/ip_vs_conn`, which `-c` reads (no netlink for it);
+//! - `table`: `/proc/net/ip_vs`, the destinations of a plain `-L` in one
+//!   read instead of one netlink dump per service.
 //!
 //! Like ipvsadm 1.31 (`ipvs_init`), a run resolves the family by name
 //! (the id is dynamic) and asks GET_INFO first; unlike it, one socket
@@ -26,16 +28,18 @@ pub mod errors;
 pub mod msg;
 #[cfg(test)]
 pub mod replay;
+pub mod table;
 pub mod transport;
 
 use errors::{errno, Op};
 use lvslab_engine::ipvs::{
-    ConnEntry, DestSpec, Info, IpvsBackend, IpvsError, ServiceEntry, ServiceKey, ServiceSpec,
-    Timeouts,
+    ConnEntry, DestEntry, DestSpec, Info, IpvsBackend, IpvsError, ServiceEntry, ServiceKey,
+    ServiceSpec, Timeouts,
 };
 use lvslab_engine::ipvsadm;
 use msg::{Message, Request};
 use neli::types::{Buffer, GenlBuffer};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -51,6 +55,8 @@ pub struct NetlinkBackend<T: Transport> {
     seq: u32,
     info: Info,
     proc_conn: PathBuf,
+    /// `/proc/net/ip_vs`, next to `proc_conn`.
+    proc_table: PathBuf,
     hints: Vec<String>,
 }
 
@@ -93,6 +99,8 @@ impl NetlinkBackend<SocketTransport> {
 impl<T: Transport> NetlinkBackend<T> {
     /// Resolve the family and ask GET_INFO over `t`; `-c` reads `proc_conn`.
     pub fn with_transport(t: T, proc_conn: impl Into<PathBuf>) -> Result<Self, IpvsError> {
+        let proc_conn: PathBuf = proc_conn.into();
+        let proc_table = proc_conn.with_file_name("ip_vs");
         let mut b = NetlinkBackend {
             t,
             family: 0,
@@ -101,7 +109,8 @@ impl<T: Transport> NetlinkBackend<T> {
                 version: (0, 0, 0),
                 conn_tab_size: 0,
             },
-            proc_conn: proc_conn.into(),
+            proc_conn,
+            proc_table,
             hints: Vec::new(),
         };
         b.family = b.resolve_family()?;
@@ -195,6 +204,27 @@ impl<T: Transport> NetlinkBackend<T> {
                 }
             }
         }
+    }
+
+    /// IPVS_CMD_GET_SERVICE as a dump: every service, no destinations.
+    fn dump_services(&mut self) -> Result<Vec<ServiceEntry>, IpvsError> {
+        let new_service = u8::from(attrs::IpvsCmd::NewService);
+        self.request(&Op::GetServices, &Request::DumpServices)?
+            .iter()
+            .filter(|(cmd, _)| *cmd == new_service)
+            .map(|(_, a)| msg::decode_service(a).map_err(msg_error))
+            .collect()
+    }
+
+    /// IPVS_CMD_GET_DEST as a dump: one service's destinations.
+    fn dump_dests(&mut self, k: &ServiceKey) -> Result<Vec<DestEntry>, IpvsError> {
+        let new_dest = u8::from(attrs::IpvsCmd::NewDest);
+        let af = msg::service_af(k);
+        self.request(&Op::GetDests, &Request::DumpDests(*k))?
+            .iter()
+            .filter(|(cmd, _)| *cmd == new_dest)
+            .map(|(_, a)| msg::decode_dest(a, af).map_err(msg_error))
+            .collect()
     }
 
     fn command(&mut self, op: Op, r: Request) -> Result<(), IpvsError> {
@@ -377,22 +407,39 @@ impl<T: Transport> IpvsBackend for NetlinkBackend<T> {
     }
 
     fn services(&mut self) -> Result<Vec<ServiceEntry>, IpvsError> {
-        let new_service = u8::from(attrs::IpvsCmd::NewService);
-        let new_dest = u8::from(attrs::IpvsCmd::NewDest);
-        let mut services = self
-            .request(&Op::GetServices, &Request::DumpServices)?
-            .iter()
-            .filter(|(cmd, _)| *cmd == new_service)
-            .map(|(_, a)| msg::decode_service(a).map_err(msg_error))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut services = self.dump_services()?;
         for s in &mut services {
-            let af = msg::service_af(&s.spec.key);
-            s.dests = self
-                .request(&Op::GetDests, &Request::DumpDests(s.spec.key))?
-                .iter()
-                .filter(|(cmd, _)| *cmd == new_dest)
-                .map(|(_, a)| msg::decode_dest(a, af).map_err(msg_error))
-                .collect::<Result<Vec<_>, _>>()?;
+            s.dests = self.dump_dests(&s.spec.key)?;
+        }
+        Ok(services)
+    }
+
+    /// One service dump plus one read of `/proc/net/ip_vs` (see
+    /// [`table`]) instead of a dest dump per service. A service the file
+    /// cannot answer for (missing from it, added between the two reads, or
+    /// a fwmark used by both address families) gets its own dest dump, and
+    /// so does every service when the file cannot be read or parsed.
+    fn services_for_listing(&mut self) -> Result<Vec<ServiceEntry>, IpvsError> {
+        let mut services = self.dump_services()?;
+        let table = std::fs::read_to_string(&self.proc_table)
+            .ok()
+            .and_then(|text| table::parse(&text).ok())
+            .unwrap_or_default();
+        // None: the key is ambiguous in the file.
+        let mut by_key: HashMap<table::TableKey, Option<Vec<DestEntry>>> =
+            HashMap::with_capacity(table.len());
+        for (k, dests) in table {
+            by_key
+                .entry(k)
+                .and_modify(|v| *v = None)
+                .or_insert(Some(dests));
+        }
+        for s in &mut services {
+            let key = table::TableKey::of(&s.spec.key);
+            s.dests = match by_key.get_mut(&key).and_then(Option::take) {
+                Some(dests) => dests,
+                None => self.dump_dests(&s.spec.key)?,
+            };
         }
         Ok(services)
     }
