@@ -310,7 +310,7 @@ pub fn parse_tsval(options: &[u8]) -> Option<u32> {
 /// Build the HTTP response the lab's httpd sends for `request`.
 pub fn http_response(
     request: &[u8],
-    files: &BTreeMap<String, String>,
+    files: &crate::vecmap::VecMap<String, String>,
     docroot: &str,
     date: &str,
 ) -> Vec<u8> {
@@ -379,7 +379,7 @@ mod tests {
 
     #[test]
     fn http_serves_index_and_404() {
-        let mut files = BTreeMap::new();
+        let mut files = crate::vecmap::VecMap::new();
         files.insert(
             "/var/www/html/index.html".to_string(),
             "<h1>from 192.168.150.12</h1>\n".to_string(),
