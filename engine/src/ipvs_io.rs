@@ -445,7 +445,7 @@ impl World {
         };
         let id = h
             .tcp
-            .socks
+            .socks()
             .values()
             .find(|s| {
                 s.state == crate::tcp::TcpState::SynSent

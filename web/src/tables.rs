@@ -75,7 +75,7 @@ fn snapshot(h: &Host) -> Snapshot {
         .collect();
     let socks = h
         .tcp
-        .socks
+        .socks()
         .values()
         .map(|s| {
             vec![
