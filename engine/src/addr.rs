@@ -14,6 +14,31 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
+/// `net` as `a.b.c.d/len`, exactly what its `Display` writes, without the
+/// formatting machinery: every route lookup records its prefix in the
+/// trace, so this runs once per packet and hop.
+pub fn prefix_text(net: &Ipv4Net) -> String {
+    fn push_dec(s: &mut String, v: u8) {
+        if v >= 100 {
+            s.push(char::from(b'0' + v / 100));
+        }
+        if v >= 10 {
+            s.push(char::from(b'0' + v / 10 % 10));
+        }
+        s.push(char::from(b'0' + v % 10));
+    }
+    let mut s = String::with_capacity(18);
+    for (i, o) in net.addr().octets().into_iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        push_dec(&mut s, o);
+    }
+    s.push('/');
+    push_dec(&mut s, net.prefix_len());
+    s
+}
+
 /// Route/address scope (`enum rt_scope_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -175,6 +200,24 @@ pub fn delete(list: &mut Vec<IfAddr>, idx: usize, promote: bool) -> DelOutcome {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prefix_text_is_display() {
+        for (a, len) in [
+            ([0, 0, 0, 0], 0),
+            ([192, 168, 150, 100], 32),
+            ([10, 9, 99, 100], 8),
+            ([255, 255, 255, 255], 24),
+            ([1, 20, 200, 7], 17),
+        ] {
+            let net = super::Ipv4Net::new(std::net::Ipv4Addr::from(a), len).unwrap();
+            assert_eq!(super::prefix_text(&net), net.to_string());
+        }
+        for v in 0..=255u8 {
+            let net = super::Ipv4Net::new(std::net::Ipv4Addr::new(v, v, 0, v), v % 33).unwrap();
+            assert_eq!(super::prefix_text(&net), net.to_string());
+        }
+    }
+
     use super::*;
 
     fn a(s: &str, label: &str) -> IfAddr {

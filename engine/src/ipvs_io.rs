@@ -278,7 +278,7 @@ impl World {
         let lookup = EventKind::RouteLookup {
             dst: rip,
             table: crate::stack::table_name(rt.table),
-            prefix: rt.prefix.to_string(),
+            prefix: crate::addr::prefix_text(&rt.prefix),
             rtype: rt.rtype.name().into(),
             dev: Some(h.dev_name(rt.ifindex).to_string()),
         };
