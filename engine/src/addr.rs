@@ -14,29 +14,57 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
-/// `net` as `a.b.c.d/len`, exactly what its `Display` writes, without the
-/// formatting machinery: every route lookup records its prefix in the
-/// trace, so this runs once per packet and hop.
-pub fn prefix_text(net: &Ipv4Net) -> String {
-    fn push_dec(s: &mut String, v: u8) {
-        if v >= 100 {
-            s.push(char::from(b'0' + v / 100));
+/// Decimal digits of `v` appended to `s` (what `{}` writes).
+fn push_dec(s: &mut String, v: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = 0;
+    let mut v = v;
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
         }
-        if v >= 10 {
-            s.push(char::from(b'0' + v / 10 % 10));
-        }
-        s.push(char::from(b'0' + v % 10));
     }
-    let mut s = String::with_capacity(18);
-    for (i, o) in net.addr().octets().into_iter().enumerate() {
+    for &d in digits[..n].iter().rev() {
+        s.push(char::from(d));
+    }
+}
+
+fn push_ipv4(s: &mut String, ip: Ipv4Addr) {
+    for (i, o) in ip.octets().into_iter().enumerate() {
         if i > 0 {
             s.push('.');
         }
-        push_dec(&mut s, o);
+        push_dec(s, u32::from(o));
     }
+}
+
+/// `net` as `a.b.c.d/len`, exactly what its `Display` writes, without the
+/// formatting machinery: the trace records a route's prefix and IPVS's
+/// addresses for every packet and hop, so these texts are built millions
+/// of times in a benchmark (and `core::fmt` is slow in wasm).
+pub fn prefix_text(net: &Ipv4Net) -> String {
+    let mut s = String::with_capacity(18);
+    push_ipv4(&mut s, net.addr());
     s.push('/');
-    push_dec(&mut s, net.prefix_len());
+    push_dec(&mut s, u32::from(net.prefix_len()));
     s
+}
+
+/// `format!("{ip}:{port}")`, built the same fast way for IPv4.
+pub fn addr_port_text(ip: std::net::IpAddr, port: u16) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut s = String::with_capacity(21);
+            push_ipv4(&mut s, v4);
+            s.push(':');
+            push_dec(&mut s, u32::from(port));
+            s
+        }
+        std::net::IpAddr::V6(v6) => format!("{v6}:{port}"),
+    }
 }
 
 /// Route/address scope (`enum rt_scope_t`).
@@ -215,6 +243,17 @@ mod tests {
         for v in 0..=255u8 {
             let net = super::Ipv4Net::new(std::net::Ipv4Addr::new(v, v, 0, v), v % 33).unwrap();
             assert_eq!(super::prefix_text(&net), net.to_string());
+        }
+        for (ip, port) in [
+            ("192.168.150.100", 80u16),
+            ("0.0.0.0", 0),
+            ("255.255.255.255", 65535),
+            ("10.0.0.1", 9),
+            ("2001:db8::1", 443),
+            ("::", 10),
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(super::addr_port_text(ip, port), format!("{ip}:{port}"));
         }
     }
 

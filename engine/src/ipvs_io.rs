@@ -72,7 +72,7 @@ impl World {
             ),
         };
         let service = svc.as_ref().map(|(k, _)| match k {
-            ServiceKey::Addr { addr, port, .. } => format!("{addr}:{port}"),
+            ServiceKey::Addr { addr, port, .. } => crate::addr::addr_port_text(*addr, *port),
             ServiceKey::Fwmark { mark, .. } => format!("fwmark {mark}"),
         });
         match verdict {
@@ -108,8 +108,8 @@ impl World {
                     host,
                     EventKind::Ipvs {
                         service: service.unwrap_or_default(),
-                        client: format!("{}:{}", ip.src, sport),
-                        dest: format!("{daddr}:{dport}"),
+                        client: crate::addr::addr_port_text(IpAddr::V4(ip.src), sport),
+                        dest: crate::addr::addr_port_text(daddr, dport),
                         state: state.name().into(),
                         new_conn,
                         scheduler: svc.map(|(_, s)| s).unwrap_or_default(),
