@@ -44,6 +44,7 @@ fn run() -> Result<(), String> {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     println!("cargo:rerun-if-env-changed=LVSLAB_WEB_PROFILE");
+    println!("cargo:rerun-if-env-changed=LVSLAB_KEEP_NAMES");
 
     println!("cargo:rerun-if-env-changed=LVSLAB_WEB_PKG");
     // Developers only: reuse an already built web bundle (a directory with
@@ -69,13 +70,16 @@ fn run() -> Result<(), String> {
         .join("lvslab_web.wasm");
     let pkg = out_dir.join("pkg");
     fs::create_dir_all(&pkg).map_err(|e| e.to_string())?;
+    // LVSLAB_KEEP_NAMES=1 (developers only): keep the function names, so a
+    // browser profile of the app (e.g. the engine benchmark) is readable.
+    let keep_names = env::var_os("LVSLAB_KEEP_NAMES").is_some();
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
         .input_path(&wasm)
         .web(true)
         .map_err(|e| e.to_string())?
         .omit_default_module_path(false)
-        .remove_name_section(true)
+        .remove_name_section(!keep_names)
         .remove_producers_section(true)
         .typescript(false)
         .generate(&pkg)
