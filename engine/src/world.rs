@@ -144,10 +144,9 @@ impl World {
 
     /// Process the next event; false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        let Some((&key, _)) = self.queue.iter().next() else {
+        let Some((key, p)) = self.queue.pop_first() else {
             return false;
         };
-        let p = self.queue.remove(&key).expect("key just seen");
         if let Pending::IpvsTimer { host } = &p {
             if let Some(n) = self.ipvs_timers.get_mut(host) {
                 *n = n.saturating_sub(1);
