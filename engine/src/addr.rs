@@ -14,6 +14,59 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
+/// Decimal digits of `v` appended to `s` (what `{}` writes).
+fn push_dec(s: &mut String, v: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = 0;
+    let mut v = v;
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in digits[..n].iter().rev() {
+        s.push(char::from(d));
+    }
+}
+
+fn push_ipv4(s: &mut String, ip: Ipv4Addr) {
+    for (i, o) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        push_dec(s, u32::from(o));
+    }
+}
+
+/// `net` as `a.b.c.d/len`, exactly what its `Display` writes, without the
+/// formatting machinery: the trace records a route's prefix and IPVS's
+/// addresses for every packet and hop, so these texts are built millions
+/// of times in a benchmark (and `core::fmt` is slow in wasm).
+pub fn prefix_text(net: &Ipv4Net) -> String {
+    let mut s = String::with_capacity(18);
+    push_ipv4(&mut s, net.addr());
+    s.push('/');
+    push_dec(&mut s, u32::from(net.prefix_len()));
+    s
+}
+
+/// `format!("{ip}:{port}")`, built the same fast way for IPv4.
+pub fn addr_port_text(ip: std::net::IpAddr, port: u16) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut s = String::with_capacity(21);
+            push_ipv4(&mut s, v4);
+            s.push(':');
+            push_dec(&mut s, u32::from(port));
+            s
+        }
+        std::net::IpAddr::V6(v6) => format!("{v6}:{port}"),
+    }
+}
+
 /// Route/address scope (`enum rt_scope_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -175,6 +228,35 @@ pub fn delete(list: &mut Vec<IfAddr>, idx: usize, promote: bool) -> DelOutcome {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prefix_text_is_display() {
+        for (a, len) in [
+            ([0, 0, 0, 0], 0),
+            ([192, 168, 150, 100], 32),
+            ([10, 9, 99, 100], 8),
+            ([255, 255, 255, 255], 24),
+            ([1, 20, 200, 7], 17),
+        ] {
+            let net = super::Ipv4Net::new(std::net::Ipv4Addr::from(a), len).unwrap();
+            assert_eq!(super::prefix_text(&net), net.to_string());
+        }
+        for v in 0..=255u8 {
+            let net = super::Ipv4Net::new(std::net::Ipv4Addr::new(v, v, 0, v), v % 33).unwrap();
+            assert_eq!(super::prefix_text(&net), net.to_string());
+        }
+        for (ip, port) in [
+            ("192.168.150.100", 80u16),
+            ("0.0.0.0", 0),
+            ("255.255.255.255", 65535),
+            ("10.0.0.1", 9),
+            ("2001:db8::1", 443),
+            ("::", 10),
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(super::addr_port_text(ip, port), format!("{ip}:{port}"));
+        }
+    }
+
     use super::*;
 
     fn a(s: &str, label: &str) -> IfAddr {

@@ -108,7 +108,7 @@ impl World {
                 let state = self
                     .hosts
                     .get(&host)
-                    .and_then(|h| h.tcp.socks.get(&s))
+                    .and_then(|h| h.tcp.get(s))
                     .map(|s| s.state);
                 match state {
                     Some(TcpState::SynSent) | None => self.tcp_abort(&host, s),
@@ -157,12 +157,7 @@ impl World {
             return;
         };
         let host = c.host.clone();
-        let Some(s) = self
-            .hosts
-            .get(&host)
-            .and_then(|h| h.tcp.socks.get(&sock))
-            .cloned()
-        else {
+        let Some(s) = self.hosts.get(&host).and_then(|h| h.tcp.get(sock)).cloned() else {
             return;
         };
         if c.hold {

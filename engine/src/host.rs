@@ -13,18 +13,18 @@ use crate::mac::Mac;
 use crate::neigh::NeighTable;
 use crate::sysctl::Sysctls;
 use crate::tcp::TcpTable;
+use crate::vecmap::VecMap;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Host {
     pub name: String,
     /// Devices by ifindex.
-    pub devices: BTreeMap<u32, Device>,
+    pub devices: VecMap<u32, Device>,
     /// Each device's IPv4 addresses in kernel list order.
-    pub addrs: BTreeMap<u32, Vec<IfAddr>>,
+    pub addrs: VecMap<u32, Vec<IfAddr>>,
     pub fib: Fib,
     pub sysctl: Sysctls,
     pub neigh: NeighTable,
@@ -36,7 +36,7 @@ pub struct Host {
     pub tcp: TcpTable,
     /// Plain files (path → content): /var/www/html/index.html and the like.
     #[serde(default)]
-    pub files: BTreeMap<String, String>,
+    pub files: VecMap<String, String>,
     /// The IPVS table of this host.
     #[serde(default)]
     pub ipvs: crate::ipvs::Ipvs,
@@ -60,8 +60,8 @@ impl Host {
     pub fn new(name: &str) -> Host {
         let mut h = Host {
             name: name.into(),
-            devices: BTreeMap::new(),
-            addrs: BTreeMap::new(),
+            devices: VecMap::new(),
+            addrs: VecMap::new(),
             fib: Fib::default(),
             sysctl: Sysctls::default(),
             neigh: NeighTable::with_seed(name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
@@ -72,7 +72,7 @@ impl Host {
                 name.bytes()
                     .fold(7u16, |a, b| a.wrapping_mul(31).wrapping_add(u16::from(b))),
             ),
-            files: BTreeMap::new(),
+            files: VecMap::new(),
             ipvs: crate::ipvs::Ipvs::default(),
             udp_ports: 0,
         };

@@ -72,7 +72,7 @@ impl World {
             ),
         };
         let service = svc.as_ref().map(|(k, _)| match k {
-            ServiceKey::Addr { addr, port, .. } => format!("{addr}:{port}"),
+            ServiceKey::Addr { addr, port, .. } => crate::addr::addr_port_text(*addr, *port),
             ServiceKey::Fwmark { mark, .. } => format!("fwmark {mark}"),
         });
         match verdict {
@@ -108,8 +108,8 @@ impl World {
                     host,
                     EventKind::Ipvs {
                         service: service.unwrap_or_default(),
-                        client: format!("{}:{}", ip.src, sport),
-                        dest: format!("{daddr}:{dport}"),
+                        client: crate::addr::addr_port_text(IpAddr::V4(ip.src), sport),
+                        dest: crate::addr::addr_port_text(daddr, dport),
                         state: state.name().into(),
                         new_conn,
                         scheduler: svc.map(|(_, s)| s).unwrap_or_default(),
@@ -278,7 +278,7 @@ impl World {
         let lookup = EventKind::RouteLookup {
             dst: rip,
             table: crate::stack::table_name(rt.table),
-            prefix: rt.prefix.to_string(),
+            prefix: crate::addr::prefix_text(&rt.prefix),
             rtype: rt.rtype.name().into(),
             dev: Some(h.dev_name(rt.ifindex).to_string()),
         };
@@ -445,7 +445,7 @@ impl World {
         };
         let id = h
             .tcp
-            .socks
+            .socks()
             .values()
             .find(|s| {
                 s.state == crate::tcp::TcpState::SynSent

@@ -32,6 +32,7 @@ pub mod sysctl;
 pub mod tcp;
 pub mod tcp_io;
 pub mod trace;
+pub mod vecmap;
 pub mod wire;
 pub mod world;
 

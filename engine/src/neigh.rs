@@ -14,9 +14,9 @@
 //! thresholds, proxy entries, NOARP/PERMANENT entries added by hand.
 
 use crate::mac::Mac;
+use crate::vecmap::VecMap;
 use crate::world::SimTime;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// Neighbour parameters, in microseconds where they are times.
@@ -141,8 +141,8 @@ impl Neighbour {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeighTable {
     pub params: NeighParams,
-    #[serde(with = "crate::serde_util::seq_map")]
-    pub entries: BTreeMap<(u32, Ipv4Addr), Neighbour>,
+    #[serde(with = "crate::serde_util::seq_vecmap")]
+    pub entries: VecMap<(u32, Ipv4Addr), Neighbour>,
     /// A small deterministic generator for `reachable_time` (seeded per host).
     pub rng: u64,
 }
@@ -265,7 +265,7 @@ impl NeighTable {
         create: bool,
         actions: &mut Vec<NeighAction>,
     ) {
-        if let std::collections::btree_map::Entry::Vacant(v) = self.entries.entry((ifindex, ip)) {
+        if let crate::vecmap::Entry::Vacant(v) = self.entries.entry((ifindex, ip)) {
             if !create {
                 return;
             }

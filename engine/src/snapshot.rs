@@ -27,7 +27,6 @@ use crate::world::{Port, World};
 use crate::SimTime;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +39,7 @@ pub struct HostSnapshot {
     /// IPv4 routes of every table.
     pub routes: Vec<SnapRoute>,
     /// `conf/<scope>/<knob>` for `all`, `default` and each device.
-    pub sysctl: BTreeMap<String, BTreeMap<String, i64>>,
+    pub sysctl: crate::vecmap::VecMap<String, crate::vecmap::VecMap<String, i64>>,
     /// The IPVS table as listed; empty when IPVS is not loaded.
     #[serde(default)]
     pub ipvs: Vec<ServiceEntry>,
@@ -269,7 +268,7 @@ impl HostSnapshot {
                 secondary: a.secondary,
             });
         }
-        let mut other_tables = BTreeMap::<u32, usize>::new();
+        let mut other_tables = crate::vecmap::VecMap::<u32, usize>::new();
         for r in &self.routes {
             if ![TABLE_LOCAL, TABLE_MAIN, TABLE_DEFAULT].contains(&r.table) {
                 *other_tables.entry(r.table).or_default() += 1;

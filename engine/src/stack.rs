@@ -784,7 +784,7 @@ impl World {
         let kind = EventKind::RouteLookup {
             dst: ip.dst,
             table: table_name(rt.table),
-            prefix: rt.prefix.to_string(),
+            prefix: crate::addr::prefix_text(&rt.prefix),
             rtype: rt.rtype.name().into(),
             dev: Some(h.dev_name(rt.ifindex).to_string()),
         };
@@ -953,7 +953,7 @@ impl World {
         let kind = EventKind::RouteLookup {
             dst: ip.dst,
             table: table_name(route.table),
-            prefix: route.dst.to_string(),
+            prefix: crate::addr::prefix_text(&route.dst),
             rtype: route.rtype.name().into(),
             dev: route.ifindex.map(|i| h.dev_name(i).to_string()),
         };

@@ -13,8 +13,8 @@
 //! We model those knobs with the kernel's defaults (all 0; `ip_forward` 0).
 //! Other files under `conf/*` are not modelled and read as missing.
 
+use crate::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The per-device knobs we model, in `ls conf/eth0` order.
 pub const CONF_KNOBS: &[&str] = &[
@@ -54,7 +54,7 @@ fn knob_range(_knob: &str) -> (i64, i64) {
 }
 
 /// One `ipv4_devconf`.
-pub type Conf = BTreeMap<String, i64>;
+pub type Conf = VecMap<String, i64>;
 
 fn default_conf() -> Conf {
     CONF_KNOBS.iter().map(|k| (k.to_string(), 0)).collect()
@@ -64,12 +64,12 @@ fn default_conf() -> Conf {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sysctls {
     /// `all`, `default` and one entry per device, by name.
-    pub conf: BTreeMap<String, Conf>,
+    pub conf: VecMap<String, Conf>,
 }
 
 impl Default for Sysctls {
     fn default() -> Self {
-        let mut conf = BTreeMap::new();
+        let mut conf = VecMap::new();
         conf.insert("all".to_string(), default_conf());
         conf.insert("default".to_string(), default_conf());
         Sysctls { conf }

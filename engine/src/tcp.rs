@@ -19,7 +19,7 @@
 
 use crate::world::SimTime;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -132,19 +132,82 @@ impl Sock {
 }
 
 /// A host's TCP sockets.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Linux finds a socket through hash tables (`inet_hashinfo`: established by
+/// 4-tuple, listeners by port) and keeps a timer per socket. We keep the
+/// sockets ordered by id (so every walk over them is deterministic) plus
+/// three indexes derived from them, so that a segment, a timer tick or a
+/// port choice never walks every socket (a host that served thousands of
+/// connections holds thousands of TIME_WAIT sockets): connected sockets by
+/// (local, remote), listeners, and pending timers. The indexes are not
+/// serialised; a loaded table rebuilds them. Change sockets only through
+/// [`TcpTable::insert`], [`TcpTable::remove`], [`TcpTable::retain`],
+/// [`TcpTable::set_timer`] and [`TcpTable::get_mut`] (which must not touch
+/// `timer`, `state`, `local` or `remote`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "TcpTableData")]
 pub struct TcpTable {
-    pub socks: BTreeMap<u32, Sock>,
+    socks: BTreeMap<u32, Sock>,
     pub next_id: u32,
     /// Next ephemeral port candidate (ip_local_port_range 32768-60999).
     pub next_port: u16,
     /// Next process id handed to a program.
     pub next_pid: u32,
-    /// (local, remote) → socket, for connected sockets (a hint: checked on
-    /// use, rebuilt by inserts; the full scan stays the fallback).
+    /// (local, remote) → a connected (non-listening) socket with that tuple:
+    /// the newest one inserted while it lives, else the oldest one left.
+    /// Every connected socket's tuple has an entry.
     #[serde(skip)]
     index: BTreeMap<(SocketAddrV4, SocketAddrV4), u32>,
+    /// Whether two connected sockets ever shared a tuple (`curl
+    /// --local-port` can do that); only then does a removal look for
+    /// another socket to index.
+    #[serde(skip)]
+    shared_tuples: bool,
+    /// Listening sockets, in id order.
+    #[serde(skip)]
+    listeners: Vec<u32>,
+    /// (expiry, socket id) of every socket whose `timer` is set.
+    #[serde(skip)]
+    timers: BTreeSet<(SimTime, u64)>,
 }
+
+/// What a [`TcpTable`] serialises: the sockets and counters, not the indexes.
+#[derive(Deserialize)]
+struct TcpTableData {
+    socks: BTreeMap<u32, Sock>,
+    next_id: u32,
+    next_port: u16,
+    next_pid: u32,
+}
+
+impl From<TcpTableData> for TcpTable {
+    fn from(d: TcpTableData) -> TcpTable {
+        let mut t = TcpTable {
+            socks: BTreeMap::new(),
+            next_id: d.next_id,
+            next_port: d.next_port,
+            next_pid: d.next_pid,
+            ..TcpTable::default()
+        };
+        for (id, s) in d.socks {
+            t.add(id, s, false);
+        }
+        t
+    }
+}
+
+/// Two tables are equal when their sockets and counters are (the indexes
+/// follow from the sockets).
+impl PartialEq for TcpTable {
+    fn eq(&self, o: &TcpTable) -> bool {
+        self.socks == o.socks
+            && self.next_id == o.next_id
+            && self.next_port == o.next_port
+            && self.next_pid == o.next_pid
+    }
+}
+
+impl Eq for TcpTable {}
 
 pub const SYN_RETRIES: u32 = 6;
 pub const SYNACK_RETRIES: u32 = 5;
@@ -161,7 +224,7 @@ impl TcpTable {
             next_id: 1,
             next_port: 32768 + (seed % 28000),
             next_pid: 1000 + u32::from(seed % 900),
-            index: BTreeMap::new(),
+            ..TcpTable::default()
         }
     }
 
@@ -179,11 +242,18 @@ impl TcpTable {
             } else {
                 self.next_port + 1 + (self.next_port % 5)
             };
-            let busy = self.socks.values().any(|s| {
-                s.local.port() == p
-                    && (s.local.ip() == &local_ip || s.local.ip().is_unspecified())
-                    && (s.remote == remote || s.state == TcpState::Listen)
+            // Busy: a listener on the port (that address or any), or a
+            // connection from (local_ip or any):p to `remote`.
+            let listener = self.listeners.iter().any(|id| {
+                self.socks.get(id).is_some_and(|s| {
+                    s.local.port() == p
+                        && (s.local.ip() == &local_ip || s.local.ip().is_unspecified())
+                })
             });
+            let busy = listener
+                || [local_ip, Ipv4Addr::UNSPECIFIED]
+                    .into_iter()
+                    .any(|ip| self.connected(SocketAddrV4::new(ip, p), remote).is_some());
             if !busy {
                 return Some(p);
             }
@@ -195,45 +265,190 @@ impl TcpTable {
         let id = self.next_id;
         self.next_id += 1;
         s.id = id;
-        if s.state != TcpState::Listen {
-            self.index.insert((s.local, s.remote), id);
-        }
-        self.socks.insert(id, s);
+        self.add(id, s, true);
         id
+    }
+
+    /// Put `s` under `id` and index it; `newest`: an entry for its tuple
+    /// moves to it (else the existing one stays, as for a loaded table,
+    /// where the oldest socket of a tuple is found first).
+    fn add(&mut self, id: u32, s: Sock, newest: bool) {
+        if s.state == TcpState::Listen {
+            let at = self.listeners.partition_point(|&l| l < id);
+            self.listeners.insert(at, id);
+        } else {
+            let key = (s.local, s.remote);
+            if self.connected(s.local, s.remote).is_some() {
+                self.shared_tuples = true;
+            }
+            if newest || !self.index.contains_key(&key) {
+                self.index.insert(key, id);
+            }
+        }
+        if let Some(t) = s.timer {
+            self.timers.insert((t, u64::from(id)));
+        }
+        if let Some(old) = self.socks.insert(id, s) {
+            self.unindex(id, &old);
+        }
+    }
+
+    /// Drop `old` (no longer stored under `id`) from the indexes.
+    fn unindex(&mut self, id: u32, old: &Sock) {
+        if let Some(t) = old.timer {
+            self.timers.remove(&(t, u64::from(id)));
+        }
+        if old.state == TcpState::Listen {
+            self.listeners.retain(|&l| l != id);
+            return;
+        }
+        let key = (old.local, old.remote);
+        if self.index.get(&key) == Some(&id) {
+            self.index.remove(&key);
+            if self.shared_tuples {
+                // The oldest other socket with the tuple takes over.
+                if let Some(other) = self.socks.values().find(|s| {
+                    s.state != TcpState::Listen && s.local == old.local && s.remote == old.remote
+                }) {
+                    self.index.insert(key, other.id);
+                }
+            }
+        }
+    }
+
+    /// Remove a socket (and its index entries).
+    pub fn remove(&mut self, id: u32) -> Option<Sock> {
+        let s = self.socks.remove(&id)?;
+        self.unindex(id, &s);
+        Some(s)
+    }
+
+    /// Keep only the sockets for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Sock) -> bool) {
+        let gone: Vec<u32> = self
+            .socks
+            .values()
+            .filter(|s| !keep(s))
+            .map(|s| s.id)
+            .collect();
+        for id in gone {
+            self.remove(id);
+        }
+    }
+
+    /// The sockets, by id.
+    pub fn socks(&self) -> &BTreeMap<u32, Sock> {
+        &self.socks
+    }
+
+    pub fn get(&self, id: u32) -> Option<&Sock> {
+        self.socks.get(&id)
+    }
+
+    /// A socket to change; not its `timer` (see [`TcpTable::set_timer`]),
+    /// `state`, `local` or `remote` (see [`TcpTable::set_state`]).
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut Sock> {
+        self.socks.get_mut(&id)
+    }
+
+    /// Set or clear a socket's timer.
+    pub fn set_timer(&mut self, id: u32, at: Option<SimTime>) {
+        let Some(s) = self.socks.get_mut(&id) else {
+            return;
+        };
+        if let Some(t) = std::mem::replace(&mut s.timer, at) {
+            self.timers.remove(&(t, u64::from(id)));
+        }
+        if let Some(t) = at {
+            self.timers.insert((t, u64::from(id)));
+        }
+    }
+
+    /// Change the state of a connected socket (never to or from LISTEN).
+    pub fn set_state(&mut self, id: u32, state: TcpState) {
+        if let Some(s) = self.socks.get_mut(&id) {
+            debug_assert!(s.state != TcpState::Listen && state != TcpState::Listen);
+            s.state = state;
+        }
+    }
+
+    /// The sockets whose timer is due at `now`, in id order.
+    pub fn due(&self, now: SimTime) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .timers
+            .range(..=(now, u64::MAX))
+            .map(|&(_, id)| id as u32)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The connected socket for (local, remote), if any.
+    fn connected(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<u32> {
+        let &id = self.index.get(&(local, remote))?;
+        self.socks
+            .get(&id)
+            .is_some_and(|s| s.state != TcpState::Listen && s.local == local && s.remote == remote)
+            .then_some(id)
     }
 
     /// `__inet_lookup`: an established (non-listening) socket first, then a listener.
     pub fn lookup(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<u32> {
-        if let Some(&id) = self.index.get(&(local, remote)) {
-            if self.socks.get(&id).is_some_and(|s| {
-                s.state != TcpState::Listen && s.local == local && s.remote == remote
-            }) {
-                return Some(id);
-            }
+        if let Some(id) = self.connected(local, remote) {
+            return Some(id);
         }
-        if let Some(s) = self
-            .socks
-            .values()
-            .find(|s| s.state != TcpState::Listen && s.local == local && s.remote == remote)
-        {
-            return Some(s.id);
-        }
-        self.socks
-            .values()
-            .filter(|s| s.state == TcpState::Listen && s.local.port() == local.port())
-            .find(|s| s.local.ip() == local.ip() || s.local.ip().is_unspecified())
-            .map(|s| s.id)
+        self.listeners.iter().copied().find(|id| {
+            self.socks.get(id).is_some_and(|s| {
+                s.local.port() == local.port()
+                    && (s.local.ip() == local.ip() || s.local.ip().is_unspecified())
+            })
+        })
     }
 
     /// Is a listener bound to `port` (any address)?
     pub fn listening_on(&self, port: u16) -> bool {
-        self.socks
-            .values()
-            .any(|s| s.state == TcpState::Listen && s.local.port() == port)
+        self.listeners
+            .iter()
+            .any(|id| self.socks.get(id).is_some_and(|s| s.local.port() == port))
     }
 
     pub fn next_timer(&self) -> Option<SimTime> {
-        self.socks.values().filter_map(|s| s.timer).min()
+        self.timers.first().map(|&(t, _)| t)
+    }
+
+    /// The indexes agree with the sockets (tests and debug builds).
+    pub fn check_indexes(&self) -> Result<(), String> {
+        let mut rebuilt = TcpTable::default();
+        for (&id, s) in &self.socks {
+            rebuilt.add(id, s.clone(), true);
+        }
+        if rebuilt.listeners != self.listeners {
+            return Err(format!(
+                "listeners {:?} != {:?}",
+                self.listeners, rebuilt.listeners
+            ));
+        }
+        if rebuilt.timers != self.timers {
+            return Err(format!("timers {:?} != {:?}", self.timers, rebuilt.timers));
+        }
+        // Every connected socket's tuple leads to a live socket with it.
+        for s in self.socks.values().filter(|s| s.state != TcpState::Listen) {
+            if self.connected(s.local, s.remote).is_none() {
+                return Err(format!(
+                    "socket {} ({} -> {}) is not indexed",
+                    s.id, s.local, s.remote
+                ));
+            }
+        }
+        if self.index.len() != rebuilt.index.len() {
+            return Err(format!(
+                "{} index entries for {} tuples",
+                self.index.len(),
+                rebuilt.index.len()
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -310,7 +525,7 @@ pub fn parse_tsval(options: &[u8]) -> Option<u32> {
 /// Build the HTTP response the lab's httpd sends for `request`.
 pub fn http_response(
     request: &[u8],
-    files: &BTreeMap<String, String>,
+    files: &crate::vecmap::VecMap<String, String>,
     docroot: &str,
     date: &str,
 ) -> Vec<u8> {
@@ -379,7 +594,7 @@ mod tests {
 
     #[test]
     fn http_serves_index_and_404() {
-        let mut files = BTreeMap::new();
+        let mut files = crate::vecmap::VecMap::new();
         files.insert(
             "/var/www/html/index.html".to_string(),
             "<h1>from 192.168.150.12</h1>\n".to_string(),

@@ -21,11 +21,11 @@ pub enum ConnError {
 
 impl World {
     fn tcp_sock(&self, host: &str, id: u32) -> Option<&Sock> {
-        self.hosts.get(host)?.tcp.socks.get(&id)
+        self.hosts.get(host)?.tcp.get(id)
     }
 
     fn tcp_sock_mut(&mut self, host: &str, id: u32) -> Option<&mut Sock> {
-        self.hosts.get_mut(host)?.tcp.socks.get_mut(&id)
+        self.hosts.get_mut(host)?.tcp.get_mut(id)
     }
 
     /// Send a segment from socket `id` with the given flags and payload.
@@ -108,8 +108,8 @@ impl World {
 
     fn tcp_arm(&mut self, host: &str, id: u32, after_us: u64) {
         let at = self.now.plus(after_us);
-        if let Some(s) = self.tcp_sock_mut(host, id) {
-            s.timer = Some(at);
+        if let Some(h) = self.hosts.get_mut(host) {
+            h.tcp.set_timer(id, Some(at));
         }
         self.schedule(
             at,
@@ -185,20 +185,11 @@ impl World {
         let unread = !s.rx.is_empty();
         match state {
             TcpState::Listen | TcpState::SynSent | TcpState::Close => {
-                self.hosts
-                    .get_mut(host)
-                    .expect("host")
-                    .tcp
-                    .socks
-                    .remove(&id);
+                let tcp = &mut self.hosts.get_mut(host).expect("host").tcp;
+                tcp.remove(id);
                 // Closing a listener drops its pending request sockets too.
                 if state == TcpState::Listen {
-                    self.hosts
-                        .get_mut(host)
-                        .expect("host")
-                        .tcp
-                        .socks
-                        .retain(|_, c| c.parent != Some(id) || c.state != TcpState::SynRecv);
+                    tcp.retain(|c| c.parent != Some(id) || c.state != TcpState::SynRecv);
                 }
                 return;
             }
@@ -211,12 +202,7 @@ impl World {
             )
         {
             self.tcp_output(host, id, F::RST | F::ACK, vec![]);
-            self.hosts
-                .get_mut(host)
-                .expect("host")
-                .tcp
-                .socks
-                .remove(&id);
+            self.hosts.get_mut(host).expect("host").tcp.remove(id);
             return;
         }
         let next = match state {
@@ -224,11 +210,13 @@ impl World {
             TcpState::CloseWait => Some(TcpState::LastAck),
             _ => None,
         };
-        if let Some(s) = self.tcp_sock_mut(host, id) {
-            s.orphan = true;
-            s.owner = None;
+        if let Some(h) = self.hosts.get_mut(host) {
+            if let Some(s) = h.tcp.get_mut(id) {
+                s.orphan = true;
+                s.owner = None;
+            }
             if let Some(n) = next {
-                s.state = n;
+                h.tcp.set_state(id, n);
             }
         }
         if next.is_some() {
@@ -246,7 +234,7 @@ impl World {
     /// Kill a socket without a packet (process killed while SYN_SENT).
     pub fn tcp_abort(&mut self, host: &str, id: u32) {
         if let Some(h) = self.hosts.get_mut(host) {
-            h.tcp.socks.remove(&id);
+            h.tcp.remove(id);
         }
     }
 
@@ -269,7 +257,7 @@ impl World {
             self.tcp_send_reset(host, ip, t);
             return;
         };
-        let s = h.tcp.socks.get(&id).expect("id from lookup").clone();
+        let s = h.tcp.get(id).expect("id from lookup").clone();
         if let Some(ts) = tcp::parse_tsval(&t.options) {
             if let Some(sm) = self.tcp_sock_mut(host, id) {
                 if sm.state != TcpState::Listen {
@@ -319,12 +307,11 @@ impl World {
                     return;
                 }
                 if t.has(F::SYN) && t.has(F::ACK) {
+                    self.set_state(host, id, TcpState::Established);
                     if let Some(sm) = self.tcp_sock_mut(host, id) {
-                        sm.state = TcpState::Established;
                         sm.irs = t.seq;
                         sm.rcv_nxt = t.seq.wrapping_add(1);
                         sm.snd_una = t.ack;
-                        sm.timer = None;
                         sm.retries = 0;
                     }
                     self.tcp_output(host, id, F::ACK, vec![]);
@@ -341,7 +328,7 @@ impl World {
 
     fn tcp_fail(&mut self, host: &str, id: u32, err: ConnError) {
         if let Some(h) = self.hosts.get_mut(host) {
-            h.tcp.socks.remove(&id);
+            h.tcp.remove(id);
         }
         self.apps_tcp_error(host, id, err);
     }
@@ -387,9 +374,8 @@ impl World {
             match state {
                 TcpState::SynRecv if t.ack == s.iss.wrapping_add(1) => {
                     state = TcpState::Established;
+                    self.set_state(host, id, state);
                     if let Some(sm) = self.tcp_sock_mut(host, id) {
-                        sm.state = state;
-                        sm.timer = None;
                         sm.retries = 0;
                     }
                 }
@@ -408,12 +394,7 @@ impl World {
                     self.tcp_arm(host, id, tcp::TIME_WAIT_US);
                 }
                 TcpState::LastAck if acks_our_fin => {
-                    self.hosts
-                        .get_mut(host)
-                        .expect("host")
-                        .tcp
-                        .socks
-                        .remove(&id);
+                    self.hosts.get_mut(host).expect("host").tcp.remove(id);
                     return;
                 }
                 _ => {}
@@ -460,9 +441,9 @@ impl World {
     }
 
     fn set_state(&mut self, host: &str, id: u32, st: TcpState) {
-        if let Some(sm) = self.tcp_sock_mut(host, id) {
-            sm.state = st;
-            sm.timer = None;
+        if let Some(h) = self.hosts.get_mut(host) {
+            h.tcp.set_state(id, st);
+            h.tcp.set_timer(id, None);
         }
     }
 
@@ -471,12 +452,11 @@ impl World {
         let Some(h) = self.hosts.get(host) else {
             return;
         };
-        let Some(s) = h.tcp.socks.get(&id) else {
+        let Some(s) = h.tcp.get(id) else {
             return;
         };
         let Some(parent) = s.parent else { return };
-        let Some(Service::Http { docroot }) =
-            h.tcp.socks.get(&parent).and_then(|p| p.service.clone())
+        let Some(Service::Http { docroot }) = h.tcp.get(parent).and_then(|p| p.service.clone())
         else {
             return;
         };
@@ -503,13 +483,8 @@ impl World {
         let Some(h) = self.hosts.get(host) else {
             return;
         };
-        let due: Vec<u32> = h
-            .tcp
-            .socks
-            .values()
-            .filter(|s| s.timer.is_some_and(|t| t <= now))
-            .map(|s| s.id)
-            .collect();
+        debug_assert_eq!(h.tcp.check_indexes(), Ok(()));
+        let due = h.tcp.due(now);
         for id in due {
             let Some(s) = self.tcp_sock(host, id).cloned() else {
                 continue;
@@ -525,12 +500,7 @@ impl World {
                         if s.state == TcpState::SynSent {
                             self.tcp_fail(host, id, ConnError::TimedOut);
                         } else {
-                            self.hosts
-                                .get_mut(host)
-                                .expect("host")
-                                .tcp
-                                .socks
-                                .remove(&id);
+                            self.hosts.get_mut(host).expect("host").tcp.remove(id);
                         }
                         continue;
                     }
@@ -550,16 +520,11 @@ impl World {
                     self.tcp_arm(host, id, rto.min(120_000_000));
                 }
                 TcpState::TimeWait | TcpState::FinWait2 => {
-                    self.hosts
-                        .get_mut(host)
-                        .expect("host")
-                        .tcp
-                        .socks
-                        .remove(&id);
+                    self.hosts.get_mut(host).expect("host").tcp.remove(id);
                 }
                 _ => {
-                    if let Some(sm) = self.tcp_sock_mut(host, id) {
-                        sm.timer = None;
+                    if let Some(h) = self.hosts.get_mut(host) {
+                        h.tcp.set_timer(id, None);
                     }
                 }
             }

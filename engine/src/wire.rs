@@ -14,11 +14,11 @@ use crate::mac::Mac;
 use pnet_base::MacAddr;
 use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPacket};
 use pnet_packet::ethernet::{EtherType, EtherTypes, EthernetPacket, MutableEthernetPacket};
-use pnet_packet::icmp::{self, IcmpCode, IcmpPacket, IcmpType, IcmpTypes, MutableIcmpPacket};
+use pnet_packet::icmp::{IcmpCode, IcmpPacket, IcmpType, IcmpTypes, MutableIcmpPacket};
 use pnet_packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};
-use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
-use pnet_packet::tcp::{self, MutableTcpPacket, TcpPacket};
-use pnet_packet::udp::{self, MutableUdpPacket, UdpPacket};
+use pnet_packet::ipv4::{Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
+use pnet_packet::tcp::{MutableTcpPacket, TcpPacket};
+use pnet_packet::udp::{MutableUdpPacket, UdpPacket};
 use pnet_packet::Packet;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -154,7 +154,7 @@ impl TcpRepr {
         p.set_flags(self.flags);
         p.set_window(self.window);
         p.set_urgent_ptr(0);
-        let c = tcp::ipv4_checksum(&p.to_immutable(), &src, &dst);
+        let c = csum::ipv4_pseudo(p.packet(), 8, src, dst, 6);
         p.set_checksum(c);
         buf
     }
@@ -165,7 +165,7 @@ impl TcpRepr {
         if hlen < 20 || hlen > bytes.len() {
             return Err(WireError::Malformed("TCP data offset"));
         }
-        if tcp::ipv4_checksum(&p, &src, &dst) != p.get_checksum() {
+        if csum::ipv4_pseudo(bytes, 8, src, dst, 6) != p.get_checksum() {
             return Err(WireError::Malformed("TCP checksum"));
         }
         Ok(TcpRepr {
@@ -198,7 +198,7 @@ impl UdpRepr {
         p.set_source(self.src_port);
         p.set_destination(self.dst_port);
         p.set_length((8 + self.payload.len()) as u16);
-        let c = udp::ipv4_checksum(&p.to_immutable(), &src, &dst);
+        let c = csum::ipv4_pseudo(p.packet(), 3, src, dst, 17);
         p.set_checksum(if c == 0 { 0xffff } else { c });
         buf
     }
@@ -211,7 +211,7 @@ impl UdpRepr {
         }
         let sum = p.get_checksum();
         if sum != 0 {
-            let c = udp::ipv4_checksum(&p, &src, &dst);
+            let c = csum::ipv4_pseudo(bytes, 3, src, dst, 17);
             if c != sum && !(c == 0 && sum == 0xffff) {
                 return Err(WireError::Malformed("UDP checksum"));
             }
@@ -285,14 +285,14 @@ impl IcmpRepr {
         let mut p = MutableIcmpPacket::new(&mut buf).expect("buffer sized for the header");
         p.set_icmp_type(ty);
         p.set_icmp_code(IcmpCode(code));
-        let c = icmp::checksum(&p.to_immutable());
+        let c = csum::checksum(p.packet(), 1);
         p.set_checksum(c);
         buf
     }
 
     fn parse(bytes: &[u8]) -> Result<IcmpRepr, WireError> {
         let p = IcmpPacket::new(bytes).ok_or(WireError::Truncated("ICMP header"))?;
-        if icmp::checksum(&p) != p.get_checksum() {
+        if csum::checksum(bytes, 1) != p.get_checksum() {
             return Err(WireError::Malformed("ICMP checksum"));
         }
         let ident = u16::from_be_bytes([bytes[4], bytes[5]]);
@@ -358,7 +358,7 @@ impl Ipv4Repr {
         p.set_next_level_protocol(IpNextHeaderProtocol(self.protocol()));
         p.set_source(self.src);
         p.set_destination(self.dst);
-        let c = ipv4::checksum(&p.to_immutable());
+        let c = csum::ipv4_header(p.packet(), p.get_header_length());
         p.set_checksum(c);
         buf
     }
@@ -373,7 +373,7 @@ impl Ipv4Repr {
         if total < hl || total > bytes.len() {
             return Err(WireError::Truncated("IPv4 packet"));
         }
-        if ipv4::checksum(&p) != p.get_checksum() {
+        if csum::ipv4_header(bytes, p.get_header_length()) != p.get_checksum() {
             return Err(WireError::Malformed("IPv4 checksum"));
         }
         let body = &bytes[hl..total];
@@ -486,8 +486,102 @@ impl FrameRepr {
     }
 }
 
+/// The Internet checksum (RFC 1071) as `pnet_packet::util` computes it (the
+/// same 16-bit sums and folding, so the same values), written as a plain
+/// loop over 16-bit words: every packet is checksummed when built and
+/// again when parsed at each hop, and pnet's per-word slicing is slow in
+/// the wasm build.
+mod csum {
+    use std::net::Ipv4Addr;
+
+    /// Sum of the big-endian 16-bit words of `data` (a last odd byte is
+    /// the high byte of a word), minus word `skip` (the checksum field).
+    fn sum(data: &[u8], skip: usize) -> u32 {
+        let mut words = data.chunks_exact(2);
+        let mut s = 0u32;
+        for w in &mut words {
+            s += u32::from(u16::from_be_bytes([w[0], w[1]]));
+        }
+        if let [b] = words.remainder() {
+            s += u32::from(*b) << 8;
+        }
+        let at = 2 * skip;
+        if at + 2 <= data.len() {
+            s -= u32::from(u16::from_be_bytes([data[at], data[at + 1]]));
+        } else if at + 1 == data.len() {
+            s -= u32::from(data[at]) << 8;
+        }
+        s
+    }
+
+    fn finish(mut s: u32) -> u16 {
+        while s >> 16 != 0 {
+            s = (s >> 16) + (s & 0xffff);
+        }
+        !(s as u16)
+    }
+
+    /// `pnet_packet::util::checksum`: 0 for no data.
+    pub fn checksum(data: &[u8], skip: usize) -> u16 {
+        if data.is_empty() {
+            return 0;
+        }
+        finish(sum(data, skip))
+    }
+
+    /// `pnet_packet::ipv4::checksum`: over the header, its length
+    /// (`ihl` words) clamped to 20 bytes and to the packet.
+    pub fn ipv4_header(packet: &[u8], ihl: u8) -> u16 {
+        let hl = (usize::from(ihl) * 4).max(20).min(packet.len());
+        checksum(&packet[..hl], 5)
+    }
+
+    /// `pnet_packet::util::ipv4_checksum`: over the IPv4 pseudo-header
+    /// (addresses, protocol, length) and `data`.
+    pub fn ipv4_pseudo(data: &[u8], skip: usize, src: Ipv4Addr, dst: Ipv4Addr, proto: u8) -> u16 {
+        let ip = |a: Ipv4Addr| {
+            let o = a.octets();
+            u32::from(u16::from_be_bytes([o[0], o[1]]))
+                + u32::from(u16::from_be_bytes([o[2], o[3]]))
+        };
+        finish(ip(src) + ip(dst) + u32::from(proto) + data.len() as u32 + sum(data, skip))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Our checksums are pnet's, for any bytes and addresses.
+        #[test]
+        fn checksums_match_pnet(
+            data in proptest::collection::vec(any::<u8>(), 0..300),
+            src in any::<[u8; 4]>(),
+            dst in any::<[u8; 4]>(),
+            ihl in 0u8..16,
+        ) {
+            let (src, dst) = (std::net::Ipv4Addr::from(src), std::net::Ipv4Addr::from(dst));
+            prop_assert_eq!(super::csum::checksum(&data, 1), pnet_packet::util::checksum(&data, 1));
+            prop_assert_eq!(super::csum::checksum(&data, 5), pnet_packet::util::checksum(&data, 5));
+            if let Some(t) = pnet_packet::tcp::TcpPacket::new(&data) {
+                prop_assert_eq!(super::csum::ipv4_pseudo(&data, 8, src, dst, 6), pnet_packet::tcp::ipv4_checksum(&t, &src, &dst));
+            }
+            if let Some(u) = pnet_packet::udp::UdpPacket::new(&data) {
+                prop_assert_eq!(super::csum::ipv4_pseudo(&data, 3, src, dst, 17), pnet_packet::udp::ipv4_checksum(&u, &src, &dst));
+            }
+            if let Some(i) = pnet_packet::icmp::IcmpPacket::new(&data) {
+                prop_assert_eq!(super::csum::checksum(&data, 1), pnet_packet::icmp::checksum(&i));
+            }
+            let mut d = data.clone();
+            if let Some(mut p) = pnet_packet::ipv4::MutableIpv4Packet::new(&mut d) {
+                p.set_header_length(ihl);
+                let p = p.to_immutable();
+                prop_assert_eq!(super::csum::ipv4_header(p.packet(), ihl), pnet_packet::ipv4::checksum(&p));
+            }
+        }
+    }
+
     use super::*;
 
     // A real ARP request captured on a veth: who-has 192.168.150.12 tell 192.168.150.1.

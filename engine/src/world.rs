@@ -10,6 +10,7 @@ use crate::apps::App;
 use crate::host::Host;
 use crate::mac::Mac;
 use crate::trace::{Event, EventKind};
+use crate::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -63,14 +64,14 @@ pub enum Pending {
 pub struct World {
     pub now: SimTime,
     /// Hosts by name (ordered: iteration is deterministic).
-    pub hosts: BTreeMap<String, Host>,
+    pub hosts: VecMap<String, Host>,
     /// The switch's ports, in port-number order (port 1 first).
     pub ports: Vec<Port>,
     /// The segment's IPv4 network, for display.
     pub segment: ipnet::Ipv4Net,
     /// The switch's forwarding database.
     #[serde(default)]
-    pub fdb: BTreeMap<Mac, usize>,
+    pub fdb: VecMap<Mac, usize>,
     #[serde(default, with = "crate::serde_util::seq_map")]
     pub queue: BTreeMap<(SimTime, u64), Pending>,
     #[serde(default)]
@@ -79,29 +80,29 @@ pub struct World {
     pub trace: Vec<Event>,
     /// Running programs (ping, arping, …).
     #[serde(skip)]
-    pub apps: BTreeMap<u32, App>,
+    pub apps: VecMap<u32, App>,
     #[serde(default)]
     pub next_app: u32,
     /// How many `IpvsTimer` events each host has in `queue` (an index, so
     /// scheduling does not scan the queue).
     #[serde(default)]
-    pub ipvs_timers: BTreeMap<String, u32>,
+    pub ipvs_timers: VecMap<String, u32>,
 }
 
 impl World {
     pub fn new(segment: ipnet::Ipv4Net) -> World {
         World {
             now: SimTime(0),
-            hosts: BTreeMap::new(),
+            hosts: VecMap::new(),
             ports: Vec::new(),
             segment,
-            fdb: BTreeMap::new(),
+            fdb: VecMap::new(),
             queue: BTreeMap::new(),
             seq: 0,
             trace: Vec::new(),
-            apps: BTreeMap::new(),
+            apps: VecMap::new(),
             next_app: 1,
-            ipvs_timers: BTreeMap::new(),
+            ipvs_timers: VecMap::new(),
         }
     }
 
@@ -143,10 +144,9 @@ impl World {
 
     /// Process the next event; false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        let Some((&key, _)) = self.queue.iter().next() else {
+        let Some((key, p)) = self.queue.pop_first() else {
             return false;
         };
-        let p = self.queue.remove(&key).expect("key just seen");
         if let Pending::IpvsTimer { host } = &p {
             if let Some(n) = self.ipvs_timers.get_mut(host) {
                 *n = n.saturating_sub(1);

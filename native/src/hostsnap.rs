@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use lvslab_engine::ipvs::IpvsBackend;
 use lvslab_engine::snapshot::{HostSnapshot, SnapAddr, SnapLink, SnapRoute};
 use lvslab_engine::sysctl::CONF_KNOBS;
+use lvslab_engine::vecmap::VecMap;
 use lvslab_engine::Mac;
 use neli::consts::nl::NlmF;
 use neli::consts::rtnl::{
@@ -24,7 +25,6 @@ use neli::nl::NlPayload;
 use neli::router::synchronous::NlRouter;
 use neli::rtnl::{Ifaddrmsg, IfaddrmsgBuilder, Ifinfomsg, IfinfomsgBuilder, Rtmsg, RtmsgBuilder};
 use neli::utils::Groups;
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 fn v4(b: &[u8]) -> Option<Ipv4Addr> {
@@ -182,13 +182,13 @@ fn routes(rt: &NlRouter) -> Result<Vec<SnapRoute>> {
     Ok(out)
 }
 
-fn sysctls(links: &[SnapLink]) -> BTreeMap<String, BTreeMap<String, i64>> {
-    let mut out = BTreeMap::new();
+fn sysctls(links: &[SnapLink]) -> VecMap<String, VecMap<String, i64>> {
+    let mut out = VecMap::new();
     let scopes = ["all".to_string(), "default".to_string()]
         .into_iter()
         .chain(links.iter().map(|l| l.name.clone()));
     for scope in scopes {
-        let mut knobs = BTreeMap::new();
+        let mut knobs = VecMap::new();
         for k in CONF_KNOBS {
             let p = format!("/proc/sys/net/ipv4/conf/{scope}/{k}");
             if let Ok(v) = std::fs::read_to_string(&p) {

@@ -23,7 +23,7 @@ use lvslab_engine::ipvs::{
 use lvslab_engine::shell::Lab;
 use lvslab_engine::snapshot::{HostSnapshot, SnapAddr, SnapLink, SnapRoute};
 use lvslab_engine::trace::Lang;
-use std::collections::BTreeMap;
+use lvslab_engine::vecmap::VecMap;
 use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -477,7 +477,7 @@ fn host_snapshot(j: &J) -> Result<HostSnapshot, String> {
     };
     for scope in keys(&sysctl) {
         let knobs = sysctl.get(&scope);
-        let mut m = BTreeMap::new();
+        let mut m = VecMap::new();
         for k in keys(&knobs) {
             let v = knobs.i(&k);
             m.insert(k, v);
@@ -1117,8 +1117,8 @@ fn replace_lab(s: &St, lab: Lab, host: &str) {
     s.exercise.set(None);
     s.cmds.set(vec![]);
     s.groups.set(vec![]);
-    s.terms.set(BTreeMap::new());
-    s.term_cleared.set(BTreeMap::new());
+    s.terms.set(VecMap::new());
+    s.term_cleared.set(VecMap::new());
     s.cursor.set(None);
     s.pinned.set(None);
     s.fresh.set(0);

@@ -304,7 +304,7 @@ pub struct Links {
     /// `FrameTx` points at itself; a `Switch` and a `FrameRx` at the send).
     pub origin: Vec<Option<usize>>,
     /// For each `FrameTx`, the `Switch` event and the `FrameRx` events.
-    pub hops: std::collections::BTreeMap<usize, (Option<usize>, Vec<usize>)>,
+    pub hops: lvslab_engine::vecmap::VecMap<usize, (Option<usize>, Vec<usize>)>,
 }
 
 fn port_of_dev(w: &World, host: &str, dev: &str) -> Option<usize> {
@@ -317,7 +317,7 @@ impl Links {
     pub fn build(w: &World) -> Links {
         let trace = &w.trace;
         let mut origin = vec![None; trace.len()];
-        let mut hops: std::collections::BTreeMap<usize, (Option<usize>, Vec<usize>)> =
+        let mut hops: lvslab_engine::vecmap::VecMap<usize, (Option<usize>, Vec<usize>)> =
             Default::default();
         // (arrival time at the switch, port, tx event)
         let mut to_switch: Vec<(u64, usize, usize)> = Vec::new();

@@ -9,8 +9,8 @@ use crate::share;
 use leptos::prelude::*;
 use lvslab_engine::scenario;
 use lvslab_engine::shell::Lab;
+use lvslab_engine::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A command line run on a host: what links and exports replay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,9 +71,9 @@ pub struct St {
     pub exercise: RwSignal<Option<&'static str>>,
     pub cmds: RwSignal<Vec<Cmd>>,
     pub groups: RwSignal<Vec<Group>>,
-    pub terms: RwSignal<BTreeMap<String, Vec<TermItem>>>,
+    pub terms: RwSignal<VecMap<String, Vec<TermItem>>>,
     /// Cleared-screen marks: items before this index are hidden.
-    pub term_cleared: RwSignal<BTreeMap<String, usize>>,
+    pub term_cleared: RwSignal<VecMap<String, usize>>,
     pub cursor: RwSignal<Option<usize>>,
     pub motion: RwSignal<Motion>,
     pub playing: RwSignal<bool>,
@@ -122,8 +122,8 @@ impl St {
             exercise: RwSignal::new(None),
             cmds: RwSignal::new(vec![]),
             groups: RwSignal::new(vec![]),
-            terms: RwSignal::new(BTreeMap::new()),
-            term_cleared: RwSignal::new(BTreeMap::new()),
+            terms: RwSignal::new(VecMap::new()),
+            term_cleared: RwSignal::new(VecMap::new()),
             cursor: RwSignal::new(None),
             motion: RwSignal::new(Motion::Jump),
             playing: RwSignal::new(false),
@@ -248,8 +248,8 @@ impl St {
         self.exercise.set(exercise);
         self.cmds.set(vec![]);
         self.groups.set(vec![]);
-        self.terms.set(BTreeMap::new());
-        self.term_cleared.set(BTreeMap::new());
+        self.terms.set(VecMap::new());
+        self.term_cleared.set(VecMap::new());
         self.cursor.set(None);
         self.pinned.set(None);
         self.fresh.set(0);

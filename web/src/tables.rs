@@ -75,7 +75,7 @@ fn snapshot(h: &Host) -> Snapshot {
         .collect();
     let socks = h
         .tcp
-        .socks
+        .socks()
         .values()
         .map(|s| {
             vec![
@@ -121,8 +121,8 @@ fn snapshot(h: &Host) -> Snapshot {
 /// Rows seen at the previous render (new ones flash), rows seen now, and
 /// the "(none)" text.
 struct Ctx<'a> {
-    seen: Option<std::collections::BTreeSet<String>>,
-    now: std::collections::BTreeSet<String>,
+    seen: Option<lvslab_engine::vecmap::VecMap<String, ()>>,
+    now: lvslab_engine::vecmap::VecMap<String, ()>,
     none: &'a str,
 }
 
@@ -145,8 +145,8 @@ fn table_html(
     h.push_str("</tr></thead><tbody>");
     for r in rows {
         let key = format!("{title}|{}", r.join("|"));
-        let fresh = cx.seen.as_ref().is_some_and(|s| !s.contains(&key));
-        cx.now.insert(key);
+        let fresh = cx.seen.as_ref().is_some_and(|s| !s.contains_key(&key));
+        cx.now.insert(key, ());
         let _ = write!(h, "<tr{}>", if fresh { " class=\"fresh-row\"" } else { "" });
         for c in r {
             let _ = write!(h, "<td class=\"mono\">{}</td>", esc(c));
@@ -164,7 +164,8 @@ fn table_html(
 pub fn Tables(host: String) -> impl IntoView {
     let s = st();
     // Rows seen at the previous render: new ones flash.
-    let seen: StoredValue<Option<std::collections::BTreeSet<String>>> = StoredValue::new(None);
+    let seen: StoredValue<Option<lvslab_engine::vecmap::VecMap<String, ()>>> =
+        StoredValue::new(None);
     let render = move || {
         let l = s.lang.get();
         let Some(snap) = s.lab.with(|lab| lab.world.host(&host).map(snapshot)) else {
@@ -190,7 +191,7 @@ pub fn Tables(host: String) -> impl IntoView {
         sys_cols.extend(devs);
         let mut cx = Ctx {
             seen: seen.get_value(),
-            now: std::collections::BTreeSet::new(),
+            now: lvslab_engine::vecmap::VecMap::new(),
             none: t(l, "t.none"),
         };
         let mut h = String::with_capacity(4096);

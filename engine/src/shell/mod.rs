@@ -16,9 +16,9 @@ mod services;
 mod sysctl;
 mod words;
 
+use crate::vecmap::VecMap;
 use crate::world::World;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 pub use words::{split_words, Word, WordsError};
 
@@ -70,14 +70,14 @@ impl Io {
 pub struct Lab {
     pub world: World,
     /// Working directory of each host's shell.
-    pub cwd: BTreeMap<String, String>,
+    pub cwd: VecMap<String, String>,
 }
 
 impl Lab {
     pub fn new(world: World) -> Lab {
         Lab {
             world,
-            cwd: BTreeMap::new(),
+            cwd: VecMap::new(),
         }
     }
 

@@ -139,7 +139,7 @@ fn stop_httpd(lab: &mut Lab, host: &str) {
     };
     let ids: Vec<u32> = h
         .tcp
-        .socks
+        .socks()
         .values()
         .filter(|s| {
             s.owner.as_ref().is_some_and(|o| o.program == "httpd")
@@ -382,7 +382,7 @@ pub fn netstat(lab: &Lab, host: &str, args: &[String], io: &mut Io) {
         head.push_str(" PID/Program name    ");
     }
     io.outln(head);
-    let mut socks: Vec<_> = h.tcp.socks.values().collect();
+    let mut socks: Vec<_> = h.tcp.socks().values().collect();
     // /proc/net/tcp lists listeners first, then the established hash.
     socks.sort_by_key(|s| (s.state != TcpState::Listen, s.local.port(), s.id));
     for s in socks {
@@ -408,7 +408,7 @@ pub fn netstat(lab: &Lab, host: &str, args: &[String], io: &mut Io) {
             let prog = match (
                 &s.owner,
                 s.parent
-                    .and_then(|p| h.tcp.socks.get(&p))
+                    .and_then(|p| h.tcp.get(p))
                     .and_then(|p| p.owner.as_ref()),
             ) {
                 (Some(o), _) => format!("{}/{}", o.pid, o.program),
