@@ -43,6 +43,9 @@ pub struct Host {
     /// UDP sockets opened so far (picks the next ephemeral port).
     #[serde(default)]
     pub udp_ports: u16,
+    /// iptables' mangle table (fwmark rules).
+    #[serde(default)]
+    pub mangle: crate::netfilter::Mangle,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +78,7 @@ impl Host {
             files: VecMap::new(),
             ipvs: crate::ipvs::Ipvs::default(),
             udp_ports: 0,
+            mangle: Default::default(),
         };
         h.insert_device(Device::loopback());
         h

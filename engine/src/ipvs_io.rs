@@ -34,7 +34,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 impl World {
     /// Offer a locally addressed packet to IPVS; true when IPVS took it.
-    pub(crate) fn ipvs_in(&mut self, host: &str, ip: &Ipv4Repr, bytes: &[u8]) -> bool {
+    /// `mark` is the packet's firewall mark (`skb->mark`, set by iptables'
+    /// MARK): fwmark services are looked up by it first.
+    pub(crate) fn ipvs_in(&mut self, host: &str, ip: &Ipv4Repr, bytes: &[u8], mark: u32) -> bool {
         if let L4::Icmp(IcmpRepr::DestUnreachable { code, original }) = &ip.l4 {
             return self.ipvs_in_icmp_tunnel(host, *code, original);
         }
@@ -49,7 +51,7 @@ impl World {
         };
         let svc = h
             .ipvs
-            .find_service(proto, IpAddr::V4(ip.dst), vport)
+            .find_service(proto, IpAddr::V4(ip.dst), vport, mark)
             .map(|s| (s.spec.key, s.spec.scheduler.clone()));
         let verdict = match &ip.l4 {
             L4::Tcp(t) => h.ipvs.tcp_in(
@@ -61,6 +63,7 @@ impl World {
                 TcpEvent::of(t),
                 t.has(F::SYN),
                 bytes.len() as u64,
+                mark,
             ),
             _ => h.ipvs.udp_in(
                 now,
@@ -69,6 +72,7 @@ impl World {
                 IpAddr::V4(ip.dst),
                 vport,
                 bytes.len() as u64,
+                mark,
             ),
         };
         let service = svc.as_ref().map(|(k, _)| match k {

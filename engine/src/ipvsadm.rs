@@ -93,7 +93,7 @@ const SERVICES: &[(&str, u16)] = &[
     ("http-alt", 8080),
 ];
 
-fn port_by_name(p: &str) -> Option<u16> {
+pub(crate) fn port_by_name(p: &str) -> Option<u16> {
     SERVICES
         .iter()
         .find(|(n, _)| *n == p)
@@ -101,7 +101,7 @@ fn port_by_name(p: &str) -> Option<u16> {
         .or(if p == "www" { Some(80) } else { None })
 }
 
-fn port_name(p: u16) -> Option<&'static str> {
+pub(crate) fn port_name(p: u16) -> Option<&'static str> {
     SERVICES.iter().find(|(_, v)| *v == p).map(|(n, _)| *n)
 }
 
@@ -1275,7 +1275,7 @@ fn list(backend: &mut dyn IpvsBackend, o: &ListOpts) -> Result<String, (String, 
     }
     // Only the plain listing can do with the short form of the table.
     let plain = !(o.stats || o.rate || o.thresholds || o.persistent_conn);
-    let mut fetch = |b: &mut dyn IpvsBackend| {
+    let fetch = |b: &mut dyn IpvsBackend| {
         if plain {
             b.services_for_listing()
         } else {

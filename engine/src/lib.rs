@@ -22,6 +22,7 @@ pub mod ipvs_io;
 pub mod ipvsadm;
 pub mod mac;
 pub mod neigh;
+pub mod netfilter;
 pub mod pcap;
 pub mod scenario;
 pub mod serde_util;

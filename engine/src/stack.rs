@@ -46,6 +46,7 @@ use crate::fib::{FibError, RouteType, TABLE_LOCAL, TABLE_MAIN};
 use crate::host::Host;
 use crate::mac::Mac;
 use crate::neigh::{NeighAction, Nud};
+use crate::netfilter::{self, Hook};
 use crate::trace::{DropReason, EventKind};
 use crate::wire::{ArpOp, ArpRepr, FrameRepr, IcmpRepr, Ipv4Repr, Payload, L4};
 use crate::world::{Pending, SimTime, World, HOP_DELAY, LOOPBACK_DELAY};
@@ -789,7 +790,14 @@ impl World {
             dev: Some(h.dev_name(rt.ifindex).to_string()),
         };
         self.record(host, kind);
-        self.ip_output(host, &rt, ip.emit());
+        let packet = ip.emit();
+        let out = Some(rt.ifindex);
+        if self
+            .nf_hook(host, Hook::Output, &ip, packet.len(), None, out, 0)
+            .is_some()
+        {
+            self.ip_output(host, &rt, packet);
+        }
         Ok(rt)
     }
 
@@ -835,6 +843,15 @@ impl World {
 
     /// Hand a routed packet to its device (`ip_finish_output2`).
     fn ip_output(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {
+        if let Ok(ip) = Ipv4Repr::parse(&packet) {
+            let out = Some(rt.ifindex);
+            if self
+                .nf_hook(host, Hook::Postrouting, &ip, packet.len(), None, out, 0)
+                .is_none()
+            {
+                return;
+            }
+        }
         let now = self.now;
         let Some((up, _, kind, _)) = self.host_dev(host, rt.ifindex) else {
             return;
@@ -914,11 +931,91 @@ impl World {
         let Ok(ip) = Ipv4Repr::parse(&packet) else {
             return;
         };
+        if self
+            .nf_hook(host, Hook::Prerouting, &ip, packet.len(), Some(1), None, 0)
+            .is_none()
+            || self
+                .nf_hook(host, Hook::Input, &ip, packet.len(), Some(1), None, 0)
+                .is_none()
+        {
+            return;
+        }
         self.local_deliver(host, 1, ip, packet);
+    }
+
+    /// A netfilter hook's pass through the mangle table (`nf_hook()` →
+    /// `ipt_do_table()`): counts the packet, applies MARK rules (traced
+    /// when the mark changes) and returns the mark, or None when a DROP
+    /// took the packet (traced).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn nf_hook(
+        &mut self,
+        host: &str,
+        hook: Hook,
+        ip: &Ipv4Repr,
+        len: usize,
+        in_if: Option<u32>,
+        out_if: Option<u32>,
+        mark: u32,
+    ) -> Option<u32> {
+        let h = self.hosts.get_mut(host)?;
+        let name = |i: Option<u32>| i.map(|i| h.dev_name(i).to_string());
+        let (in_name, out_name) = (name(in_if), name(out_if));
+        let ports = match &ip.l4 {
+            L4::Tcp(t) => Some((t.src_port, t.dst_port)),
+            L4::Udp(u) => Some((u.src_port, u.dst_port)),
+            _ => None,
+        };
+        let pkt = netfilter::Pkt {
+            src: ip.src,
+            dst: ip.dst,
+            proto: ip.protocol(),
+            ports,
+            len: len as u64,
+            in_if: in_name.as_deref(),
+            out_if: out_name.as_deref(),
+        };
+        let v = h.mangle.run(hook, &pkt, mark);
+        if let Some(rule) = v.marked_by {
+            self.record(
+                host,
+                EventKind::NfMark {
+                    chain: hook.name().into(),
+                    rule,
+                    mark: v.mark,
+                },
+            );
+        }
+        if !v.accept {
+            self.record(
+                host,
+                EventKind::Drop {
+                    reason: DropReason::Iptables,
+                    what: format!(
+                        "a packet for {} in the mangle table's {} chain",
+                        ip.dst,
+                        hook.name()
+                    ),
+                },
+            );
+            return None;
+        }
+        Some(v.mark)
     }
 
     /// `ip_rcv()` + `ip_route_input_slow()`.
     fn ip_rcv(&mut self, host: &str, ifindex: u32, ip: Ipv4Repr, bytes: Vec<u8>, link_bcast: bool) {
+        let Some(mark) = self.nf_hook(
+            host,
+            Hook::Prerouting,
+            &ip,
+            bytes.len(),
+            Some(ifindex),
+            None,
+            0,
+        ) else {
+            return;
+        };
         let Some(h) = self.hosts.get(host) else {
             return;
         };
@@ -933,7 +1030,20 @@ impl World {
             return;
         }
         if ip.dst == Ipv4Addr::BROADCAST {
-            self.local_deliver(host, ifindex, ip, bytes);
+            if self
+                .nf_hook(
+                    host,
+                    Hook::Input,
+                    &ip,
+                    bytes.len(),
+                    Some(ifindex),
+                    None,
+                    mark,
+                )
+                .is_some()
+            {
+                self.local_deliver(host, ifindex, ip, bytes);
+            }
             return;
         }
         let res = h.fib.lookup(ip.dst, None);
@@ -971,9 +1081,21 @@ impl World {
                     );
                     return;
                 }
+                let Some(mark) = self.nf_hook(
+                    host,
+                    Hook::Input,
+                    &ip,
+                    bytes.len(),
+                    Some(ifindex),
+                    None,
+                    mark,
+                ) else {
+                    return;
+                };
+                let h = self.hosts.get(host).expect("host exists");
                 if route.rtype == RouteType::Local
                     && !h.ipvs.services.is_empty()
-                    && self.ipvs_in(host, &ip, &bytes)
+                    && self.ipvs_in(host, &ip, &bytes, mark)
                 {
                     return;
                 }
@@ -1004,7 +1126,21 @@ impl World {
                     );
                     return;
                 }
-                self.ip_forward(host, ip);
+                let out = route.ifindex;
+                if self
+                    .nf_hook(
+                        host,
+                        Hook::Forward,
+                        &ip,
+                        bytes.len(),
+                        Some(ifindex),
+                        out,
+                        mark,
+                    )
+                    .is_some()
+                {
+                    self.ip_forward(host, ip);
+                }
             }
             _ => {
                 self.record(
@@ -1169,7 +1305,17 @@ impl World {
         self.local_deliver(host, 1, ip, bytes);
     }
 
+    /// What IPVS transmits: `ip_vs_send_or_cont()` → LOCAL_OUT, then out.
     pub(crate) fn ip_output_pub(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {
+        if let Ok(ip) = Ipv4Repr::parse(&packet) {
+            let out = Some(rt.ifindex);
+            if self
+                .nf_hook(host, Hook::Output, &ip, packet.len(), None, out, 0)
+                .is_none()
+            {
+                return;
+            }
+        }
         self.ip_output(host, rt, packet);
     }
 

@@ -44,6 +44,8 @@ pub enum DropReason {
     NoSocket,
     /// TTL reached zero.
     TtlExceeded,
+    /// An iptables rule or chain policy said DROP.
+    Iptables,
 }
 
 /// What happened.
@@ -111,6 +113,13 @@ pub enum EventKind {
     },
     /// IPVS found the service but no real server to send to.
     IpvsNoDest { service: String },
+    /// An iptables MARK rule changed the packet's firewall mark
+    /// (`skb->mark`) in a chain of the mangle table.
+    NfMark {
+        chain: String,
+        rule: usize,
+        mark: u32,
+    },
     /// `ip_vs_tunnel_xmit()`: the packet for a Tunnel real server was put
     /// inside a new IPv4 header (IPIP) addressed to the real server.
     IpipEncap {
@@ -345,6 +354,19 @@ impl Event {
                     (true, false) => format!("{} 上的 IPVS：{client} → {service} 属于发往 {dest} 的连接，状态变为 {state}；{how_zh}", self.host),
                 }
             }
+            NfMark { chain, rule, mark } => {
+                if zh {
+                    format!(
+                        "{} 的 iptables：mangle 表 {chain} 链第 {rule} 条规则把数据包的防火墙标记设为 {mark}（0x{mark:x}）；IPVS 先按标记查找服务（ip_vs_service_find），`ipvsadm -A -f {mark}` 的服务就会收到它",
+                        self.host
+                    )
+                } else {
+                    format!(
+                        "iptables on {}: rule {rule} of the mangle table's {chain} chain set the packet's firewall mark to {mark} (0x{mark:x}); IPVS looks services up by mark first (ip_vs_service_find), so an `ipvsadm -A -f {mark}` service gets it",
+                        self.host
+                    )
+                }
+            }
             IpvsNoDest { service } => {
                 if zh {
                     format!(
@@ -464,6 +486,10 @@ fn drop_reason(r: &DropReason, zh: bool) -> String {
         NoRoute => ("no route".into(), "没有路由".into()),
         NoSocket => ("no socket is listening".into(), "没有对应的套接字".into()),
         TtlExceeded => ("TTL exceeded".into(), "TTL 耗尽".into()),
+        Iptables => (
+            "an iptables DROP (mangle table)".into(),
+            "iptables 的 DROP（mangle 表）".into(),
+        ),
     };
     if zh {
         cn

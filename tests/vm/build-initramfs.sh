@@ -33,7 +33,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 err() { echo "build-initramfs: $*" >&2; exit 1; }
 
 PKGS=(qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod iproute2
-      cpio curl net-tools iputils-ping iputils-arping procps)
+      cpio curl net-tools iputils-ping iputils-arping procps iptables)
 # Always present on Debian, but checked too because we copy from them.
 BASE_PKGS=(bash coreutils util-linux mount grep sed gzip libc-bin)
 
@@ -135,6 +135,15 @@ done
 ln -s mawk "$ST/usr/bin/awk"; ln -s bash "$ST/usr/bin/sh"
 ln -s /bin/ip "$ST/usr/sbin/ip"            # as on Debian
 for b in ipvsadm ifconfig route arp sysctl; do add_bin "$(pathof $b)" usr/sbin; done
+# iptables (legacy x_tables back end: the mangle table's MARK rules that
+# fwmark services need); extensions are dlopen()ed, so copied by name.
+add_bin /usr/sbin/xtables-legacy-multi usr/sbin
+for b in iptables iptables-save iptables-restore; do ln -s xtables-legacy-multi "$ST/usr/sbin/$b"; done
+XT=/usr/lib/x86_64-linux-gnu/xtables
+mkdir -p "$ST$XT"
+for x in libxt_standard libxt_MARK libxt_mark libxt_tcp libxt_udp libxt_multiport libipt_icmp libxt_comment; do
+    add_bin "$XT/$x.so" "${XT#/}"
+done
 add_bin "$(readlink -f "$(pathof kmod)")" usr/bin kmod
 for b in insmod modprobe lsmod rmmod depmod modinfo; do ln -s /usr/bin/kmod "$ST/usr/sbin/$b"; done
 cp "$HERE/guest/yum" "$ST/usr/bin/yum"; cp "$HERE/guest/service" "$ST/usr/sbin/service"
@@ -174,7 +183,8 @@ echo lvslab > "$ST/etc/hostname"
 
 # kernel modules
 MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_sed
-      ip_vs_nq ip_vs_mh ip_vs_fo ip_vs_ovf ip_vs_lblc ip_vs_lblcr veth bridge dummy"
+      ip_vs_nq ip_vs_mh ip_vs_fo ip_vs_ovf ip_vs_lblc ip_vs_lblcr veth bridge dummy
+      ip_tables iptable_mangle xt_mark xt_tcpudp xt_multiport"
 # On demand only: copied (with their dependencies) but NOT loaded at boot, a
 # script loads them with `modprobe` like the tutorial does.  ipip (+ tunnel4,
 # ip_tunnel) creates the fallback device tunl0 in EVERY network namespace

@@ -130,6 +130,7 @@ table! {
     "ev.Drop" => "DROP", "丢弃";
     "ev.Ipvs" => "IPVS", "IPVS";
     "ev.IpvsNoDest" => "IPVS: no server", "IPVS：无可用服务器";
+    "ev.NfMark" => "iptables MARK", "iptables 打标记";
     "ev.other" => "event", "事件";
     // Timeline
     "timeline" => "Timeline", "时间线";

@@ -234,6 +234,7 @@ pub fn kind_name(k: &EventKind) -> &'static str {
         EventKind::Drop { .. } => "Drop",
         EventKind::Ipvs { .. } => "Ipvs",
         EventKind::IpvsNoDest { .. } => "IpvsNoDest",
+        EventKind::NfMark { .. } => "NfMark",
         #[allow(unreachable_patterns)]
         _ => "other",
     }
@@ -255,6 +256,7 @@ pub fn kind_label(k: &EventKind, lang: Lang) -> &'static str {
             "Drop" => "ev.Drop",
             "Ipvs" => "ev.Ipvs",
             "IpvsNoDest" => "ev.IpvsNoDest",
+            "NfMark" => "ev.NfMark",
             _ => "ev.other",
         },
     )

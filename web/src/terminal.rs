@@ -12,8 +12,8 @@ use wasm_bindgen::JsCast;
 
 const COMMANDS: &[&str] = &[
     "arp", "arping", "cat", "cd", "clear", "curl", "echo", "false", "grep", "head", "hostname",
-    "ifconfig", "ip", "ipvsadm", "nc", "netstat", "ping", "pwd", "service", "sleep", "sort",
-    "sysctl", "tail", "true", "wc", "wget", "yum",
+    "ifconfig", "ip", "iptables", "ipvsadm", "nc", "netstat", "ping", "pwd", "service", "sleep",
+    "sort", "sysctl", "tail", "true", "wc", "wget", "yum",
 ];
 
 /// The command names the simulator knows (asked once).

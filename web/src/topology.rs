@@ -474,6 +474,7 @@ fn mark(tp: &Topo, e: Option<&lvslab_engine::trace::Event>, lang: Lang) {
         }
         EventKind::Ipvs { dest, state, .. } => ("ipvs", format!("{label} → {dest} · {state}")),
         EventKind::IpvsNoDest { .. } => ("bad", label.to_string()),
+        EventKind::NfMark { mark, .. } => ("ipvs", format!("{label} 0x{mark:x}")),
         _ => ("info", label.to_string()),
     };
     let Some(x) = tp.x_of_host(&e.host) else {

@@ -248,6 +248,16 @@ pub struct Dest {
     pub est: Estimator,
 }
 
+impl Dest {
+    /// Is this the real server of a connection to `addr:port`? A
+    /// destination added without a port (fwmark or port-0 services) takes
+    /// the packet's port (`ip_vs_schedule()`: `dest->port ? dest->port :
+    /// vport`).
+    pub fn serves(&self, addr: IpAddr, port: u16) -> bool {
+        self.spec.addr == addr && (self.spec.port == port || self.spec.port == 0)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     pub spec: ServiceSpec,
@@ -558,8 +568,28 @@ impl Ipvs {
             .collect()
     }
 
-    /// The service a packet to (proto, daddr, dport) belongs to (`ip_vs_service_find`).
-    pub fn find_service(&self, proto: Proto, daddr: IpAddr, dport: u16) -> Option<&Service> {
+    /// The service a packet to (proto, daddr, dport) with firewall mark
+    /// `mark` belongs to (`ip_vs_service_find`): the fwmark table first
+    /// (a marked packet goes to an `-f MARK` service of its address family
+    /// even when an address/port service matches too), then
+    /// protocol/address/port, then a persistent port-0 service.
+    pub fn find_service(
+        &self,
+        proto: Proto,
+        daddr: IpAddr,
+        dport: u16,
+        mark: u32,
+    ) -> Option<&Service> {
+        let by_mark = (mark != 0).then(|| {
+            let key = ServiceKey::Fwmark {
+                mark,
+                v6: daddr.is_ipv6(),
+            };
+            self.services.iter().find(|s| s.spec.key == key)
+        });
+        if let Some(Some(s)) = by_mark {
+            return Some(s);
+        }
         self.services
             .iter()
             .find(|s| {
@@ -642,7 +672,7 @@ impl Ipvs {
                 }
             }
         }
-        let matches = |d: &Dest| d.spec.addr == c.daddr && (d.spec.port == c.dport || c.template);
+        let matches = |d: &Dest| d.serves(c.daddr, c.dport) || d.spec.addr == c.daddr && c.template;
         let live = self
             .services
             .iter_mut()
@@ -808,6 +838,7 @@ impl Ipvs {
         ev: TcpEvent,
         syn_only: bool,
         bytes: u64,
+        mark: u32,
     ) -> Verdict {
         self.expire(now);
         let mut idx = self.conns.find(Proto::Tcp, caddr, cport, vaddr, vport);
@@ -839,7 +870,7 @@ impl Ipvs {
                 if !syn_only {
                     return Verdict::Accept;
                 }
-                let Some(svc) = self.find_service(Proto::Tcp, vaddr, vport) else {
+                let Some(svc) = self.find_service(Proto::Tcp, vaddr, vport, mark) else {
                     return Verdict::Accept;
                 };
                 let key = svc.spec.key;
@@ -935,7 +966,12 @@ impl Ipvs {
                     },
                     caddr: ckey,
                     cport: 0,
-                    vaddr,
+                    // ip_vs_sched_persist(): a fwmark service's template
+                    // has the mark as its virtual address, protocol IP.
+                    vaddr: match key {
+                        ServiceKey::Fwmark { mark, v6: false } => IpAddr::V4(Ipv4Addr::from(mark)),
+                        _ => vaddr,
+                    },
                     vport: match key {
                         ServiceKey::Addr { port, .. } => port,
                         ServiceKey::Fwmark { .. } => 0,
@@ -1085,11 +1121,7 @@ impl Ipvs {
             if let Some(b) = bytes {
                 count(&mut s.stats, b);
             }
-            if let Some(d) = s
-                .dests
-                .iter_mut()
-                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-            {
+            if let Some(d) = s.dests.iter_mut().find(|d| d.serves(c.daddr, c.dport)) {
                 if let Some(b) = bytes {
                     count(&mut d.stats, b);
                 }
@@ -1150,6 +1182,7 @@ impl Ipvs {
         vaddr: IpAddr,
         vport: u16,
         bytes: u64,
+        mark: u32,
     ) -> Verdict {
         self.expire(now);
         let idx = self.conns.find(Proto::Udp, caddr, cport, vaddr, vport);
@@ -1161,7 +1194,7 @@ impl Ipvs {
         let (idx, new_conn) = match idx {
             Some(i) => (i, false),
             None => {
-                let Some(svc) = self.find_service(Proto::Udp, vaddr, vport) else {
+                let Some(svc) = self.find_service(Proto::Udp, vaddr, vport, mark) else {
                     return Verdict::Accept;
                 };
                 let key = svc.spec.key;
@@ -1225,11 +1258,8 @@ impl Ipvs {
     /// destination, its service and the totals.
     /// Is `c`'s real server still in its service (not deleted)?
     fn dest_alive(&self, c: &Conn) -> bool {
-        self.service(&c.service).is_some_and(|s| {
-            s.dests
-                .iter()
-                .any(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-        })
+        self.service(&c.service)
+            .is_some_and(|s| s.dests.iter().any(|d| d.serves(c.daddr, c.dport)))
     }
 
     pub fn count_out(&mut self, c: &Conn, bytes: u64) {
@@ -1250,11 +1280,7 @@ impl Ipvs {
         };
         if let Some(s) = self.services.iter_mut().find(|s| s.spec.key == c.service) {
             count(&mut s.stats);
-            if let Some(d) = s
-                .dests
-                .iter_mut()
-                .find(|d| d.spec.addr == c.daddr && d.spec.port == c.dport)
-            {
+            if let Some(d) = s.dests.iter_mut().find(|d| d.serves(c.daddr, c.dport)) {
                 count(&mut d.stats);
             }
         }

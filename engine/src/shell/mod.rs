@@ -11,6 +11,7 @@
 mod fs;
 mod ifconfig;
 mod ip;
+mod iptables;
 mod netutils;
 mod services;
 mod sysctl;
@@ -379,6 +380,7 @@ impl Lab {
             "wget" => services::curl_like(self, host, "wget", args, background, &mut io),
             "nc" => services::nc(self, host, args, background, &mut io),
             "netstat" => services::netstat(self, host, args, &mut io),
+            "iptables" => iptables::iptables(self, host, args, &mut io),
             "seq" => fs::seq(args, &mut io),
             "ipvsadm" => {
                 let now = self.world.now;
