@@ -451,8 +451,8 @@ pub fn iptables(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         ));
         io.status = 3;
         io.hint = Some((
-            format!("This lab (like its VM kernel) has only the mangle table; fwmark services need `iptables -t mangle -A PREROUTING … -j MARK --set-mark N`."),
-            format!("本实验（与其 VM 内核一样）只有 mangle 表；防火墙标记服务需要 `iptables -t mangle -A PREROUTING … -j MARK --set-mark N`。"),
+            "This lab (like its VM kernel) has only the mangle table; fwmark services need `iptables -t mangle -A PREROUTING … -j MARK --set-mark N`.".to_string(),
+            "本实验（与其 VM 内核一样）只有 mangle 表；防火墙标记服务需要 `iptables -t mangle -A PREROUTING … -j MARK --set-mark N`。".to_string(),
         ));
         return;
     }
