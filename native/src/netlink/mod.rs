@@ -264,9 +264,9 @@ fn change_request(c: &ipvsadm::Command) -> Option<(Op, Request)> {
     })
 }
 
-/// Requests per datagram in `run_changes`: the kernel answers each with an
-/// ACK (an error ACK echoes the request); 64 of them stay far below the
-/// socket's default receive buffer, so none is dropped.
+/// Requests per datagram in `run_changes`: the kernel answers the failed
+/// ones (an error echoes the request) and the last; 64 of them stay far
+/// below the socket's default receive buffer, so none is dropped.
 const BATCH: usize = 64;
 
 /// How an exchange failed: a kernel errno (mapped per operation by the
@@ -334,6 +334,11 @@ impl<T: Transport> IpvsBackend for NetlinkBackend<T> {
             let mut results: Vec<Option<Result<(), IpvsError>>> = vec![None; chunk.len()];
             let mut buf = Vec::new();
             let mut waiting: Vec<(u32, usize, Op)> = Vec::new();
+            // Only the datagram's last request asks for an ACK: the kernel
+            // runs the requests in order and answers the others only when
+            // they fail (with their sequence numbers), so once the last one
+            // is answered, every request without an error succeeded.
+            let mut encoded: Vec<Vec<u8>> = Vec::new();
             for (i, c) in chunk.iter().enumerate() {
                 let Some((op, req)) = change_request(c) else {
                     results[i] = Some(Err(IpvsError::Other(format!("not a table change: {c:?}"))));
@@ -342,11 +347,17 @@ impl<T: Transport> IpvsBackend for NetlinkBackend<T> {
                 let seq = self.next_seq();
                 match msg::encode(self.family, seq, &req) {
                     Ok(b) => {
-                        buf.extend_from_slice(&b);
+                        encoded.push(b);
                         waiting.push((seq, i, op));
                     }
                     Err(e) => results[i] = Some(Err(msg_error(e))),
                 }
+            }
+            let last = waiting.last().map(|(_, i, _)| *i);
+            let n = encoded.len();
+            for (k, b) in encoded.into_iter().enumerate() {
+                let b = if k + 1 == n { b } else { msg::without_ack(b) };
+                buf.extend_from_slice(&b);
             }
             if !buf.is_empty() {
                 if let Err(e) = self.t.send(&buf) {
@@ -381,11 +392,18 @@ impl<T: Transport> IpvsBackend for NetlinkBackend<T> {
                         _ => continue,
                     };
                     let (_, i, op) = waiting.remove(pos);
+                    let is_last = Some(i) == last;
                     results[i] = Some(r.map_err(|n| {
                         let e = errors::map(&op, n);
                         self.note_hint(&op, &e);
                         e
                     }));
+                    if is_last {
+                        // Everything before it that did not fail succeeded.
+                        for (_, j, _) in waiting.drain(..) {
+                            results[j] = Some(Ok(()));
+                        }
+                    }
                 }
             }
             out.extend(

@@ -331,6 +331,16 @@ pub fn encode(family: u16, seq: u32, r: &Request) -> Result<Vec<u8>, MsgError> {
     genl_message(family, flags, seq, r.cmd(), request_attrs(r)?)
 }
 
+/// Clear NLM_F_ACK in an encoded request: the kernel then answers it
+/// only if it fails (`netlink_rcv_skb()` acks when `NLM_F_ACK || err`).
+pub fn without_ack(mut b: Vec<u8>) -> Vec<u8> {
+    if b.len() >= NLMSG_HDRLEN {
+        let flags = u16::from_ne_bytes([b[6], b[7]]) & !0x4;
+        b[6..8].copy_from_slice(&flags.to_ne_bytes());
+    }
+    b
+}
+
 /// CTRL_CMD_GETFAMILY "IPVS" (REQUEST|ACK), as libnl's `genl_ctrl_resolve`.
 pub fn encode_getfamily(seq: u32) -> Result<Vec<u8>, MsgError> {
     let mut name = FAMILY_NAME.as_bytes().to_vec();
