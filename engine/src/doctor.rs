@@ -88,6 +88,10 @@ pub struct Passed {
 pub struct Options {
     pub role: Option<Role>,
     pub vip: Option<Ipv4Addr>,
+    /// The host's iptables rules could not be read
+    /// ([`crate::snapshot::NOTE_NO_IPTABLES`]): skip the fwmark checks.
+    #[serde(default)]
+    pub iptables_unknown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,7 +269,12 @@ pub fn examine(host: &Host, services: &[ServiceEntry], opts: &Options) -> Report
         None => Vec::new(),
     };
     match role {
-        Some(Role::Director) => director(&mut cx, services, opts.vip),
+        Some(Role::Director) => {
+            director(&mut cx, services, opts.vip);
+            if !opts.iptables_unknown {
+                fwmark_rules(&mut cx, services, opts.vip);
+            }
+        }
         Some(Role::Realserver) => {
             for &vip in &vips {
                 realserver_vip(&mut cx, vip);
@@ -442,6 +451,42 @@ fn director(cx: &mut Ctx<'_>, services: &[ServiceEntry], vip: Option<Ipv4Addr>) 
                 ),
                 _ => {}
             }
+        }
+    }
+}
+
+/// A fwmark service gets only packets that an iptables MARK rule marked
+/// before IPVS sees them (mangle PREROUTING for traffic from the wire).
+fn fwmark_rules(cx: &mut Ctx<'_>, services: &[ServiceEntry], vip: Option<Ipv4Addr>) {
+    use crate::netfilter::{Hook, Target};
+    let pre = &cx.host.mangle.chain(Hook::Prerouting).rules;
+    for s in services {
+        let ServiceKey::Fwmark { mark, .. } = s.spec.key else {
+            continue;
+        };
+        // The mark a rule gives an unmarked packet: (0 & !mask) ^ value.
+        let marked = pre
+            .iter()
+            .any(|r| matches!(r.spec.target, Some(Target::Mark { value, .. }) if value == mark));
+        let name = service_name(&s.spec.key);
+        if marked {
+            cx.pass(
+                "dir-fwmark-rule",
+                format!("{name}: an iptables mangle PREROUTING rule sets mark {mark}."),
+                format!("{name}：有 iptables mangle PREROUTING 规则设置标记 {mark}。"),
+            );
+        } else {
+            let vip = vip.map_or("VIP".to_string(), |v| v.to_string());
+            cx.find(
+                "dir-fwmark-no-rule",
+                Severity::Error,
+                name.clone(),
+                format!("{name} receives nothing: no iptables rule in the mangle table's PREROUTING chain sets firewall mark {mark}."),
+                format!("{name} 收不到任何包：mangle 表的 PREROUTING 链里没有设置防火墙标记 {mark} 的 iptables 规则。"),
+                "ip_vs_service_find() matches a fwmark service only by skb->mark, which only a MARK target sets (xt_MARK, before routing); an unmarked packet is looked up by protocol, address and port instead.",
+                "ip_vs_service_find() 只按 skb->mark 匹配防火墙标记服务，而标记只能由 MARK 目标（xt_MARK，在路由之前）设置；未打标记的包改按协议、地址和端口查找。",
+                vec![format!("iptables -t mangle -A PREROUTING -d {vip} -p tcp --dport 80 -j MARK --set-mark {mark}")],
+            );
         }
     }
 }
@@ -778,6 +823,7 @@ mod tests {
         let vip = Options {
             role: Some(Role::Realserver),
             vip: Some(Ipv4Addr::new(192, 168, 150, 100)),
+            ..Default::default()
         };
         let w = scenario::load("pitfall-lo-mask-24").unwrap();
         assert_eq!(ids(&w, "node02", &vip), ["rs-vip-mask"]);
@@ -864,6 +910,7 @@ mod tests {
             &Options {
                 role: Some(Role::Realserver),
                 vip: Some(Ipv4Addr::new(192, 168, 150, 100)),
+                ..Default::default()
             },
         );
         assert_eq!(
@@ -873,5 +920,37 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["rs-vip-missing", "rs-arp-ignore", "rs-arp-announce"]
         );
+    }
+
+    #[test]
+    fn a_fwmark_service_needs_a_mark_rule() {
+        let mut lab = crate::shell::Lab::new(scenario::load("seed").unwrap());
+        lab.run("node01", "ipvsadm -A -f 7 -s rr; ipvsadm -a -f 7 -r 192.168.150.12 -g");
+        let opts = Options {
+            role: Some(Role::Director),
+            ..Default::default()
+        };
+        let has = |lab: &crate::shell::Lab, o: &Options| {
+            ids(&lab.world, "node01", o).contains(&"dir-fwmark-no-rule".to_string())
+        };
+        assert!(has(&lab, &opts));
+        let unknown = Options {
+            iptables_unknown: true,
+            ..opts.clone()
+        };
+        assert!(!has(&lab, &unknown), "skipped when the rules are unknown");
+        lab.run(
+            "node01",
+            "iptables -t mangle -A PREROUTING -d 192.168.150.100 -p tcp --dport 80 -j MARK --set-mark 7",
+        );
+        assert!(!has(&lab, &opts));
+        // A snapshot carries the rules (as iptables-save lines) and back.
+        let snap = crate::snapshot::HostSnapshot::of_host(lab.world.host("node01").unwrap());
+        let (h, notes) = snap.to_host();
+        assert!(!notes.iter().any(|n| n.contains("iptables")), "{notes:?}");
+        assert_eq!(h.mangle.chain(crate::netfilter::Hook::Prerouting).rules.len(), 1);
+        let mut blind = snap.clone();
+        blind.mangle = None;
+        assert!(blind.to_host().1.contains(&crate::snapshot::NOTE_NO_IPTABLES.to_string()));
     }
 }

@@ -46,7 +46,16 @@ pub struct HostSnapshot {
     /// What the reader could not get (e.g. "IPVS: not loaded").
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The mangle table's rules as `iptables-save -t mangle` prints them
+    /// (`-A CHAIN …` lines); None when they could not be read.
+    #[serde(default)]
+    pub mangle: Option<Vec<String>>,
 }
+
+/// The note [`HostSnapshot::to_host`] gives when the iptables rules are
+/// unknown: checks that need them (fwmark services) are skipped.
+pub const NOTE_NO_IPTABLES: &str =
+    "iptables: the mangle table's rules were not read; fwmark checks skipped";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +207,16 @@ impl HostSnapshot {
             sysctl: h.sysctl.conf.clone(),
             ipvs: services,
             notes: Vec::new(),
+            mangle: Some(
+                crate::netfilter::Hook::ALL
+                    .iter()
+                    .flat_map(|&hk| {
+                        h.mangle.chain(hk).rules.iter().map(move |r| {
+                            format!("-A {}{}", hk.name(), crate::netfilter::rule_args(&r.spec))
+                        })
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -214,6 +233,17 @@ impl HostSnapshot {
         h.addrs.clear();
         h.fib = Default::default();
         h.sysctl = Default::default();
+        match &self.mangle {
+            None => notes.push(NOTE_NO_IPTABLES.into()),
+            Some(lines) => {
+                for line in lines {
+                    match crate::shell::parse_save_line(line) {
+                        Ok((hook, spec)) => h.mangle.append(hook, spec),
+                        Err(e) => notes.push(format!("iptables rule not modelled: {line} ({e})")),
+                    }
+                }
+            }
+        }
         for l in &self.links {
             let kind = match l.kind.as_str() {
                 "loopback" => DeviceKind::Loopback,

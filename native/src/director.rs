@@ -10,7 +10,7 @@ use lvslab_engine::apply::{self, Desired};
 use lvslab_engine::doctor::{self, Options, Role};
 use lvslab_engine::ipvs::IpvsBackend;
 use lvslab_engine::scenario;
-use lvslab_engine::snapshot::HostSnapshot;
+use lvslab_engine::snapshot::{self, HostSnapshot};
 use std::net::Ipv4Addr;
 
 /// Where a snapshot comes from.
@@ -90,7 +90,16 @@ pub fn doctor(src: &Source, role: Option<&str>, vip: Option<Ipv4Addr>, json: boo
     };
     let snap = src.read()?;
     let (host, notes) = snap.to_host();
-    let report = doctor::examine(&host, &snap.ipvs, &Options { role, vip });
+    let iptables_unknown = notes.iter().any(|n| n == snapshot::NOTE_NO_IPTABLES);
+    let report = doctor::examine(
+        &host,
+        &snap.ipvs,
+        &Options {
+            role,
+            vip,
+            iptables_unknown,
+        },
+    );
     if json {
         let v = serde_json::json!({
             "report": report,

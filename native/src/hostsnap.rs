@@ -204,6 +204,34 @@ fn sysctls(links: &[SnapLink]) -> VecMap<String, VecMap<String, i64>> {
     out
 }
 
+/// The mangle table's rules, as `iptables-save -t mangle` prints them
+/// (only the `-A` lines), or None when no iptables-save runs here. Like an
+/// operator's `iptables -t mangle -S`, on a legacy-iptables host this may
+/// load `iptable_mangle`.
+fn mangle_rules() -> Option<Vec<String>> {
+    for prog in ["iptables-save", "/usr/sbin/iptables-save", "/sbin/iptables-save"] {
+        let Ok(out) = std::process::Command::new(prog)
+            .args(["-t", "mangle"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+        else {
+            continue;
+        };
+        if !out.status.success() {
+            return None;
+        }
+        return Some(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.starts_with("-A "))
+                .map(String::from)
+                .collect(),
+        );
+    }
+    None
+}
+
 /// Read this host (the current network namespace).
 pub fn read() -> Result<HostSnapshot> {
     let (rt, _) = NlRouter::connect(NlFamily::Route, None, Groups::empty())
@@ -236,5 +264,6 @@ pub fn read() -> Result<HostSnapshot> {
         sysctl,
         ipvs,
         notes,
+        mangle: mangle_rules(),
     })
 }

@@ -407,6 +407,22 @@ fn parse(args: &[String]) -> Result<Parsed, Fail> {
     Ok(p)
 }
 
+/// One `-A CHAIN …` line of `iptables-save -t mangle` (how a real host's
+/// rules come into a snapshot), through the same parser as the command.
+pub fn parse_save_line(line: &str) -> Result<(Hook, RuleSpec), String> {
+    let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+    let chain = match args.as_slice() {
+        [a, c, ..] if a == "-A" => c.clone(),
+        _ => return Err("not an `-A CHAIN` line".into()),
+    };
+    let hook = Hook::from_name(&chain).ok_or_else(|| format!("chain {chain} is not modelled"))?;
+    let p = parse(&args).map_err(|f| f.text.lines().next().unwrap_or("").to_string())?;
+    if p.unknown_target {
+        return Err(format!("target {} is not modelled", p.target_name.unwrap_or_default()));
+    }
+    Ok((hook, p.spec))
+}
+
 const HELP: &str = "iptables v1.8.9 (legacy)
 
 Usage: iptables -[ACD] chain rule-specification [options]

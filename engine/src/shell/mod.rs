@@ -12,6 +12,7 @@ mod fs;
 mod ifconfig;
 mod ip;
 mod iptables;
+pub use iptables::parse_save_line;
 mod netutils;
 mod services;
 mod sysctl;

@@ -566,7 +566,11 @@ async fn doctor(
             )
         })?),
     };
-    let opts = doctor::Options { role, vip: q.vip };
+    let opts = doctor::Options {
+        role,
+        vip: q.vip,
+        ..Default::default()
+    };
     let (report, notes) = live
         .with_host(move |h| super::doctor(h, &opts))
         .await?

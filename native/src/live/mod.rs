@@ -62,7 +62,13 @@ pub fn doctor(
         .services()
         .map_err(|e| format!("cannot read IPVS: {e}"))?;
     let (model, notes) = host.host_model()?;
-    Ok((doctor::examine(&model, &services, opts), notes))
+    let opts = doctor::Options {
+        iptables_unknown: notes
+            .iter()
+            .any(|n| n == lvslab_engine::snapshot::NOTE_NO_IPTABLES),
+        ..opts.clone()
+    };
+    Ok((doctor::examine(&model, &services, &opts), notes))
 }
 
 /// Where live data comes from.
