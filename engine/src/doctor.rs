@@ -272,7 +272,7 @@ pub fn examine(host: &Host, services: &[ServiceEntry], opts: &Options) -> Report
         Some(Role::Director) => {
             director(&mut cx, services, opts.vip);
             if !opts.iptables_unknown {
-                fwmark_rules(&mut cx, services, opts.vip);
+                fwmark_rules(&mut cx, services, opts.vip.or(vips.first().copied()));
             }
         }
         Some(Role::Realserver) => {
@@ -925,7 +925,10 @@ mod tests {
     #[test]
     fn a_fwmark_service_needs_a_mark_rule() {
         let mut lab = crate::shell::Lab::new(scenario::load("seed").unwrap());
-        lab.run("node01", "ipvsadm -A -f 7 -s rr; ipvsadm -a -f 7 -r 192.168.150.12 -g");
+        lab.run(
+            "node01",
+            "ipvsadm -A -f 7 -s rr; ipvsadm -a -f 7 -r 192.168.150.12 -g",
+        );
         let opts = Options {
             role: Some(Role::Director),
             ..Default::default()
@@ -948,9 +951,18 @@ mod tests {
         let snap = crate::snapshot::HostSnapshot::of_host(lab.world.host("node01").unwrap());
         let (h, notes) = snap.to_host();
         assert!(!notes.iter().any(|n| n.contains("iptables")), "{notes:?}");
-        assert_eq!(h.mangle.chain(crate::netfilter::Hook::Prerouting).rules.len(), 1);
+        assert_eq!(
+            h.mangle
+                .chain(crate::netfilter::Hook::Prerouting)
+                .rules
+                .len(),
+            1
+        );
         let mut blind = snap.clone();
         blind.mangle = None;
-        assert!(blind.to_host().1.contains(&crate::snapshot::NOTE_NO_IPTABLES.to_string()));
+        assert!(blind
+            .to_host()
+            .1
+            .contains(&crate::snapshot::NOTE_NO_IPTABLES.to_string()));
     }
 }

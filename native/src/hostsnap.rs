@@ -209,7 +209,11 @@ fn sysctls(links: &[SnapLink]) -> VecMap<String, VecMap<String, i64>> {
 /// operator's `iptables -t mangle -S`, on a legacy-iptables host this may
 /// load `iptable_mangle`.
 fn mangle_rules() -> Option<Vec<String>> {
-    for prog in ["iptables-save", "/usr/sbin/iptables-save", "/sbin/iptables-save"] {
+    for prog in [
+        "iptables-save",
+        "/usr/sbin/iptables-save",
+        "/sbin/iptables-save",
+    ] {
         let Ok(out) = std::process::Command::new(prog)
             .args(["-t", "mangle"])
             .stdin(std::process::Stdio::null())

@@ -418,7 +418,10 @@ pub fn parse_save_line(line: &str) -> Result<(Hook, RuleSpec), String> {
     let hook = Hook::from_name(&chain).ok_or_else(|| format!("chain {chain} is not modelled"))?;
     let p = parse(&args).map_err(|f| f.text.lines().next().unwrap_or("").to_string())?;
     if p.unknown_target {
-        return Err(format!("target {} is not modelled", p.target_name.unwrap_or_default()));
+        return Err(format!(
+            "target {} is not modelled",
+            p.target_name.unwrap_or_default()
+        ));
     }
     Ok((hook, p.spec))
 }
