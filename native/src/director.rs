@@ -131,6 +131,20 @@ pub fn apply(path: &str, dry_run: bool, prune: bool) -> Result<i32> {
     use crate::netlink::{init_error_text, NetlinkBackend};
     let desired = read_desired(path)?;
     let mut b = NetlinkBackend::new().map_err(|e| anyhow::anyhow!(init_error_text(&e)))?;
+    // Held from reading the table to the last change (see applylock).
+    let _lock = if dry_run {
+        None
+    } else {
+        use crate::applylock::{ApplyLock, LockError, LOCK_PATH};
+        match ApplyLock::try_take(std::path::Path::new(LOCK_PATH)) {
+            Ok(l) => Some(l),
+            Err(e @ LockError::Busy(_)) => bail!("{e}"),
+            Err(e) => {
+                eprintln!("lvslab apply: warning: {e}; a concurrent apply would go unnoticed");
+                None
+            }
+        }
+    };
     let current = b
         .services()
         .map_err(|e| anyhow::anyhow!("listing the IPVS table: {e}"))?;

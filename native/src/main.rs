@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 
+mod applylock;
 mod assets;
 mod director;
 #[cfg(target_os = "linux")]

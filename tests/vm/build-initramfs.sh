@@ -128,7 +128,7 @@ done
 mkdir -p "$ST/usr/libexec/coreutils"
 cp /usr/libexec/coreutils/libstdbuf.so "$ST/usr/libexec/coreutils/"
 
-for b in bash grep sed mawk nsenter unshare setsid mount umount ps kill pgrep pkill \
+for b in bash grep sed mawk nsenter unshare setsid flock mount umount ps kill pgrep pkill \
          curl ip ss bridge netstat ping arping base64 md5sum; do
     add_bin "$(pathof $b)" usr/bin
 done

@@ -739,6 +739,23 @@ async fn apply(
     } = req;
     let outcome = live
         .with_host(move |h| -> Result<Outcome, ApiError> {
+            // The host-wide lock also keeps `lvslab apply` runs out (the
+            // kernel only; a simulated host is this server's alone).
+            let _host_lock = if !dry_run && h.source().kind == "kernel" {
+                use crate::applylock::{ApplyLock, LockError, LOCK_PATH};
+                match ApplyLock::try_take(std::path::Path::new(LOCK_PATH)) {
+                    Ok(l) => Some(l),
+                    Err(e @ LockError::Busy(_)) => {
+                        return Err(ApiError::new(StatusCode::CONFLICT, e.to_string()))
+                    }
+                    Err(e) => {
+                        tracing::warn!("{e}; a concurrent lvslab apply would go unnoticed");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
             let mut b = h.backend();
             let current = b.services().map_err(ApiError::backend)?;
             let plan = apply::plan(&desired, &current, prune).map_err(|e| {
