@@ -17,10 +17,14 @@
 //!   (its outer destination a Tunnel real server, its inner packet a known
 //!   connection) is answered by sending the same error to the client about
 //!   the client's own packet, from the VIP (`icmp_send()`), counted out
-//!   (`ip_vs_out_stats()` on the quoted request; the real 6.1 kernel also
-//!   counts the ICMP message itself, as recorded in the VM, so we count
-//!   both — where that second count happens in the source we did not pin
-//!   down).
+//!   (`ip_vs_out_stats()` on the quoted request). The real 6.1 kernel
+//!   counts it a second time, as recorded in the VM, and we do too: the
+//!   error `icmp_send()` generated leaves through LOCAL_OUT, where
+//!   `ip_vs_local_reply4()` → `ip_vs_out_icmp()` finds the same
+//!   connection by the quoted client→VIP header (`ip_vs_conn_out_get()`
+//!   matches a non-NAT entry by its virtual address) and
+//!   `handle_response_icmp()` jumps to `after_nat` for DR/TUN entries,
+//!   which is `ip_vs_out_stats()` again.
 //!
 //! Left out: the tunnel MTU check (`ensure_mtu_is_adequate()`: the lab's
 //! client packets are far below 1480 bytes), GUE/GRE, IPv6.
