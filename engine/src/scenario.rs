@@ -68,6 +68,11 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         en: "The seed lab with the wrr scheduler and unequal weights (node02 weight 3, node03 weight 1): three of every four connections go to node02.",
         zh: "使用 wrr 调度和不同权重（node02 权重 3，node03 权重 1）的实验：每四个连接中有三个去 node02。",
     },
+    ScenarioInfo {
+        name: "fwmark",
+        en: "The seed lab with a firewall-mark service: iptables marks packets to VIP:80 with mark 1 in the mangle table's PREROUTING chain, and `ipvsadm -A -f 1` balances whatever carries that mark. Step a request: the MARK event comes before IPVS.",
+        zh: "使用防火墙标记服务的实验：iptables 在 mangle 表的 PREROUTING 链给发往 VIP:80 的包打上标记 1，`ipvsadm -A -f 1` 负载均衡所有带该标记的包。单步执行一个请求：MARK 事件出现在 IPVS 之前。",
+    },
 ];
 
 /// Information about a scenario by name.
@@ -196,6 +201,21 @@ pub fn script(name: &str) -> Option<Vec<(&'static str, String)>> {
             s.extend(sysctls());
             s.extend(director("rr", 1, 1));
         }
+        "fwmark" => {
+            s.extend(vip_dir);
+            s.extend(sysctls());
+            s.extend(httpd());
+            s.extend(vip_lo("255.255.255.255", "192.168.150.100"));
+            s.push(("node01", "yum install ipvsadm -y".to_string()));
+            for c in [
+                "iptables -t mangle -A PREROUTING -d 192.168.150.100 -p tcp --dport 80 -j MARK --set-mark 1",
+                "ipvsadm -A -f 1 -s rr",
+                "ipvsadm -a -f 1 -r 192.168.150.12 -g",
+                "ipvsadm -a -f 1 -r 192.168.150.13 -g",
+            ] {
+                s.push(("node01", c.to_string()));
+            }
+        }
         "wrr-unequal" => {
             s.extend(vip_dir);
             s.extend(sysctls());
@@ -292,5 +312,28 @@ mod tests {
         for sc in SCENARIOS {
             assert!(load(sc.name).is_ok(), "{}", sc.name);
         }
+    }
+
+    #[test]
+    fn fwmark_marks_before_ipvs_and_balances() {
+        use crate::trace::EventKind;
+        let mut lab = crate::shell::Lab::new(load("fwmark").unwrap());
+        let a = lab.run("client", "curl -s http://192.168.150.100/").text;
+        let b = lab.run("client", "curl -s http://192.168.150.100/").text;
+        assert!(a.contains("from 192.168.150.1") && b.contains("from 192.168.150.1"));
+        assert_ne!(a, b, "rr over the fwmark service");
+        let at = |f: &dyn Fn(&EventKind) -> bool| {
+            lab.world
+                .trace
+                .iter()
+                .position(|e| e.host == "node01" && f(&e.kind))
+        };
+        let mark = at(&|k| matches!(k, EventKind::NfMark { mark: 1, .. })).expect("a MARK event");
+        let ipvs = at(&|k| matches!(k, EventKind::Ipvs { .. })).expect("an IPVS event");
+        assert!(mark < ipvs);
+        let ev = &lab.world.trace[mark];
+        assert!(ev
+            .explain(crate::trace::Lang::En)
+            .contains("ip_vs_service_find"));
     }
 }

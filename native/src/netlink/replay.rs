@@ -29,7 +29,7 @@ pub struct Exchange {
 
 fn hex(s: &str) -> Result<Vec<u8>, String> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd-length hex line ({} digits)", s.len()));
     }
     (0..s.len())
