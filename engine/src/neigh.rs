@@ -141,7 +141,7 @@ impl Neighbour {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeighTable {
     pub params: NeighParams,
-    #[serde(with = "crate::serde_util::seq_vecmap")]
+    #[serde(with = "crate::serde_util::seq_map")]
     pub entries: VecMap<(u32, Ipv4Addr), Neighbour>,
     /// A small deterministic generator for `reachable_time` (seeded per host).
     pub rng: u64,

@@ -843,14 +843,8 @@ impl World {
 
     /// Hand a routed packet to its device (`ip_finish_output2`).
     fn ip_output(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {
-        if let Ok(ip) = Ipv4Repr::parse(&packet) {
-            let out = Some(rt.ifindex);
-            if self
-                .nf_hook(host, Hook::Postrouting, &ip, packet.len(), None, out, 0)
-                .is_none()
-            {
-                return;
-            }
+        if !self.nf_out(host, Hook::Postrouting, rt, &packet) {
+            return;
         }
         let now = self.now;
         let Some((up, _, kind, _)) = self.host_dev(host, rt.ifindex) else {
@@ -1307,16 +1301,20 @@ impl World {
 
     /// What IPVS transmits: `ip_vs_send_or_cont()` → LOCAL_OUT, then out.
     pub(crate) fn ip_output_pub(&mut self, host: &str, rt: &OutRoute, packet: Vec<u8>) {
-        if let Ok(ip) = Ipv4Repr::parse(&packet) {
-            let out = Some(rt.ifindex);
-            if self
-                .nf_hook(host, Hook::Output, &ip, packet.len(), None, out, 0)
-                .is_none()
-            {
-                return;
-            }
+        if self.nf_out(host, Hook::Output, rt, &packet) {
+            self.ip_output(host, rt, packet);
         }
-        self.ip_output(host, rt, packet);
+    }
+
+    /// [`World::nf_hook`] at OUTPUT or POSTROUTING for a packet leaving by
+    /// `rt`; false when a DROP took it.
+    fn nf_out(&mut self, host: &str, hook: Hook, rt: &OutRoute, packet: &[u8]) -> bool {
+        match Ipv4Repr::parse(packet) {
+            Ok(ip) => self
+                .nf_hook(host, hook, &ip, packet.len(), None, Some(rt.ifindex), 0)
+                .is_some(),
+            Err(_) => true,
+        }
     }
 
     pub(crate) fn icmp_send_error(

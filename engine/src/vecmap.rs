@@ -410,8 +410,10 @@ mod tests {
                     Op::Insert(k, x) => prop_assert_eq!(b.insert(k, x), v.insert(k, x)),
                     Op::Remove(k) => prop_assert_eq!(b.remove(&k), v.remove(&k)),
                     Op::Entry(k, x) => {
-                        *b.entry(k).or_insert(x) += 1;
-                        *v.entry(k).or_insert(x) += 1;
+                        let e = b.entry(k).or_insert(x);
+                        *e = e.wrapping_add(1);
+                        let e = v.entry(k).or_insert(x);
+                        *e = e.wrapping_add(1);
                     }
                     Op::Retain(m) => {
                         b.retain(|k, _| k % m != 0);

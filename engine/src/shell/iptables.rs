@@ -672,6 +672,17 @@ mod tests {
             assert_eq!(run(&mut lab, cmd), (text.to_string(), code), "{cmd}");
         }
         assert!(lab.run("node01", "iptables -L").hint.is_some());
+        // The exit status reaches the shell's `$?`, within a line and on the next.
+        let (t, _) = run(&mut lab, "iptables -t mangle -D PREROUTING 9; echo rc=$?");
+        assert!(t.ends_with("rc=1\n"), "{t}");
+        assert_eq!(
+            run(&mut lab, "iptables -t mangle -Q"),
+            (
+                format!("iptables v1.8.9 (legacy): unknown option \"-Q\"{try_line}"),
+                2
+            )
+        );
+        assert_eq!(run(&mut lab, "echo $?").0, "2\n");
         let (s, _) = run(&mut lab, "iptables -t mangle -S");
         assert!(!s.contains("-A "), "nothing was added: {s}");
     }

@@ -73,6 +73,9 @@ pub struct Lab {
     pub world: World,
     /// Working directory of each host's shell.
     pub cwd: VecMap<String, String>,
+    /// Each host's `$?`: the exit status of its last pipeline.
+    #[serde(default)]
+    pub last_status: VecMap<String, i32>,
 }
 
 impl Lab {
@@ -80,6 +83,7 @@ impl Lab {
         Lab {
             world,
             cwd: VecMap::new(),
+            last_status: VecMap::new(),
         }
     }
 
@@ -102,6 +106,7 @@ impl Lab {
         // Every tool validates its whole command line before it changes
         // anything, so a rejected command leaves the lab as it was.
         let io = self.run_line(host, line);
+        self.last_status.insert(host.to_string(), io.status);
         // A moment passes between two commands typed at a terminal: let the
         // packets already in flight land (a FIN exchange after curl exits).
         self.world.advance(SETTLE_US);
@@ -245,8 +250,21 @@ impl Lab {
             if pipeline.is_empty() || skip {
                 continue;
             }
+            // `$?`: the status of the last pipeline run (bash expands it
+            // when the pipeline runs, so `false; echo $?` prints 1).
+            let last = self.last_status.get(host).copied().unwrap_or(0);
+            let pipeline = pipeline
+                .into_iter()
+                .map(|w| match w {
+                    Word::Text(t) if t.contains("$?") => {
+                        Word::Text(t.replace("$?", &last.to_string()))
+                    }
+                    other => other,
+                })
+                .collect();
             let sub = self.run_pipeline(host, pipeline);
             status = sub.status;
+            self.last_status.insert(host.to_string(), status);
             io.chunks.extend(sub.chunks);
             if sub.hint.is_some() {
                 io.hint = sub.hint;
