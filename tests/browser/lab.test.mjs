@@ -437,7 +437,11 @@ function gzipSize(port, path) {
 // without dropping features. The test records the numbers and guards
 // against regressions with a ceiling just above today's size.
 const TARGET = 250 * 1024;
-const CEILING = 396 * 1024; // regression guard: today's 393.9 KB plus a little
+// Then the fwmark data path (iptables' mangle table: parser, model, formats,
+// serde of the rules, the doctor's check, the fwmark scenario) added 15.5 KB:
+// 409.4 KB. The largest lever left there is serialising the rules as their
+// iptables-save text instead of derived serde code for every rule type.
+const CEILING = 412 * 1024; // regression guard: today's 409.4 KB plus a little
 
 test("budgets: transfer size and first render", async () => {
   const sizes = {};
