@@ -128,9 +128,10 @@ impl World {
                 let IpAddr::V4(rip) = daddr else { return true };
                 match fwd {
                     Fwd::Route => {
-                        // ip_vs_dr_xmit(): route to the real server, the
-                        // packet itself unchanged (not even the TTL), sent
-                        // to the real server's MAC (next hop = RIP).
+                        // ip_vs_dr_xmit(): route to the real server
+                        // (__ip_vs_get_out_rt(), which also decrements the
+                        // TTL), addresses and ports unchanged, sent to the
+                        // real server's MAC (next hop = RIP).
                         let Some(h) = self.hosts.get(host) else {
                             return true;
                         };
