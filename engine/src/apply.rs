@@ -563,10 +563,14 @@ pub fn plan(
             }
         }
     }
-    for c in current {
-        if declared.contains(&c.spec.key) {
-            continue;
-        }
+    // The kernel lists services in per-boot hash order: deletions and the
+    // services left alone come in a stable order instead (by key).
+    let mut rest: Vec<&ServiceEntry> = current
+        .iter()
+        .filter(|c| !declared.contains(&c.spec.key))
+        .collect();
+    rest.sort_by_key(|c| c.spec.key);
+    for c in rest {
         if prune {
             p.ops.push(Op::DelService {
                 spec: c.spec.clone(),
