@@ -6,37 +6,31 @@
 //! every collection is ordered, so the same inputs always give the same
 //! trace. Builds natively and for `wasm32-unknown-unknown`.
 //!
-//! Each module opens with what Linux does and what we model of it.
+//! The tree mirrors the kernel's: `net/core`, `net/ipv4`, `net/netfilter`,
+//! `net/netfilter/ipvs`; `wire` holds the packet formats, `apps` the programs,
+//! `tools` and `shell` the userspace grammars, `ops` the operator's tools and
+//! `sim` the world around the hosts. Each module opens with what Linux does
+//! and what we model of it.
 
-pub mod addr;
-pub mod apply;
 pub mod apps;
-pub mod apps_tcp;
-pub mod bench;
-pub mod device;
-pub mod doctor;
-pub mod fib;
-pub mod host;
-pub mod ipvs;
-pub mod ipvs_io;
-pub mod ipvsadm;
-pub mod mac;
-pub mod neigh;
-pub mod netfilter;
-pub mod pcap;
-pub mod scenario;
-pub mod serde_util;
+pub mod net;
+pub mod ops;
 pub mod shell;
-pub mod snapshot;
-pub mod stack;
-pub mod sysctl;
-pub mod tcp;
-pub mod tcp_io;
-pub mod trace;
-pub mod vecmap;
+pub mod sim;
+pub mod time;
+pub mod tools;
+pub mod util;
 pub mod wire;
-pub mod world;
 
-pub use host::Host;
-pub use mac::Mac;
-pub use world::{SimTime, World};
+// The paths `web` and `native` use, kept stable across the tree's layout.
+pub use net::core::{dev as device, neighbour as neigh};
+pub use net::host::{self, Host};
+pub use net::ipv4::{devconf as sysctl, devinet as addr, fib};
+pub use net::netfilter::{self as netfilter, ipvs};
+pub use ops::{apply, doctor, snapshot};
+pub use sim::world::{self, World};
+pub use sim::{bench, pcap, scenario, trace};
+pub use time::SimTime;
+pub use tools::ipvsadm;
+pub use util::vecmap;
+pub use wire::Mac;

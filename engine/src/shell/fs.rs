@@ -1,5 +1,5 @@
 //! Files the lab shell knows: `/proc/sys/net/ipv4/...` (the sysctls of the
-//! host, see `crate::sysctl`), a few fixed directories, and plain files the
+//! host, see `crate::net::ipv4::devconf`), a few fixed directories, and plain files the
 //! user writes (kept per host). Error texts are bash's and coreutils'.
 
 use super::{Io, Lab};
@@ -147,8 +147,8 @@ pub fn write_sysctl(
         return Ok(());
     }
     h.sysctl.set(scope, knob, v).map_err(|e| match e {
-        crate::sysctl::SysctlError::NoEntry => "No such file or directory",
-        crate::sysctl::SysctlError::Invalid => "Invalid argument",
+        crate::net::ipv4::devconf::SysctlError::NoEntry => "No such file or directory",
+        crate::net::ipv4::devconf::SysctlError::Invalid => "Invalid argument",
     })
 }
 
@@ -297,9 +297,9 @@ pub fn cat(lab: &Lab, host: &str, args: &[String], input: Option<String>, io: &m
                 if let Some(h) = lab.world.host(host) {
                     let now = lab.world.now;
                     io.out(if which == "ip_vs" {
-                        crate::ipvs::proc_ip_vs(&h.ipvs)
+                        crate::net::netfilter::ipvs::proc_ip_vs(&h.ipvs)
                     } else {
-                        crate::ipvs::proc_ip_vs_conn(&h.ipvs, now)
+                        crate::net::netfilter::ipvs::proc_ip_vs_conn(&h.ipvs, now)
                     });
                 }
             }

@@ -12,9 +12,9 @@
 //! resolved with `inet_aton()` rules or rejected as "Unknown host".
 
 use super::{Io, Lab};
-use crate::addr::{IfAddr, Scope};
-use crate::device::{Device, DeviceKind};
-use crate::host::Host;
+use crate::net::core::dev::{Device, DeviceKind};
+use crate::net::host::Host;
+use crate::net::ipv4::devinet::{IfAddr, Scope};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -231,7 +231,7 @@ fn set_addr(h: &mut Host, ifindex: u32, name: &str, addr: Ipv4Addr) -> Result<()
     if let Some(i) = existing {
         probe.remove(i);
     }
-    crate::addr::insert(&mut probe, ifa.clone()).map_err(|_| "File exists")?;
+    crate::net::ipv4::devinet::insert(&mut probe, ifa.clone()).map_err(|_| "File exists")?;
     if let Some(i) = existing {
         h.del_addr(ifindex, i);
     }

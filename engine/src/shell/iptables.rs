@@ -1,10 +1,11 @@
 //! `iptables` (1.8.9, legacy back end) for the mangle table: the command
 //! line as `do_command4()` reads it, the table model in
-//! [`crate::netfilter`]. Other tables answer as on the lab's kernel, which
+//! [`crate::net::netfilter`]. Other tables answer as on the lab's kernel, which
 //! lacks their modules.
 
 use super::{Io, Lab};
-use crate::netfilter::{self, Cidr, Hook, ListFormat, Match, PortDir, Ports, RuleSpec, Target};
+use crate::net::netfilter::{Cidr, Hook, Match, PortDir, Ports, RuleSpec, Target};
+use crate::tools::iptables::{self as netfilter, ListFormat};
 use std::net::Ipv4Addr;
 
 const PROG: &str = "iptables v1.8.9 (legacy)";
@@ -90,7 +91,7 @@ fn mark_mask(s: &str) -> Option<(u32, u32)> {
 fn port(s: &str) -> Result<u16, Fail> {
     s.parse::<u16>()
         .ok()
-        .or_else(|| crate::ipvsadm::port_by_name(s))
+        .or_else(|| crate::tools::services::port_by_name(s))
         .ok_or_else(|| param(format!("invalid port/service `{s}' specified")))
 }
 
@@ -620,7 +621,7 @@ mod tests {
 
     #[test]
     fn the_command_line_as_iptables_reads_it() {
-        let mut lab = Lab::new(crate::scenario::bare());
+        let mut lab = Lab::new(crate::sim::scenario::bare());
         for ok in [
             "iptables -t mangle -A PREROUTING -d 192.168.150.100 -p tcp --dport 80 -j MARK --set-mark 1",
             "iptables -tmangle -I PREROUTING 1 ! -s 10.0.0.0/255.0.0.0 -i eth+ -p udp --sport 1:1023 -j MARK --or-mark 0x4",
@@ -653,7 +654,7 @@ mod tests {
 
     #[test]
     fn bad_input_gets_iptables_errors_and_changes_nothing() {
-        let mut lab = Lab::new(crate::scenario::bare());
+        let mut lab = Lab::new(crate::sim::scenario::bare());
         let try_line = "\nTry `iptables -h' or 'iptables --help' for more information.\n";
         for (cmd, text, code) in [
             ("iptables -t mangle -A PREROUTING --dport 80 -j MARK --set-mark 1", "iptables v1.8.9 (legacy): unknown option \"--dport\"", 2),

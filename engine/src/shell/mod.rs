@@ -18,8 +18,8 @@ mod services;
 mod sysctl;
 mod words;
 
-use crate::vecmap::VecMap;
-use crate::world::World;
+use crate::sim::world::World;
+use crate::util::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 
 pub use words::{split_words, Word, WordsError};
@@ -404,11 +404,11 @@ impl Lab {
             "ipvsadm" => {
                 let now = self.world.now;
                 let h = self.world.host_mut(host).expect("host checked");
-                let mut b = crate::ipvs::SimBackend {
+                let mut b = crate::net::netfilter::ipvs::SimBackend {
                     ipvs: &mut h.ipvs,
                     now,
                 };
-                let r = crate::ipvsadm::run(&mut b, args, input.as_deref().unwrap_or(""));
+                let r = crate::tools::ipvsadm::run(&mut b, args, input.as_deref().unwrap_or(""));
                 io.out(r.stdout);
                 if !r.stderr.is_empty() {
                     io.chunks.push((true, r.stderr));

@@ -6,9 +6,9 @@
 
 use super::{Io, Lab};
 use crate::apps::{AppKind, ArpingApp, PingApp};
-use crate::mac::Mac;
-use crate::neigh::Nud;
-use crate::stack::OutError;
+use crate::net::core::neighbour::Nud;
+use crate::net::ipv4::route::OutError;
+use crate::wire::mac::Mac;
 use crate::wire::ArpOp;
 use std::net::Ipv4Addr;
 
@@ -136,7 +136,7 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         None => (None, None),
         Some(s) => match s.parse::<Ipv4Addr>() {
             Ok(a) => {
-                if h.addr_type(a) != crate::fib::RouteType::Local {
+                if h.addr_type(a) != crate::net::ipv4::fib::RouteType::Local {
                     io.errln("ping: bind: Cannot assign requested address");
                     io.status = 2;
                     return;
@@ -333,7 +333,7 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         Ipv4Addr::UNSPECIFIED
     } else if let Some(s) = source {
         match s.parse::<Ipv4Addr>() {
-            Ok(a) if h.addr_type(a) == crate::fib::RouteType::Local => a,
+            Ok(a) if h.addr_type(a) == crate::net::ipv4::fib::RouteType::Local => a,
             Ok(_) => {
                 io.errln("arping: bind: Cannot assign requested address");
                 io.status = 2;

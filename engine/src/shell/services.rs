@@ -4,9 +4,9 @@
 //! and `modprobe` (kmod: `modprobe ipip` creates `tunl0`).
 
 use super::{Io, Lab};
+use crate::apps::curl::CurlApp;
 use crate::apps::AppKind;
-use crate::apps_tcp::CurlApp;
-use crate::tcp::{Owner, Service, TcpState};
+use crate::net::ipv4::tcp::{Owner, Service, TcpState};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 const PACKAGES: &[(&str, &str)] = &[
@@ -236,7 +236,7 @@ pub fn curl_like(
     let h = lab.world.host(host).expect("host checked by the shell");
     let src = match iface {
         Some(s) => match s.parse::<Ipv4Addr>() {
-            Ok(a) if h.addr_type(a) == crate::fib::RouteType::Local => a,
+            Ok(a) if h.addr_type(a) == crate::net::ipv4::fib::RouteType::Local => a,
             _ => {
                 io.errln(format!("curl: (45) Couldn't bind to '{s}'"));
                 io.status = 45;

@@ -1,0 +1,116 @@
+//! Frames on and off the wire (net/core/dev.c: `dev_queue_xmit()`,
+//! `netif_receive_skb()`).
+//!
+//! Linux does, and we model: a device that is up counts the frame and hands
+//! it to its driver (Ethernet: the lab switch; dummy: counted and dropped,
+//! like `dummy_xmit()`); a received frame is counted, parsed, filtered by
+//! destination MAC (`eth_type_trans()`: PACKET_OTHERHOST frames are
+//! dropped), shown to packet sockets (arping, ping) and passed to ARP or
+//! IPv4 by ethertype.
+
+use crate::net::core::dev::DeviceKind;
+use crate::sim::trace::{DropReason, EventKind};
+use crate::sim::world::{Pending, World, HOP_DELAY};
+use crate::wire::mac::Mac;
+use crate::wire::{FrameRepr, Payload};
+
+impl World {
+    pub(crate) fn host_dev(
+        &self,
+        host: &str,
+        ifindex: u32,
+    ) -> Option<(bool, Mac, DeviceKind, String)> {
+        let h = self.hosts.get(host)?;
+        let d = h.device(ifindex)?;
+        Some((d.up, d.mac, d.kind, d.name.clone()))
+    }
+
+    /// Put a frame on a device: trace, count, and send it to the switch.
+    pub(crate) fn transmit(&mut self, host: &str, ifindex: u32, frame: Vec<u8>) {
+        let Some((up, _, kind, dev)) = self.host_dev(host, ifindex) else {
+            return;
+        };
+        if !up {
+            return;
+        }
+        if let Some(h) = self.hosts.get_mut(host) {
+            if let Some(d) = h.devices.get_mut(&ifindex) {
+                d.stats.tx_packets += 1;
+                d.stats.tx_bytes += frame.len() as u64;
+            }
+        }
+        self.record(
+            host,
+            EventKind::FrameTx {
+                dev,
+                frame: frame.clone(),
+            },
+        );
+        if kind != DeviceKind::Ether {
+            return; // dummy: dropped after counting, like dummy_xmit()
+        }
+        if let Some(port) = self.port_of(host, ifindex) {
+            let at = self.now.plus(HOP_DELAY);
+            self.schedule(at, Pending::SwitchIn { port, frame });
+        }
+    }
+
+    /// A frame arrives at a host from the switch.
+    pub(crate) fn host_in(&mut self, port: usize, frame: Vec<u8>) {
+        let Some(p) = self.ports.get(port).cloned() else {
+            return;
+        };
+        let Some((up, mac, _, dev)) = self.host_dev(&p.host, p.ifindex) else {
+            return;
+        };
+        if !up {
+            return; // a down port has no carrier: the frame is lost on the wire
+        }
+        if let Some(h) = self.hosts.get_mut(&p.host) {
+            if let Some(d) = h.devices.get_mut(&p.ifindex) {
+                d.stats.rx_packets += 1;
+                d.stats.rx_bytes += frame.len() as u64;
+            }
+        }
+        self.record(
+            &p.host,
+            EventKind::FrameRx {
+                dev: dev.clone(),
+                frame: frame.clone(),
+            },
+        );
+        let parsed = match FrameRepr::parse(&frame) {
+            Ok(f) => f,
+            Err(e) => {
+                self.record(
+                    &p.host,
+                    EventKind::Drop {
+                        reason: DropReason::Malformed(e.to_string()),
+                        what: "a frame".into(),
+                    },
+                );
+                return;
+            }
+        };
+        let to_us = parsed.dst == mac;
+        if !to_us && !parsed.dst.is_multicast() {
+            self.record(
+                &p.host,
+                EventKind::Drop {
+                    reason: DropReason::OtherHost,
+                    what: "a frame".into(),
+                },
+            );
+            return;
+        }
+        self.apps_frame_in(&p.host, p.ifindex, &parsed, to_us);
+        match parsed.payload {
+            Payload::Arp(a) => self.arp_rcv(&p.host, p.ifindex, a, to_us),
+            Payload::Ipv4(ip) => {
+                let bytes = frame[crate::wire::ETH_HLEN..].to_vec();
+                self.ip_rcv(&p.host, p.ifindex, ip, bytes, !to_us)
+            }
+            Payload::Other { .. } => {}
+        }
+    }
+}

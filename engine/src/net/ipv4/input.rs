@@ -1,0 +1,268 @@
+//! The IPv4 receive path (net/ipv4/ip_input.c, route.c's input half).
+//!
+//! Linux does, and we model: `ip_rcv()` (PREROUTING), `ip_route_input_slow()`
+//! (martian checks, `fib_validate_source()`, local / broadcast / forward /
+//! unreachable), `ip_local_deliver()` (INPUT, IPVS's LOCAL_IN hook, then the
+//! protocol: ICMP, TCP, UDP, IPIP), and packets coming back through the
+//! loopback device.
+//!
+//! Left out: IP options, reassembly, multicast, redirects.
+
+use crate::net::ipv4::fib::RouteType;
+use crate::net::ipv4::route::{is_martian_source, table_name};
+use crate::net::netfilter::Hook;
+use crate::sim::trace::{DropReason, EventKind};
+use crate::sim::world::World;
+use crate::wire::{IcmpRepr, Ipv4Repr, L4};
+use std::net::Ipv4Addr;
+
+impl World {
+    pub(crate) fn loopback_in(&mut self, host: &str, packet: Vec<u8>) {
+        let Ok(ip) = Ipv4Repr::parse(&packet) else {
+            return;
+        };
+        if self
+            .nf_hook(host, Hook::Prerouting, &ip, packet.len(), Some(1), None, 0)
+            .is_none()
+            || self
+                .nf_hook(host, Hook::Input, &ip, packet.len(), Some(1), None, 0)
+                .is_none()
+        {
+            return;
+        }
+        self.local_deliver(host, 1, ip, packet);
+    }
+
+    /// `ip_rcv()` + `ip_route_input_slow()`.
+    pub(crate) fn ip_rcv(
+        &mut self,
+        host: &str,
+        ifindex: u32,
+        ip: Ipv4Repr,
+        bytes: Vec<u8>,
+        link_bcast: bool,
+    ) {
+        let Some(mark) = self.nf_hook(
+            host,
+            Hook::Prerouting,
+            &ip,
+            bytes.len(),
+            Some(ifindex),
+            None,
+            0,
+        ) else {
+            return;
+        };
+        let Some(h) = self.hosts.get(host) else {
+            return;
+        };
+        if is_martian_source(ip.src) && !ip.src.is_unspecified() || ip.dst.is_loopback() {
+            self.record(
+                host,
+                EventKind::Drop {
+                    reason: DropReason::MartianSource,
+                    what: format!("a packet from {}", ip.src),
+                },
+            );
+            return;
+        }
+        if ip.dst == Ipv4Addr::BROADCAST {
+            if self
+                .nf_hook(
+                    host,
+                    Hook::Input,
+                    &ip,
+                    bytes.len(),
+                    Some(ifindex),
+                    None,
+                    mark,
+                )
+                .is_some()
+            {
+                self.local_deliver(host, ifindex, ip, bytes);
+            }
+            return;
+        }
+        let res = h.fib.lookup(ip.dst, None);
+        let route = match res {
+            Ok(r) => r.route,
+            Err(_) => {
+                self.record(
+                    host,
+                    EventKind::Drop {
+                        reason: DropReason::NoRoute,
+                        what: format!("a packet for {}", ip.dst),
+                    },
+                );
+                return;
+            }
+        };
+        let kind = EventKind::RouteLookup {
+            dst: ip.dst,
+            table: table_name(route.table),
+            prefix: crate::net::ipv4::devinet::prefix_text(&route.dst),
+            rtype: route.rtype.name().into(),
+            dev: route.ifindex.map(|i| h.dev_name(i).to_string()),
+        };
+        self.record(host, kind);
+        let h = self.hosts.get(host).expect("host exists");
+        match route.rtype {
+            RouteType::Local | RouteType::Broadcast => {
+                if let Err(reason) = h.validate_source(ip.src, ifindex) {
+                    self.record(
+                        host,
+                        EventKind::Drop {
+                            reason,
+                            what: format!("a packet from {}", ip.src),
+                        },
+                    );
+                    return;
+                }
+                let Some(mark) = self.nf_hook(
+                    host,
+                    Hook::Input,
+                    &ip,
+                    bytes.len(),
+                    Some(ifindex),
+                    None,
+                    mark,
+                ) else {
+                    return;
+                };
+                let h = self.hosts.get(host).expect("host exists");
+                if route.rtype == RouteType::Local
+                    && !h.ipvs.services.is_empty()
+                    && self.ipvs_in(host, &ip, &bytes, mark)
+                {
+                    return;
+                }
+                self.local_deliver(host, ifindex, ip, bytes);
+            }
+            RouteType::Unicast => {
+                if link_bcast {
+                    return;
+                }
+                let dev = h.dev_name(ifindex).to_string();
+                if h.sysctl.effective(&dev, "forwarding") == 0 {
+                    self.record(
+                        host,
+                        EventKind::Drop {
+                            reason: DropReason::NotForwarding,
+                            what: format!("a packet for {}", ip.dst),
+                        },
+                    );
+                    return;
+                }
+                if let Err(reason) = h.validate_source(ip.src, ifindex) {
+                    self.record(
+                        host,
+                        EventKind::Drop {
+                            reason,
+                            what: format!("a packet from {}", ip.src),
+                        },
+                    );
+                    return;
+                }
+                let out = route.ifindex;
+                if self
+                    .nf_hook(
+                        host,
+                        Hook::Forward,
+                        &ip,
+                        bytes.len(),
+                        Some(ifindex),
+                        out,
+                        mark,
+                    )
+                    .is_some()
+                {
+                    self.ip_forward(host, ip);
+                }
+            }
+            _ => {
+                self.record(
+                    host,
+                    EventKind::Drop {
+                        reason: DropReason::NoRoute,
+                        what: format!("a packet for {}", ip.dst),
+                    },
+                );
+            }
+        }
+    }
+
+    /// `ip_local_deliver()`: ICMP echo is answered here; everything goes to
+    /// the host's programs (raw sockets).
+    fn local_deliver(&mut self, host: &str, ifindex: u32, ip: Ipv4Repr, bytes: Vec<u8>) {
+        self.record(
+            host,
+            EventKind::LocalDeliver {
+                dst: ip.dst,
+                proto: ip.protocol(),
+            },
+        );
+        self.apps_ip_in(host, ifindex, &ip);
+        if let L4::Tcp(t) = &ip.l4 {
+            self.tcp_rcv(host, &ip, t);
+            return;
+        }
+        if let L4::Ipip(inner) = &ip.l4 {
+            self.ipip_rcv(host, &ip, &bytes, inner);
+            return;
+        }
+        if let L4::Udp(u) = &ip.l4 {
+            // __udp4_lib_rcv(): nothing in the lab listens on UDP; a unicast
+            // datagram to a closed port gets ICMP port unreachable.
+            self.record(
+                host,
+                EventKind::Drop {
+                    reason: DropReason::NoSocket,
+                    what: format!("a UDP datagram for port {}", u.dst_port),
+                },
+            );
+            let bcast = self
+                .hosts
+                .get(host)
+                .is_some_and(|h| h.addr_type(ip.dst) == RouteType::Broadcast);
+            if !bcast && ip.dst != Ipv4Addr::BROADCAST && !ip.dst.is_multicast() {
+                self.icmp_error(host, &ip, &bytes, 3);
+            }
+            return;
+        }
+        if ip.protocol() == 4 {
+            // A protocol-4 packet that did not parse as IPv4-in-IPv4.
+            return;
+        }
+        if let L4::Icmp(IcmpRepr::DestUnreachable { code, original }) = &ip.l4 {
+            self.tcp_icmp_error(host, *code, original);
+        }
+        if let L4::Icmp(IcmpRepr::EchoRequest { ident, seq, data }) = &ip.l4 {
+            let is_bcast = self
+                .hosts
+                .get(host)
+                .is_some_and(|h| h.addr_type(ip.dst) == RouteType::Broadcast);
+            if is_bcast || ip.dst == Ipv4Addr::BROADCAST {
+                return; // icmp_echo_ignore_broadcasts = 1
+            }
+            let reply = Ipv4Repr {
+                src: ip.dst,
+                dst: ip.src,
+                ttl: 64,
+                ident: 0,
+                dont_frag: false,
+                tos: ip.tos,
+                l4: L4::Icmp(IcmpRepr::EchoReply {
+                    ident: *ident,
+                    seq: *seq,
+                    data: data.clone(),
+                }),
+            };
+            let _ = self.ip_send(host, reply, None);
+        }
+        let _ = bytes;
+    }
+
+    pub(crate) fn local_deliver_pub(&mut self, host: &str, ip: Ipv4Repr, bytes: Vec<u8>) {
+        self.local_deliver(host, 1, ip, bytes);
+    }
+}

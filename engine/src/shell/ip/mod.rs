@@ -1,0 +1,87 @@
+//! `ip` from iproute2 6.1: `addr`, `link`, `route`, `neigh`, with iproute2's
+//! abbreviations (`ip a`, `ip r`, `ip n`, `ip l`), options `-4`, `-s`, `-V`,
+//! and its output and error texts (including the kernel's extack messages
+//! that 6.1 prints as `Error: …`).
+
+mod addr;
+mod link;
+mod neigh;
+mod route;
+
+use addr::addr;
+use link::{dev_index, link, link_header, link_line, no_device};
+use neigh::neigh;
+use route::route;
+
+use super::{Io, Lab};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+/// iproute2's `matches()`: a non-empty prefix of the keyword.
+fn m(arg: &str, kw: &str) -> bool {
+    !arg.is_empty() && kw.starts_with(arg)
+}
+
+fn invalid_prefix(io: &mut Io, s: &str) {
+    io.errln(format!(
+        "Error: any valid prefix is expected rather than \"{s}\"."
+    ));
+    io.status = 1;
+}
+
+fn parse_prefix(s: &str, default_len: u8) -> Option<(Ipv4Net, bool)> {
+    let (a, l, explicit) = match s.split_once('/') {
+        Some((a, l)) => (a, l.parse::<u8>().ok()?, true),
+        None => (s, default_len, false),
+    };
+    let ip: Ipv4Addr = a.parse().ok()?;
+    Some((Ipv4Net::new(ip, l).ok()?, explicit))
+}
+
+fn parse_addr(s: &str) -> Option<Ipv4Addr> {
+    s.parse().ok()
+}
+
+pub fn ip(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+    let mut i = 0;
+    let mut inet_only = false;
+    while i < args.len() && args[i].starts_with('-') {
+        match args[i].as_str() {
+            "-4" => inet_only = true,
+            "-s" | "-d" | "-o" | "-br" | "-c" | "-n" => {}
+            "-V" | "-Version" => {
+                io.outln("ip utility, iproute2-6.1.0, libbpf 1.1.2");
+                return;
+            }
+            "-6" => {
+                // IPv6 is not modelled: every table is empty.
+                return;
+            }
+            other => {
+                io.errln(format!("Option \"{other}\" is unknown, try \"ip -help\"."));
+                io.status = 255;
+                return;
+            }
+        }
+        i += 1;
+    }
+    let Some(obj) = args.get(i) else {
+        io.errln("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }");
+        io.status = 255;
+        return;
+    };
+    let rest = &args[i + 1..];
+    let o = obj.as_str();
+    if m(o, "address") {
+        addr(lab, host, rest, inet_only, io)
+    } else if m(o, "route") {
+        route(lab, host, rest, io)
+    } else if m(o, "link") {
+        link(lab, host, rest, io)
+    } else if m(o, "neighbour") || m(o, "neighbor") {
+        neigh(lab, host, rest, io)
+    } else {
+        io.errln(format!("Object \"{o}\" is unknown, try \"ip help\"."));
+        io.status = 255;
+    }
+}

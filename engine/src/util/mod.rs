@@ -1,0 +1,4 @@
+//! Small containers and serde helpers the model's types share.
+
+pub mod serde_util;
+pub mod vecmap;
