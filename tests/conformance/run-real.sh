@@ -29,42 +29,28 @@ if [ $# -eq 0 ]; then set -- "$HERE"/scripts/*.lab; fi
 TMP=$(mktemp -d /tmp/lvsc-run.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-one() {   # one SCRIPT -> prints "STATUS name"
-    local s=$1 name r st=OK
+. "$HERE/../lib/verdict.sh"
+
+one() {   # one SCRIPT, RUNS times -> TMP/nR/NAME.txt
+    local s=$1 name r
     name=$(basename "$s" .lab)
     for r in $(seq 1 "$RUNS"); do
-        "$HERE/realnet.sh" "$s" 2>"$TMP/$name.err.$r" | "$HERE/normalize" > "$TMP/$name.$r"
-        [ "${PIPESTATUS[0]}" = 0 ] || st=HARNESS-ERROR
-        if [ $r -gt 1 ] && ! cmp -s "$TMP/$name.1" "$TMP/$name.$r"; then
-            st=FLAPPING
-            diff -u "$TMP/$name.1" "$TMP/$name.$r" > "$TMP/$name.flap" 2>&1
-        fi
+        "$HERE/realnet.sh" "$s" 2>"$TMP/$name.err.$r" | "$HERE/normalize" > "$TMP/n$r/$name.txt"
+        [ "${PIPESTATUS[0]}" = 0 ] || { echo "HARNESS-ERROR $name (run $r)"; rm -f "$TMP/n$r/$name.txt"; }
     done
-    if [ $UPDATE = 1 ]; then
-        [ $st = OK ] && cp "$TMP/$name.1" "$HERE/expected/$name.txt"
-    elif [ $st = OK ]; then
-        if [ ! -f "$HERE/expected/$name.txt" ]; then st=NO-EXPECTED
-        elif ! cmp -s "$HERE/expected/$name.txt" "$TMP/$name.1"; then
-            st=DIFF
-            diff -u "$HERE/expected/$name.txt" "$TMP/$name.1" > "$TMP/$name.diff"
-        fi
-    fi
-    echo "$st $name"
 }
 export -f one
-export HERE TMP RUNS UPDATE
+export HERE TMP RUNS
 
-mkdir -p "$HERE/expected"
+for r in $(seq 1 "$RUNS"); do mkdir -p "$TMP/n$r"; done
 start=$(date +%s)
-printf '%s\n' "$@" | xargs -P "$JOBS" -I{} bash -c 'one "$1"' _ {} | sort -k2 > "$TMP/results"
+printf '%s\n' "$@" | xargs -P "$JOBS" -I{} bash -c 'one "$1"' _ {} > "$TMP/harness"
 end=$(date +%s)
-cat "$TMP/results"
-for f in "$TMP"/*.flap "$TMP"/*.diff; do
-    [ -f "$f" ] && { echo "==== $(basename "$f")"; cat "$f"; }
-done
+cat "$TMP/harness"
+verdicts "$TMP" "$RUNS" "$UPDATE" "$@"
 for f in "$TMP"/*.err.*; do
     [ -s "$f" ] && { echo "==== stderr $(basename "$f")"; cat "$f"; }
 done
-bad=$(grep -vc '^OK ' "$TMP/results")
-echo "$(grep -c '^OK ' "$TMP/results") ok, $bad not ok, $((end - start)) s wall time ($RUNS run(s) each, -j $JOBS)"
+bad=$VERDICT_BAD
+echo "$VERDICT_OK ok, $bad not ok, $((end - start)) s wall time ($RUNS run(s) each, -j $JOBS)"
 [ "$bad" = 0 ]

@@ -56,37 +56,8 @@ for r in $(seq 1 "$RUNS"); do
     done
 done
 
-# A script's recorded transcript lives in expected/ next to its scripts/
-# directory (tests/vm/expected, tests/vm/native/expected).
-expected_of() { echo "$(cd "$(dirname "$1")/.." && pwd)/expected/$(basename "$1" .lab).txt"; }
-ok=0 bad=0
-for s in "$@"; do
-    n=$(basename "$s" .lab)
-    E=$(expected_of "$s")
-    mkdir -p "$(dirname "$E")"
-    st=OK
-    for r in $(seq 1 "$RUNS"); do
-        [ -f "$TMP/n$r/$n.txt" ] || { st=NO-TRANSCRIPT; break; }
-        if [ $r -gt 1 ] && ! cmp -s "$TMP/n1/$n.txt" "$TMP/n$r/$n.txt"; then
-            st=FLAPPING
-            diff -u "$TMP/n1/$n.txt" "$TMP/n$r/$n.txt" > "$TMP/$n.flap"
-        fi
-    done
-    if [ $st = OK ]; then
-        if [ $UPDATE = 1 ]; then
-            cp "$TMP/n1/$n.txt" "$E"
-        elif [ ! -f "$E" ]; then
-            st=NO-EXPECTED
-        elif ! cmp -s "$E" "$TMP/n1/$n.txt"; then
-            st=DIFF
-            diff -u "$E" "$TMP/n1/$n.txt" > "$TMP/$n.diff"
-        fi
-    fi
-    echo "$st $n"
-    if [ $st = OK ]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
-done
-for f in "$TMP"/*.flap "$TMP"/*.diff; do
-    [ -f "$f" ] && { echo "==== $(basename "$f")"; cat "$f"; }
-done
-echo "$ok ok, $bad not ok, $(( $(date +%s) - T0 )) s wall time ($RUNS run(s), -j $JOBS)"
+. "$HERE/../lib/verdict.sh"
+verdicts "$TMP" "$RUNS" "$UPDATE" "$@"
+bad=$VERDICT_BAD
+echo "$VERDICT_OK ok, $bad not ok, $(( $(date +%s) - T0 )) s wall time ($RUNS run(s), -j $JOBS)"
 [ $bad = 0 ] && [ $HARNESS = 0 ]
