@@ -11,6 +11,7 @@
 //! probes, at the `-w` deadline, or (with `-w`) once `-c` replies came.
 
 pub mod curl;
+pub mod tcpdump;
 
 use crate::sim::trace::EventKind;
 use crate::sim::world::{Pending, World};
@@ -66,6 +67,7 @@ pub enum AppKind {
     Ping(PingApp),
     Arping(ArpingApp),
     Curl(crate::apps::curl::CurlApp),
+    Tcpdump(Box<crate::apps::tcpdump::TcpdumpApp>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +199,8 @@ impl World {
                     self.schedule(next, Pending::AppTimer { app: id });
                 }
             }
+            // A capture only reacts to frames (see `packet_taps`).
+            AppKind::Tcpdump(_) => {}
             AppKind::Curl(_) => {
                 let app = self.curl_timer(id, app);
                 self.apps.insert(id, app);

@@ -46,6 +46,9 @@ pub struct Host {
     /// iptables' mangle table (fwmark rules).
     #[serde(default)]
     pub mangle: crate::net::netfilter::Mangle,
+    /// Capture files `tcpdump -w` wrote (path → frames), for `tcpdump -r`.
+    #[serde(default)]
+    pub captures: VecMap<String, Vec<crate::apps::tcpdump::Captured>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +79,7 @@ impl Host {
                     .fold(7u16, |a, b| a.wrapping_mul(31).wrapping_add(u16::from(b))),
             ),
             files: VecMap::new(),
+            captures: VecMap::new(),
             ipvs: crate::net::netfilter::ipvs::Ipvs::default(),
             udp_ports: 0,
             mangle: Default::default(),

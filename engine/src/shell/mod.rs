@@ -16,6 +16,7 @@ pub use iptables::parse_save_line;
 mod netutils;
 mod services;
 mod sysctl;
+mod tcpdump;
 mod words;
 
 use crate::sim::world::World;
@@ -76,6 +77,10 @@ pub struct Lab {
     /// Each host's `$?`: the exit status of its last pipeline.
     #[serde(default)]
     pub last_status: VecMap<String, i32>,
+    /// Each host's background jobs (`&`) that `kill %N` can reach: the
+    /// programs' ids, in job-number order.
+    #[serde(skip)]
+    pub jobs: VecMap<String, Vec<u32>>,
 }
 
 impl Lab {
@@ -84,6 +89,7 @@ impl Lab {
             world,
             cwd: VecMap::new(),
             last_status: VecMap::new(),
+            jobs: VecMap::new(),
         }
     }
 
@@ -400,6 +406,8 @@ impl Lab {
             "nc" => services::nc(self, host, args, background, &mut io),
             "netstat" => services::netstat(self, host, args, &mut io),
             "iptables" => iptables::iptables(self, host, args, &mut io),
+            "tcpdump" => tcpdump::tcpdump(self, host, args, background, &mut io),
+            "kill" => tcpdump::kill(self, host, args, &mut io),
             "seq" => fs::seq(args, &mut io),
             "ipvsadm" => {
                 let now = self.world.now;

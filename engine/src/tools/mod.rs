@@ -4,3 +4,4 @@
 pub mod iptables;
 pub mod ipvsadm;
 pub mod services;
+pub mod tcpdump;

@@ -4,6 +4,7 @@
 
 /// Well-known ports getservbyname/getservbyport know (Debian's /etc/services).
 const SERVICES: &[(&str, u16)] = &[
+    ("discard", 9),
     ("ftp", 21),
     ("ssh", 22),
     ("telnet", 23),

@@ -46,6 +46,7 @@ impl World {
                 frame: frame.clone(),
             },
         );
+        self.packet_taps(host, ifindex, &frame);
         if kind != DeviceKind::Ether {
             return; // dummy: dropped after counting, like dummy_xmit()
         }
@@ -79,6 +80,9 @@ impl World {
                 frame: frame.clone(),
             },
         );
+        // Packet sockets in promiscuous mode see the frame before the MAC
+        // filter (`__netif_receive_skb_core()`'s `ptype_all`).
+        self.packet_taps(&p.host, p.ifindex, &frame);
         let parsed = match FrameRepr::parse(&frame) {
             Ok(f) => f,
             Err(e) => {

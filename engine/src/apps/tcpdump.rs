@@ -1,0 +1,128 @@
+//! tcpdump's capture: a packet socket bound to one device (`packet_rcv()`
+//! via `dev_queue_xmit_nit()` for what the device sends and
+//! `__netif_receive_skb_core()`'s `ptype_all` walk for what it receives),
+//! with the device in promiscuous mode, so frames for other MACs that the
+//! switch floods are seen too. Each frame that passes the filter is
+//! decoded at once (or kept for `-w`); `-c N` ends the capture after N.
+//! See `crate::tools::tcpdump` for the command line and the decode.
+
+use crate::apps::{App, AppKind};
+use crate::sim::world::World;
+use crate::time::SimTime;
+use crate::tools::tcpdump::{Filter, Printer};
+use crate::wire::FrameRepr;
+
+/// A frame as a capture file holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Captured {
+    pub time: SimTime,
+    pub frame: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TcpdumpApp {
+    pub host: String,
+    pub ifindex: u32,
+    pub filter: Option<Filter>,
+    pub count: Option<u32>,
+    /// `-w`: the file the capture is written to when it ends.
+    pub write: Option<String>,
+    pub frames: Vec<Captured>,
+    pub captured: u32,
+    /// Frames the filter passed ("packets received by filter").
+    pub received: u32,
+    pub printer: Printer,
+}
+
+impl PartialEq for TcpdumpApp {
+    fn eq(&self, other: &Self) -> bool {
+        self.host == other.host
+            && self.ifindex == other.ifindex
+            && self.filter == other.filter
+            && self.count == other.count
+            && self.write == other.write
+            && self.frames == other.frames
+            && self.captured == other.captured
+    }
+}
+
+impl TcpdumpApp {
+    /// What tcpdump prints on stderr when the capture ends.
+    pub fn summary(&self) -> String {
+        let s = |n: u32| if n == 1 { "" } else { "s" };
+        format!(
+            "{} packet{} captured\n{} packet{} received by filter\n0 packets dropped by kernel\n",
+            self.captured,
+            s(self.captured),
+            self.received,
+            s(self.received)
+        )
+    }
+}
+
+impl World {
+    /// Show a frame that `host`'s device `ifindex` sends or receives to
+    /// every capture on that device.
+    pub(crate) fn packet_taps(&mut self, host: &str, ifindex: u32, frame: &[u8]) {
+        if self.apps.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let mut parsed: Option<Option<FrameRepr>> = None;
+        let hosts = &mut self.hosts;
+        for (_, app) in self.apps.iter_mut() {
+            let App {
+                kind: AppKind::Tcpdump(t),
+                output,
+                done,
+                ..
+            } = app
+            else {
+                continue;
+            };
+            if *done || t.ifindex != ifindex || t.host != host {
+                continue;
+            }
+            let f = parsed.get_or_insert_with(|| FrameRepr::parse(frame).ok());
+            if let Some(filter) = &t.filter {
+                if !f.as_ref().is_some_and(|f| filter.matches(f)) {
+                    continue;
+                }
+            }
+            t.received += 1;
+            t.captured += 1;
+            if t.write.is_some() {
+                t.frames.push(Captured {
+                    time: now,
+                    frame: frame.to_vec(),
+                });
+            } else {
+                output.push(t.printer.line(now, frame));
+            }
+            if t.count.is_some_and(|c| t.captured >= c) {
+                *done = true;
+                // tcpdump exits: its file is complete.
+                if let Some(path) = t.write.clone() {
+                    if let Some(h) = hosts.get_mut(host) {
+                        h.captures.insert(path, std::mem::take(&mut t.frames));
+                    }
+                }
+            }
+        }
+    }
+
+    /// End a capture: its `-w` file is written; returns the program.
+    pub fn stop_tcpdump(&mut self, id: u32) -> Option<App> {
+        let mut app = self.apps.remove(&id)?;
+        if let (false, AppKind::Tcpdump(t)) = (app.done, &mut app.kind) {
+            if let Some(path) = t.write.clone() {
+                let frames = std::mem::take(&mut t.frames);
+                if let Some(h) = self.hosts.get_mut(&t.host) {
+                    h.captures.insert(path, frames);
+                }
+            }
+        }
+        app.done = true;
+        Some(app)
+    }
+}
