@@ -33,7 +33,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 err() { echo "build-initramfs: $*" >&2; exit 1; }
 
 PKGS=(qemu-system-x86 linux-image-amd64 busybox-static ipvsadm kmod iproute2
-      cpio curl net-tools iputils-ping iputils-arping procps iptables)
+      cpio curl net-tools iputils-ping iputils-arping procps iptables tcpdump)
 # Always present on Debian, but checked too because we copy from them.
 BASE_PKGS=(bash coreutils util-linux mount grep sed gzip libc-bin)
 
@@ -134,7 +134,7 @@ for b in bash grep sed mawk nsenter unshare setsid flock mount umount ps kill pg
 done
 ln -s mawk "$ST/usr/bin/awk"; ln -s bash "$ST/usr/bin/sh"
 ln -s /bin/ip "$ST/usr/sbin/ip"            # as on Debian
-for b in ipvsadm ifconfig route arp sysctl; do add_bin "$(pathof $b)" usr/sbin; done
+for b in ipvsadm ifconfig route arp sysctl tcpdump; do add_bin "$(pathof $b)" usr/sbin; done
 # iptables (legacy x_tables back end: the mangle table's MARK rules that
 # fwmark services need); extensions are dlopen()ed, so copied by name.
 add_bin /usr/sbin/xtables-legacy-multi usr/sbin
@@ -172,8 +172,11 @@ cat > "$ST/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/bash
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+tcpdump:x:104:109::/nonexistent:/usr/sbin/nologin
 EOF
-printf 'root:x:0:\ndaemon:x:1:\nnogroup:x:65534:\n' > "$ST/etc/group"
+# tcpdump drops its privileges to the user "tcpdump" (Debian's package
+# creates it), as it does on a real Debian host.
+printf 'root:x:0:\ndaemon:x:1:\nnogroup:x:65534:\ntcpdump:x:109:\n' > "$ST/etc/group"
 printf '127.0.0.1\tlocalhost\n' > "$ST/etc/hosts"
 printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\nnetworks: files\nprotocols: files\nservices: files\n' > "$ST/etc/nsswitch.conf"
 cp /etc/services /etc/protocols "$ST/etc/"

@@ -53,7 +53,11 @@ impl World {
             seq,
             ack: if flags & F::ACK != 0 { s.rcv_nxt } else { 0 },
             flags,
-            window: tcp::WINDOW,
+            window: if flags & (F::SYN | F::ACK) == F::SYN | F::ACK {
+                tcp::SYNACK_WINDOW
+            } else {
+                tcp::WINDOW
+            },
             options,
             payload,
         };

@@ -215,7 +215,13 @@ pub const SYNACK_RETRIES: u32 = 5;
 pub const TIME_WAIT_US: u64 = 60_000_000;
 pub const FIN_TIMEOUT_US: u64 = 60_000_000;
 pub const INITIAL_RTO_US: u64 = 1_000_000;
+/// The window of an active open's SYN: `tcp_select_initial_window()`
+/// rounds the 65535-byte space down to a multiple of the MSS it sends
+/// (1460; timestamps are not agreed yet): 44 × 1460.
 pub const WINDOW: u16 = 64240;
+/// The window of a SYN-ACK (`tcp_openreq_init_rwin()`): the MSS less the
+/// timestamp option the SYN offered (1460 − 12 = 1448), so 45 × 1448.
+pub const SYNACK_WINDOW: u16 = 65160;
 pub const MSS: u16 = 1460;
 
 impl TcpTable {
