@@ -10,6 +10,7 @@
 
 use crate::net::ipv4::fib::RouteType;
 use crate::net::ipv4::route::{is_martian_source, table_name};
+use crate::net::netfilter::hook::HookState;
 use crate::net::netfilter::Hook;
 use crate::sim::trace::{DropReason, EventKind};
 use crate::sim::world::World;
@@ -22,10 +23,14 @@ impl World {
             return;
         };
         if self
-            .nf_hook(host, Hook::Prerouting, &ip, packet.len(), Some(1), None, 0)
+            .nf_hook(
+                host,
+                HookState::input(Hook::Prerouting, 1, packet.len(), 0),
+                &ip,
+            )
             .is_none()
             || self
-                .nf_hook(host, Hook::Input, &ip, packet.len(), Some(1), None, 0)
+                .nf_hook(host, HookState::input(Hook::Input, 1, packet.len(), 0), &ip)
                 .is_none()
         {
             return;
@@ -44,12 +49,8 @@ impl World {
     ) {
         let Some(mark) = self.nf_hook(
             host,
-            Hook::Prerouting,
+            HookState::input(Hook::Prerouting, ifindex, bytes.len(), 0),
             &ip,
-            bytes.len(),
-            Some(ifindex),
-            None,
-            0,
         ) else {
             return;
         };
@@ -70,12 +71,8 @@ impl World {
             if self
                 .nf_hook(
                     host,
-                    Hook::Input,
+                    HookState::input(Hook::Input, ifindex, bytes.len(), mark),
                     &ip,
-                    bytes.len(),
-                    Some(ifindex),
-                    None,
-                    mark,
                 )
                 .is_some()
             {
@@ -120,12 +117,8 @@ impl World {
                 }
                 let Some(mark) = self.nf_hook(
                     host,
-                    Hook::Input,
+                    HookState::input(Hook::Input, ifindex, bytes.len(), mark),
                     &ip,
-                    bytes.len(),
-                    Some(ifindex),
-                    None,
-                    mark,
                 ) else {
                     return;
                 };
@@ -167,12 +160,14 @@ impl World {
                 if self
                     .nf_hook(
                         host,
-                        Hook::Forward,
+                        HookState {
+                            hook: Hook::Forward,
+                            in_if: Some(ifindex),
+                            out_if: out,
+                            len: bytes.len(),
+                            mark,
+                        },
                         &ip,
-                        bytes.len(),
-                        Some(ifindex),
-                        out,
-                        mark,
                     )
                     .is_some()
                 {

@@ -12,6 +12,7 @@
 use crate::net::core::dev::DeviceKind;
 use crate::net::ipv4::fib::{FibError, RouteType};
 use crate::net::ipv4::route::{table_name, OutError, OutRoute};
+use crate::net::netfilter::hook::HookState;
 use crate::net::netfilter::Hook;
 use crate::sim::trace::{DropReason, EventKind};
 use crate::sim::world::{Pending, World, LOOPBACK_DELAY};
@@ -80,7 +81,17 @@ impl World {
         let packet = ip.emit();
         let out = Some(rt.ifindex);
         if self
-            .nf_hook(host, Hook::Output, &ip, packet.len(), None, out, 0)
+            .nf_hook(
+                host,
+                HookState {
+                    hook: Hook::Output,
+                    in_if: None,
+                    out_if: out,
+                    len: packet.len(),
+                    mark: 0,
+                },
+                &ip,
+            )
             .is_some()
         {
             self.ip_output(host, &rt, packet);

@@ -248,7 +248,7 @@ impl Mangle {
         &self.chains[h.index()]
     }
 
-    fn chain_mut(&mut self, h: Hook) -> &mut Chain {
+    pub(crate) fn chain_mut(&mut self, h: Hook) -> &mut Chain {
         &mut self.chains[h.index()]
     }
 
