@@ -32,6 +32,8 @@ pub struct PingApp {
     /// -w: overall deadline in seconds.
     pub deadline_s: Option<f64>,
     pub ident: u16,
+    /// `-t`: the IP_TTL of ping's socket.
+    pub ttl: Option<u8>,
     pub start: SimTime,
     pub sent: u32,
     pub received: u32,
@@ -155,7 +157,7 @@ impl World {
                     let pkt = Ipv4Repr {
                         src: p.src,
                         dst: p.dst,
-                        ttl: 64,
+                        ttl: p.ttl.unwrap_or(crate::net::ipv4::output::DEFAULT_TTL),
                         ident: 0,
                         dont_frag: true,
                         tos: 0,
@@ -338,7 +340,10 @@ impl World {
                         ms(rtt)
                     ));
                 }
-                L4::Icmp(IcmpRepr::DestUnreachable { code, original }) => {
+                L4::Icmp(
+                    e @ (IcmpRepr::DestUnreachable { original, .. }
+                    | IcmpRepr::TimeExceeded { original, .. }),
+                ) => {
                     let Ok(orig) = parse_quoted(original) else {
                         continue;
                     };
@@ -346,10 +351,12 @@ impl World {
                         continue;
                     }
                     p.errors += 1;
-                    let what = match code {
-                        0 => "Destination Net Unreachable",
-                        1 => "Destination Host Unreachable",
-                        3 => "Destination Port Unreachable",
+                    // iputils' pr_icmph().
+                    let what = match e {
+                        IcmpRepr::TimeExceeded { .. } => "Time to live exceeded",
+                        IcmpRepr::DestUnreachable { code: 0, .. } => "Destination Net Unreachable",
+                        IcmpRepr::DestUnreachable { code: 1, .. } => "Destination Host Unreachable",
+                        IcmpRepr::DestUnreachable { code: 3, .. } => "Destination Port Unreachable",
                         _ => "Destination Unreachable",
                     };
                     app.output

@@ -99,6 +99,10 @@ fn proc_sys_node(lab: &Lab, host: &str, rest: &str) -> Node {
             scope: String::new(),
             knob: "ip_forward".into(),
         },
+        ["net", "ipv4", "ip_default_ttl"] => Node::Sysctl {
+            scope: String::new(),
+            knob: "ip_default_ttl".into(),
+        },
         ["net", "ipv4", "conf", scope] if h.sysctl.conf.contains_key(*scope) => Node::Dir,
         ["net", "ipv4", "conf", scope, knob] if h.sysctl.get(scope, knob).is_some() => {
             Node::Sysctl {
@@ -114,6 +118,9 @@ pub fn read_sysctl(lab: &Lab, host: &str, scope: &str, knob: &str) -> Option<i64
     let h = lab.world.host(host)?;
     if knob == "ip_forward" && scope.is_empty() {
         return Some(h.sysctl.ip_forward());
+    }
+    if knob == "ip_default_ttl" && scope.is_empty() {
+        return Some(h.sysctl.ip_default_ttl);
     }
     h.sysctl.get(scope, knob)
 }
@@ -144,6 +151,14 @@ pub fn write_sysctl(
         .ok_or("No such file or directory")?;
     if knob == "ip_forward" && scope.is_empty() {
         h.sysctl.set_ip_forward(v);
+        return Ok(());
+    }
+    if knob == "ip_default_ttl" && scope.is_empty() {
+        // proc_dointvec_minmax over 1..255 (ip_ttl_min/ip_ttl_max).
+        if !(1..=255).contains(&v) {
+            return Err("Invalid argument");
+        }
+        h.sysctl.ip_default_ttl = v;
         return Ok(());
     }
     h.sysctl.set(scope, knob, v).map_err(|e| match e {

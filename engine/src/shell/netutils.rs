@@ -52,6 +52,7 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let mut iface: Option<&str> = None;
     let mut target: Option<&str> = None;
     let mut quiet = false;
+    let mut ttl: Option<u8> = None;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -100,6 +101,23 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
                 Ok(t) if t >= 0.0 => deadline = Some(t),
                 _ => {
                     io.errln(format!("ping: invalid argument: '{v}'"));
+                    io.status = 2;
+                    return;
+                }
+            }
+        } else if a.starts_with("-t") {
+            let v = val!("-t", "ttl");
+            match v.parse::<i64>() {
+                Ok(0) => {
+                    io.errln("ping: cannot set unicast time-to-live: Invalid argument");
+                    io.status = 2;
+                    return;
+                }
+                Ok(n) if (1..=255).contains(&n) => ttl = Some(n as u8),
+                _ => {
+                    io.errln(format!(
+                        "ping: invalid argument: '{v}': out of range: 0 <= value <= 255"
+                    ));
                     io.status = 2;
                     return;
                 }
@@ -201,6 +219,7 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         linger_s: linger,
         deadline_s: deadline,
         ident,
+        ttl,
         start: now,
         sent: 0,
         received: 0,

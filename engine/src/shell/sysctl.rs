@@ -21,6 +21,7 @@ fn locate(key: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
         ["net", "ipv4", "ip_forward"] => Some((String::new(), "ip_forward".into())),
+        ["net", "ipv4", "ip_default_ttl"] => Some((String::new(), "ip_default_ttl".into())),
         ["net", "ipv4", "conf", scope, knob] => Some((scope.to_string(), knob.to_string())),
         _ => None,
     }
@@ -151,6 +152,7 @@ fn list_all(lab: &Lab, host: &str, values_only: bool, io: &mut Io) {
         }
     }
     keys.push(("net.ipv4.ip_forward".into(), h.sysctl.ip_forward()));
+    keys.push(("net.ipv4.ip_default_ttl".into(), h.sysctl.ip_default_ttl));
     keys.sort();
     for (k, v) in keys {
         if values_only {

@@ -149,6 +149,7 @@ impl Bench {
             linger_s: 1.0,
             deadline_s: None,
             ident: 0x4242,
+            ttl: None,
             start,
             sent: 0,
             received: 0,

@@ -81,6 +81,11 @@ pub enum IcmpRepr {
         code: u8,
         original: Vec<u8>,
     },
+    /// Type 11 (code 0: TTL exceeded in transit); `original` as above.
+    TimeExceeded {
+        code: u8,
+        original: Vec<u8>,
+    },
     Other {
         icmp_type: u8,
         code: u8,
@@ -279,6 +284,9 @@ impl IcmpRepr {
             IcmpRepr::DestUnreachable { code, original } => {
                 (IcmpTypes::DestinationUnreachable, *code, [0; 4], original)
             }
+            IcmpRepr::TimeExceeded { code, original } => {
+                (IcmpTypes::TimeExceeded, *code, [0; 4], original)
+            }
             IcmpRepr::Other { icmp_type, code } => (IcmpType(*icmp_type), *code, [0; 4], &[]),
         };
         let mut buf = vec![0u8; ICMP_HLEN + body.len()];
@@ -307,12 +315,30 @@ impl IcmpRepr {
                 code: p.get_icmp_code().0,
                 original: data,
             },
+            IcmpTypes::TimeExceeded => IcmpRepr::TimeExceeded {
+                code: p.get_icmp_code().0,
+                original: data,
+            },
             t => IcmpRepr::Other {
                 icmp_type: t.0,
                 code: p.get_icmp_code().0,
             },
         })
     }
+}
+
+/// `ip_decrease_ttl()` on an IPv4 packet in place: TTL − 1 and the header
+/// checksum updated incrementally (RFC 1624: the TTL is the high byte of
+/// its 16-bit word, so the checksum grows by 0x0100 with end-around
+/// carry). The caller has checked that the TTL is above 1.
+pub fn ipv4_decrease_ttl(packet: &mut [u8]) {
+    if packet.len() < IPV4_HLEN || packet[8] == 0 {
+        return;
+    }
+    packet[8] -= 1;
+    let check = u32::from(u16::from_be_bytes([packet[10], packet[11]])) + 0x0100;
+    let check = (check & 0xffff) + (check >> 16);
+    packet[10..12].copy_from_slice(&(check as u16).to_be_bytes());
 }
 
 fn id_seq(ident: u16, seq: u16) -> [u8; 4] {

@@ -155,3 +155,30 @@ fn ipip_nests_the_whole_inner_packet() {
     bad[20 + 8] ^= 1;
     assert!(Ipv4Repr::parse(&bad).is_err());
 }
+
+#[test]
+fn decreasing_the_ttl_in_place_keeps_the_checksum_valid() {
+    let ip = Ipv4Repr {
+        src: "192.168.150.1".parse().unwrap(),
+        dst: "192.168.150.100".parse().unwrap(),
+        ttl: 64,
+        ident: 0x1234,
+        dont_frag: true,
+        tos: 0,
+        l4: L4::Udp(UdpRepr {
+            src_port: 40000,
+            dst_port: 9,
+            payload: b"hi\n".to_vec(),
+        }),
+    };
+    for ttl in [64u8, 2, 255, 0x80] {
+        let mut p = Ipv4Repr { ttl, ..ip.clone() }.emit();
+        ipv4_decrease_ttl(&mut p);
+        let expect = Ipv4Repr {
+            ttl: ttl - 1,
+            ..ip.clone()
+        }
+        .emit();
+        assert_eq!(p, expect, "TTL {ttl}");
+    }
+}

@@ -21,6 +21,7 @@ use crate::net::core::neighbour::{NeighAction, Nud};
 use crate::net::host::Host;
 use crate::net::ipv4::devinet::Scope;
 use crate::net::ipv4::fib::RouteType;
+use crate::net::ipv4::icmp::{IcmpError, Unreach};
 use crate::net::ipv4::route::{confirm_addr_indev, is_martian_source};
 use crate::sim::trace::{DropReason, EventKind};
 use crate::sim::world::{Pending, World};
@@ -300,7 +301,7 @@ impl World {
                         );
                         // ipv4_link_failure(): ICMP host unreachable to the sender.
                         if let Ok(orig) = Ipv4Repr::parse(&p) {
-                            self.icmp_error(host, &orig, &p, 1);
+                            self.icmp_error(host, &orig, &p, IcmpError::Unreachable(Unreach::Host));
                         }
                     }
                 }

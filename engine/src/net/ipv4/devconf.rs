@@ -65,6 +65,14 @@ fn default_conf() -> Conf {
 pub struct Sysctls {
     /// `all`, `default` and one entry per device, by name.
     pub conf: VecMap<String, Conf>,
+    /// `net.ipv4.ip_default_ttl` (1..255, default 64): the TTL of the
+    /// packets this host sends (`ip_select_ttl()` without IP_TTL).
+    #[serde(default = "default_ttl")]
+    pub ip_default_ttl: i64,
+}
+
+fn default_ttl() -> i64 {
+    64
 }
 
 impl Default for Sysctls {
@@ -72,7 +80,10 @@ impl Default for Sysctls {
         let mut conf = VecMap::new();
         conf.insert("all".to_string(), default_conf());
         conf.insert("default".to_string(), default_conf());
-        Sysctls { conf }
+        Sysctls {
+            conf,
+            ip_default_ttl: default_ttl(),
+        }
     }
 }
 
@@ -108,6 +119,11 @@ impl Sysctls {
 
     pub fn get(&self, scope: &str, knob: &str) -> Option<i64> {
         self.conf.get(scope)?.get(knob).copied()
+    }
+
+    /// The TTL of locally generated packets.
+    pub fn ttl(&self) -> u8 {
+        u8::try_from(self.ip_default_ttl).unwrap_or(64)
     }
 
     pub fn ip_forward(&self) -> i64 {

@@ -3,7 +3,8 @@
 //! Linux does, and we model: `icmp_send()`: the error quotes as much of the
 //! offending packet as fits in 576 bytes; its source is the offending
 //! packet's destination when that was one of our addresses (`RTCF_LOCAL`),
-//! else the route's choice. Echo requests are answered in `input.rs`.
+//! else the route's choice. No error is sent about an ICMP error
+//! (`icmp_pointers[].error`). Echo requests are answered in `input.rs`.
 //!
 //! Left out: ICMP rate limiting (`icmp_global_allow()`), redirects.
 
@@ -12,23 +13,62 @@ use crate::sim::world::World;
 use crate::wire::{IcmpRepr, Ipv4Repr, L4};
 use std::net::Ipv4Addr;
 
+/// Destination-unreachable codes the lab's stack sends (`ICMP_NET_UNREACH`
+/// …); a received error may carry any other (`Other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreach {
+    Net,
+    Host,
+    Protocol,
+    Port,
+    FragNeeded,
+    Other(u8),
+}
+
+impl Unreach {
+    pub fn code(self) -> u8 {
+        match self {
+            Unreach::Net => 0,
+            Unreach::Host => 1,
+            Unreach::Protocol => 2,
+            Unreach::Port => 3,
+            Unreach::FragNeeded => 4,
+            Unreach::Other(c) => c,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Unreach {
+        match code {
+            0 => Unreach::Net,
+            1 => Unreach::Host,
+            2 => Unreach::Protocol,
+            3 => Unreach::Port,
+            4 => Unreach::FragNeeded,
+            c => Unreach::Other(c),
+        }
+    }
+}
+
+/// The errors `icmp_send()` is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IcmpError {
+    /// `ICMP_DEST_UNREACH`.
+    Unreachable(Unreach),
+    /// `ICMP_TIME_EXCEEDED`, `ICMP_EXC_TTL`: a router's (or IPVS's) TTL
+    /// check (`ip_forward()`, `decrement_ttl()`).
+    TtlExceeded,
+}
+
 impl World {
-    pub(crate) fn icmp_send_error(
+    /// `icmp_send()`: an ICMP error about `orig` (its bytes `orig_bytes`).
+    pub(crate) fn icmp_error(
         &mut self,
         host: &str,
         orig: &Ipv4Repr,
         orig_bytes: &[u8],
-        code: u8,
+        kind: IcmpError,
     ) {
-        self.icmp_error(host, orig, orig_bytes, code);
-    }
-
-    /// `icmp_send()`: an ICMP destination-unreachable about `orig`.
-    pub(crate) fn icmp_error(&mut self, host: &str, orig: &Ipv4Repr, orig_bytes: &[u8], code: u8) {
-        if matches!(
-            orig.l4,
-            L4::Icmp(IcmpRepr::DestUnreachable { .. } | IcmpRepr::Other { .. })
-        ) {
+        if matches!(&orig.l4, L4::Icmp(m) if m.is_error() || matches!(m, IcmpRepr::Other { .. })) {
             return;
         }
         // icmp_send(): room = 576 - IP header - ICMP header of the original.
@@ -39,17 +79,22 @@ impl World {
             Some(h) if h.addr_type(orig.dst) == RouteType::Local => orig.dst,
             _ => Ipv4Addr::UNSPECIFIED,
         };
+        let original = orig_bytes[..take].to_vec();
+        let icmp = match kind {
+            IcmpError::Unreachable(u) => IcmpRepr::DestUnreachable {
+                code: u.code(),
+                original,
+            },
+            IcmpError::TtlExceeded => IcmpRepr::TimeExceeded { code: 0, original },
+        };
         let err = Ipv4Repr {
             src,
             dst: orig.src,
-            ttl: 64,
+            ttl: crate::net::ipv4::output::DEFAULT_TTL,
             ident: 0,
             dont_frag: false,
             tos: 0xc0,
-            l4: L4::Icmp(IcmpRepr::DestUnreachable {
-                code,
-                original: orig_bytes[..take].to_vec(),
-            }),
+            l4: L4::Icmp(icmp),
         };
         let _ = self.ip_send(host, err, None);
     }

@@ -9,6 +9,7 @@
 //! Left out: IP options, reassembly, multicast, redirects.
 
 use crate::net::ipv4::fib::RouteType;
+use crate::net::ipv4::icmp::{IcmpError, Unreach};
 use crate::net::ipv4::route::{is_martian_source, table_name};
 use crate::net::netfilter::hook::HookState;
 use crate::net::netfilter::Hook;
@@ -156,6 +157,12 @@ impl World {
                     );
                     return;
                 }
+                // ip_forward(): the TTL check and decrement come before
+                // the FORWARD hook.
+                let (mut ip, mut bytes) = (ip, bytes);
+                if !self.decrement_ttl(host, &mut ip, &mut bytes) {
+                    return;
+                }
                 let out = route.ifindex;
                 if self
                     .nf_hook(
@@ -220,7 +227,7 @@ impl World {
                 .get(host)
                 .is_some_and(|h| h.addr_type(ip.dst) == RouteType::Broadcast);
             if !bcast && ip.dst != Ipv4Addr::BROADCAST && !ip.dst.is_multicast() {
-                self.icmp_error(host, &ip, &bytes, 3);
+                self.icmp_error(host, &ip, &bytes, IcmpError::Unreachable(Unreach::Port));
             }
             return;
         }
@@ -228,8 +235,15 @@ impl World {
             // A protocol-4 packet that did not parse as IPv4-in-IPv4.
             return;
         }
-        if let L4::Icmp(IcmpRepr::DestUnreachable { code, original }) = &ip.l4 {
-            self.tcp_icmp_error(host, *code, original);
+        match &ip.l4 {
+            L4::Icmp(IcmpRepr::DestUnreachable { code, original }) => {
+                let kind = IcmpError::Unreachable(Unreach::from_code(*code));
+                self.tcp_v4_err(host, kind, original);
+            }
+            L4::Icmp(IcmpRepr::TimeExceeded { original, .. }) => {
+                self.tcp_v4_err(host, IcmpError::TtlExceeded, original);
+            }
+            _ => {}
         }
         if let L4::Icmp(IcmpRepr::EchoRequest { ident, seq, data }) = &ip.l4 {
             let is_bcast = self
@@ -242,7 +256,7 @@ impl World {
             let reply = Ipv4Repr {
                 src: ip.dst,
                 dst: ip.src,
-                ttl: 64,
+                ttl: crate::net::ipv4::output::DEFAULT_TTL,
                 ident: 0,
                 dont_frag: false,
                 tos: ip.tos,

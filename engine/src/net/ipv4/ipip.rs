@@ -13,6 +13,7 @@
 //! Left out: ECN decapsulation rules (the lab's packets are not
 //! ECN-capable), configured tunnels with remote/local addresses.
 
+use crate::net::ipv4::icmp::{IcmpError, Unreach};
 use crate::sim::trace::EventKind;
 use crate::sim::world::World;
 use crate::wire::Ipv4Repr;
@@ -42,7 +43,12 @@ impl World {
                     loaded,
                 },
             );
-            self.icmp_error(host, outer, outer_bytes, if loaded { 3 } else { 2 });
+            let code = if loaded {
+                Unreach::Port
+            } else {
+                Unreach::Protocol
+            };
+            self.icmp_error(host, outer, outer_bytes, IcmpError::Unreachable(code));
             return;
         };
         let inner_bytes = outer_bytes

@@ -20,6 +20,10 @@ use crate::wire::mac::Mac;
 use crate::wire::{Ipv4Repr, L4};
 use std::net::Ipv4Addr;
 
+/// The TTL a packet gets when its sender sets none: filled in by
+/// [`World::ip_send`] from `net.ipv4.ip_default_ttl`.
+pub const DEFAULT_TTL: u8 = 0;
+
 impl World {
     pub(crate) fn send_ip_frame(&mut self, host: &str, ifindex: u32, dst: Mac, packet: Vec<u8>) {
         let Some(src) = self
@@ -38,7 +42,9 @@ impl World {
         self.transmit(host, ifindex, frame);
     }
 
-    /// Send an IPv4 packet from `host` (`ip_queue_xmit`/`ip_push_pending_frames`):
+    /// Send an IPv4 packet from `host` (a TTL of [`DEFAULT_TTL`] takes the
+    /// host's `net.ipv4.ip_default_ttl`, as `ip_select_ttl()` does for a
+    /// socket without IP_TTL) (`ip_queue_xmit`/`ip_push_pending_frames`):
     /// route, pick the source, resolve the next hop. `ip.src` unspecified
     /// means "choose". Returns the route used.
     pub fn ip_send(
@@ -53,6 +59,9 @@ impl World {
         let src = (!ip.src.is_unspecified()).then_some(ip.src);
         let rt = h.route_output(ip.dst, oif, src)?;
         ip.src = rt.src;
+        if ip.ttl == DEFAULT_TTL {
+            ip.ttl = h.sysctl.ttl();
+        }
         if !ip.dont_frag && ip.ident == 0 {
             ip.ident = h.next_ident();
         }
@@ -124,7 +133,7 @@ impl World {
         let ip = Ipv4Repr {
             src: Ipv4Addr::UNSPECIFIED,
             dst,
-            ttl: 64,
+            ttl: DEFAULT_TTL,
             ident: 0,
             // IP_PMTUDISC_WANT on a connected socket: DF set.
             dont_frag: true,

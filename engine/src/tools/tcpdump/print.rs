@@ -237,6 +237,11 @@ impl Printer {
                     }
                 }
             }
+            IcmpRepr::TimeExceeded { code, .. } => out.push_str(match code {
+                0 => "time exceeded in-transit",
+                1 => "ip reassembly time exceeded",
+                _ => "time exceeded",
+            }),
             IcmpRepr::Other { icmp_type, code } => {
                 let _ = write!(out, "type-#{icmp_type}");
                 if *code != 0 {

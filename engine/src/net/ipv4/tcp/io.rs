@@ -71,7 +71,7 @@ impl World {
         let ip = Ipv4Repr {
             src: *s.local.ip(),
             dst: *s.remote.ip(),
-            ttl: 64,
+            ttl: crate::net::ipv4::output::DEFAULT_TTL,
             ident: 0,
             dont_frag: true,
             tos: 0,
@@ -93,7 +93,7 @@ impl World {
         let rst = Ipv4Repr {
             src: ip.dst,
             dst: ip.src,
-            ttl: 64,
+            ttl: crate::net::ipv4::output::DEFAULT_TTL,
             ident: 0,
             dont_frag: false,
             tos: 0,

@@ -17,6 +17,7 @@
 //! once, as Linux does in quick-ack mode at the start of a connection),
 //! window scaling arithmetic, urgent data, SACK blocks.
 
+pub mod err;
 pub mod io;
 use crate::time::SimTime;
 use serde::{Deserialize, Serialize};

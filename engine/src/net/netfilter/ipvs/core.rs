@@ -1,18 +1,7 @@
 //! The director's packet path: `ip_vs_in()` on LOCAL_IN and the
 //! transmitters (see `crate::net::netfilter::ipvs` for the model).
 //!
-//! Linux does, and we model:
-//! - `ip_vs_dr_xmit()`: route to the real server, TTL − 1, the packet
-//!   otherwise unchanged, sent to the real server's MAC.
-//! - `ip_vs_nat_xmit()`: destination address and port rewritten.
-//! - `ip_vs_tunnel_xmit()` (IPIP): `__ip_vs_get_out_rt()` routes to the
-//!   real server (`IP_VS_RT_MODE_CONNECT`: the outer source is what that
-//!   route selects, the director's own address, never the VIP) and
-//!   decrements the inner TTL; `ip_vs_prepare_tunneled_skb()` copies the
-//!   inner TOS, TTL and (with `pmtu_disc`, on by default) DF into the outer
-//!   header; `ip_select_ident()` gives ID 0 when DF is set (no socket), a
-//!   fresh ID otherwise; protocol 4. A real server that is this host gets
-//!   the packet locally, unencapsulated.
+//! Linux does, and we model (the transmitters are in `xmit.rs`):
 //! - `ip_vs_in_icmp()`: an ICMP error that quotes one of our IPIP packets
 //!   (its outer destination a Tunnel real server, its inner packet a known
 //!   connection) is answered by sending the same error to the client about
@@ -26,10 +15,8 @@
 //!   `handle_response_icmp()` jumps to `after_nat` for DR/TUN entries,
 //!   which is `ip_vs_out_stats()` again.
 //!
-//! Left out: the tunnel MTU check (`ensure_mtu_is_adequate()`: the lab's
-//! client packets are far below 1480 bytes), GUE/GRE, IPv6.
+//! Left out: IPv6.
 
-use crate::net::ipv4::route::OutRoute;
 use crate::net::netfilter::ipvs::{Fwd, ServiceKey, TcpEvent, Verdict};
 use crate::sim::trace::EventKind;
 use crate::sim::world::{Pending, World};
@@ -112,7 +99,14 @@ impl World {
                         service: service.unwrap_or_default(),
                     },
                 );
-                self.icmp_send_error(host, ip, bytes, 3);
+                self.icmp_error(
+                    host,
+                    ip,
+                    bytes,
+                    crate::net::ipv4::icmp::IcmpError::Unreachable(
+                        crate::net::ipv4::icmp::Unreach::Port,
+                    ),
+                );
                 true
             }
             Verdict::Forward {
@@ -140,96 +134,9 @@ impl World {
                 self.schedule_ipvs_timer(host);
                 let IpAddr::V4(rip) = daddr else { return true };
                 match fwd {
-                    Fwd::Route => {
-                        // ip_vs_dr_xmit(): route to the real server
-                        // (__ip_vs_get_out_rt(), which also decrements the
-                        // TTL), addresses and ports unchanged, sent to the
-                        // real server's MAC (next hop = RIP).
-                        let Some(h) = self.hosts.get(host) else {
-                            return true;
-                        };
-                        let rt = h.route_output(rip, None, None);
-                        if let Ok(r) = &rt {
-                            if r.rtype == crate::net::ipv4::fib::RouteType::Local {
-                                // The real server is this host: the packet
-                                // goes up the local stack (NF_ACCEPT).
-                                self.local_deliver_pub(host, ip.clone(), bytes.to_vec());
-                                return true;
-                            }
-                        }
-                        match rt {
-                            Ok(rt) if rt.rtype == crate::net::ipv4::fib::RouteType::Unicast => {
-                                let rt = OutRoute {
-                                    gateway: Some(rip),
-                                    ..rt
-                                };
-                                // decrement_ttl() + ip_send_check(): TTL-1 and a new header checksum.
-                                let mut pkt = bytes.to_vec();
-                                if pkt.len() >= 20 {
-                                    if pkt[8] <= 1 {
-                                        self.record(
-                                            host,
-                                            EventKind::Drop {
-                                                reason: crate::sim::trace::DropReason::TtlExceeded,
-                                                what: "the packet".into(),
-                                            },
-                                        );
-                                        return true;
-                                    }
-                                    pkt[8] -= 1;
-                                    pkt[10] = 0;
-                                    pkt[11] = 0;
-                                    let hl = usize::from(pkt[0] & 0x0f) * 4;
-                                    let mut sum: u32 = 0;
-                                    for c in pkt[..hl.min(pkt.len())].chunks(2) {
-                                        sum += u32::from(u16::from_be_bytes([
-                                            c[0],
-                                            *c.get(1).unwrap_or(&0),
-                                        ]));
-                                    }
-                                    while sum > 0xffff {
-                                        sum = (sum & 0xffff) + (sum >> 16);
-                                    }
-                                    let ck = !(sum as u16);
-                                    pkt[10..12].copy_from_slice(&ck.to_be_bytes());
-                                }
-                                self.ip_output_pub(host, &rt, pkt);
-                            }
-                            _ => {
-                                self.drop_no_route_to_rs(host, rip);
-                            }
-                        }
-                    }
-                    Fwd::Masq => {
-                        // ip_vs_nat_xmit(): destination rewritten to the
-                        // real server (address and port, checksums fixed),
-                        // TTL-1, routed to it.
-                        let mut p = ip.clone();
-                        p.dst = rip;
-                        p.ttl = p.ttl.saturating_sub(1);
-                        match &mut p.l4 {
-                            L4::Tcp(t) => t.dst_port = dport,
-                            L4::Udp(u) => u.dst_port = dport,
-                            _ => {}
-                        }
-                        let Some(h) = self.hosts.get(host) else {
-                            return true;
-                        };
-                        match h.route_output(rip, None, None) {
-                            Ok(rt) if rt.rtype == crate::net::ipv4::fib::RouteType::Unicast => {
-                                let rt = OutRoute { src: ip.src, ..rt };
-                                self.ip_output_pub(host, &rt, p.emit());
-                            }
-                            _ => self.record(
-                                host,
-                                EventKind::Drop {
-                                    reason: crate::sim::trace::DropReason::NoRoute,
-                                    what: format!("the packet for real server {rip}"),
-                                },
-                            ),
-                        }
-                    }
-                    Fwd::Tunnel => self.ipvs_tunnel_xmit(host, ip, rip),
+                    Fwd::Route => self.dr_xmit(host, ip, bytes, rip),
+                    Fwd::Masq => self.nat_xmit(host, ip, bytes, rip, dport),
+                    Fwd::Tunnel => self.tunnel_xmit(host, ip, bytes, rip),
                     Fwd::Local => {
                         self.record(
                             host,
@@ -246,76 +153,6 @@ impl World {
                 true
             }
         }
-    }
-
-    /// `ip_vs_tunnel_xmit()`: IPv4-in-IPv4 to real server `rip`.
-    fn ipvs_tunnel_xmit(&mut self, host: &str, ip: &Ipv4Repr, rip: Ipv4Addr) {
-        let Some(h) = self.hosts.get(host) else {
-            return;
-        };
-        let rt = match h.route_output(rip, None, None) {
-            Ok(rt) if rt.rtype == crate::net::ipv4::fib::RouteType::Local => {
-                // The real server is this host: NF_ACCEPT, no tunnel.
-                self.local_deliver_pub(host, ip.clone(), ip.emit());
-                return;
-            }
-            Ok(rt) if rt.rtype == crate::net::ipv4::fib::RouteType::Unicast => rt,
-            _ => {
-                self.drop_no_route_to_rs(host, rip);
-                return;
-            }
-        };
-        // decrement_ttl() on the inner packet.
-        if ip.ttl <= 1 {
-            self.record(
-                host,
-                EventKind::Drop {
-                    reason: crate::sim::trace::DropReason::TtlExceeded,
-                    what: "the packet".into(),
-                },
-            );
-            return;
-        }
-        let mut inner = ip.clone();
-        inner.ttl -= 1;
-        let df = inner.dont_frag;
-        let ident = if df {
-            0
-        } else {
-            self.hosts.get_mut(host).map_or(0, |h| {
-                h.ip_ident = h.ip_ident.wrapping_add(1);
-                h.ip_ident
-            })
-        };
-        let outer = Ipv4Repr {
-            src: rt.src,
-            dst: rip,
-            ttl: inner.ttl,
-            ident,
-            dont_frag: df,
-            tos: inner.tos,
-            l4: L4::Ipip(Box::new(inner)),
-        };
-        let h = self.hosts.get(host).expect("host exists");
-        let lookup = EventKind::RouteLookup {
-            dst: rip,
-            table: crate::net::ipv4::route::table_name(rt.table),
-            prefix: crate::net::ipv4::devinet::prefix_text(&rt.prefix),
-            rtype: rt.rtype.name().into(),
-            dev: Some(h.dev_name(rt.ifindex).to_string()),
-        };
-        self.record(host, lookup);
-        self.record(
-            host,
-            EventKind::IpipEncap {
-                rs: rip,
-                outer_src: rt.src,
-                vip: ip.dst,
-                ttl: outer.ttl,
-                df,
-            },
-        );
-        self.ip_output_pub(host, &rt, outer.emit());
     }
 
     /// `ip_vs_in_icmp()`, IPIP case: relay a real server's ICMP error about
@@ -371,7 +208,14 @@ impl World {
                 data: inner[crate::wire::IPV4_HLEN..].to_vec(),
             },
         };
-        self.icmp_send_error(host, &orig, inner, code);
+        self.icmp_error(
+            host,
+            &orig,
+            inner,
+            crate::net::ipv4::icmp::IcmpError::Unreachable(
+                crate::net::ipv4::icmp::Unreach::from_code(code),
+            ),
+        );
         // The error message sent to the client is counted out as well: on
         // 6.1 a relayed error shows as 2 OutPkts, the quoted request plus
         // the ICMP message (60 + 88 bytes for a SYN; tests/vm script
@@ -411,17 +255,6 @@ impl World {
         true
     }
 
-    /// `__ip_vs_get_out_rt()` found no usable route to the real server.
-    fn drop_no_route_to_rs(&mut self, host: &str, rip: impl std::fmt::Display) {
-        self.record(
-            host,
-            EventKind::Drop {
-                reason: crate::sim::trace::DropReason::NoRoute,
-                what: format!("the packet for real server {rip}"),
-            },
-        );
-    }
-
     pub fn schedule_ipvs_timer(&mut self, host: &str) {
         let Some(h) = self.hosts.get(host) else {
             return;
@@ -451,46 +284,14 @@ impl World {
         }
         self.schedule_ipvs_timer(host);
     }
-
-    /// A TCP socket in SYN_SENT hears ICMP port/host unreachable: the
-    /// connect fails (`tcp_v4_err`: hard errors abort a connecting socket).
-    pub(crate) fn tcp_icmp_error(&mut self, host: &str, code: u8, original: &[u8]) {
-        if original.len() < 28 || original[9] != 6 {
-            return;
-        }
-        let src = std::net::Ipv4Addr::new(original[12], original[13], original[14], original[15]);
-        let dst = std::net::Ipv4Addr::new(original[16], original[17], original[18], original[19]);
-        let sport = u16::from_be_bytes([original[20], original[21]]);
-        let dport = u16::from_be_bytes([original[22], original[23]]);
-        let Some(h) = self.hosts.get(host) else {
-            return;
-        };
-        let id = h
-            .tcp
-            .socks()
-            .values()
-            .find(|s| {
-                s.state == crate::net::ipv4::tcp::TcpState::SynSent
-                    && *s.local.ip() == src
-                    && s.local.port() == sport
-                    && *s.remote.ip() == dst
-                    && s.remote.port() == dport
-            })
-            .map(|s| s.id);
-        if let Some(id) = id {
-            let err = if code == 3 {
-                crate::net::ipv4::tcp::io::ConnError::Refused
-            } else {
-                crate::net::ipv4::tcp::io::ConnError::Unreachable
-            };
-            self.tcp_fail_pub(host, id, err);
-        }
-    }
 }
 
 impl IcmpRepr {
     /// Is this an error message (not a query)?
     pub fn is_error(&self) -> bool {
-        matches!(self, IcmpRepr::DestUnreachable { .. })
+        matches!(
+            self,
+            IcmpRepr::DestUnreachable { .. } | IcmpRepr::TimeExceeded { .. }
+        )
     }
 }

@@ -34,6 +34,7 @@ pub mod proc;
 pub mod proto_tcp;
 pub mod proto_udp;
 pub mod sched;
+pub mod xmit;
 
 pub use conn_entry::{Conn, ConnEntry, CONN_TAB_SIZE};
 pub use ctl::{IpvsBackend, SimBackend};
