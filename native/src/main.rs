@@ -4,16 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 
-mod applylock;
-mod assets;
-mod director;
-#[cfg(target_os = "linux")]
-mod hostsnap;
-mod live;
-#[cfg(target_os = "linux")]
-mod netlink;
-mod serve;
-mod sim;
+use lvslab::{director, serve, sim};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -235,7 +226,7 @@ fn exit(r: Result<i32>) -> Result<()> {
 /// `lvslab ipvsadm`: exits with ipvsadm's status.
 #[cfg(target_os = "linux")]
 fn ipvsadm(args: &[String]) -> Result<()> {
-    std::process::exit(netlink::ipvsadm_main(args))
+    std::process::exit(lvslab::netlink::ipvsadm_main(args))
 }
 
 #[cfg(not(target_os = "linux"))]

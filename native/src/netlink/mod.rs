@@ -26,7 +26,8 @@ pub mod attrs;
 pub mod conn;
 pub mod errors;
 pub mod msg;
-#[cfg(test)]
+/// Test support: plays captured kernel answers back (the goldens).
+#[doc(hidden)]
 pub mod replay;
 pub mod table;
 pub mod transport;
@@ -124,7 +125,6 @@ impl<T: Transport> NetlinkBackend<T> {
     }
 
     /// The dynamic id of the "IPVS" family.
-    #[cfg(test)]
     pub fn family(&self) -> u16 {
         self.family
     }
@@ -135,7 +135,6 @@ impl<T: Transport> NetlinkBackend<T> {
     }
 
     /// The transport, e.g. to inspect a replay after a run.
-    #[cfg(test)]
     pub fn transport(&self) -> &T {
         &self.t
     }
