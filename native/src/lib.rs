@@ -14,3 +14,5 @@ pub mod live;
 pub mod netlink;
 pub mod serve;
 pub mod sim;
+pub mod text;
+pub mod token;

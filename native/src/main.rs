@@ -33,10 +33,16 @@ enum Command {
         /// (POST /api/live/apply); writes need the token printed at start-up.
         #[arg(long, requires = "live")]
         allow_apply: bool,
-        /// Read the write token from FILE (at least 16 characters) instead
-        /// of generating one.
+        /// Read the write token from FILE (mode 0600, at least 32
+        /// characters, 128 bits) instead of generating one. A generated
+        /// token is printed only on a terminal; otherwise it is written to
+        /// /run/lvslab/token (mode 0600).
         #[arg(long, value_name = "FILE", requires = "allow_apply")]
         token_file: Option<std::path::PathBuf>,
+        /// Also require a token (this file's, or the write token) for
+        /// reading the host's data: for directors with other local users.
+        #[arg(long, value_name = "FILE", requires = "live")]
+        read_token_file: Option<std::path::PathBuf>,
         /// For tests and demos only: live mode over a simulated director
         /// (scenario SCENARIO, traffic from its client) instead of the kernel.
         #[arg(long, value_name = "SCENARIO", hide = true, requires = "live")]
@@ -166,12 +172,14 @@ fn run(cli: Cli) -> Result<()> {
             live,
             allow_apply,
             token_file,
+            read_token_file,
             live_sim,
         } => serve::run(serve::Options {
             listen,
             live,
             allow_apply,
             token_file,
+            read_token_file,
             live_sim,
         }),
         Command::Sim {

@@ -49,6 +49,18 @@ pub trait LiveHost: Send {
     fn host_model(&mut self) -> Result<(Host, Vec<String>), String> {
         Ok(self.snapshot()?.to_host())
     }
+    /// The first `max` entries of the connection table, and how many there
+    /// are in all.
+    fn connections(&mut self, max: usize) -> Result<ConnsView, IpvsError> {
+        let mut conns = self.backend().connections()?;
+        let total = conns.len();
+        conns.truncate(max);
+        Ok(ConnsView {
+            total,
+            truncated: total > max,
+            connections: conns,
+        })
+    }
 }
 
 /// Run the engine's doctor over `host`'s model and IPVS table; also
@@ -110,6 +122,18 @@ impl LiveHost for KernelHost {
     }
     fn snapshot(&mut self) -> Result<HostSnapshot, String> {
         crate::hostsnap::read().map_err(|e| format!("cannot read this host: {e:#}"))
+    }
+    /// Streamed from /proc: a busy director has millions of entries, and
+    /// only the first `max` are kept (the rest are counted).
+    fn connections(&mut self, max: usize) -> Result<ConnsView, IpvsError> {
+        let path = std::path::Path::new(crate::netlink::conn::PROC_IP_VS_CONN);
+        let (connections, total) =
+            crate::netlink::conn::read_bounded(path, max).map_err(IpvsError::Other)?;
+        Ok(ConnsView {
+            total,
+            truncated: total > connections.len(),
+            connections,
+        })
     }
 }
 
@@ -512,12 +536,5 @@ pub fn read_services(host: &mut dyn LiveHost) -> Result<ServicesView, IpvsError>
 
 /// Read the connection table (capped at `max` entries).
 pub fn read_conns(host: &mut dyn LiveHost, max: usize) -> Result<ConnsView, IpvsError> {
-    let mut conns = host.backend().connections()?;
-    let total = conns.len();
-    conns.truncate(max);
-    Ok(ConnsView {
-        total,
-        truncated: total > max,
-        connections: conns,
-    })
+    host.connections(max)
 }

@@ -79,9 +79,12 @@ impl NetlinkBackend<SocketTransport> {
         };
         match open() {
             Err(IpvsError::NotAvailable) => {
-                for m in ["/sbin/modprobe", "/usr/sbin/modprobe", "modprobe"] {
+                // By absolute path with a fixed environment, never `$PATH`.
+                for m in ["/sbin/modprobe", "/usr/sbin/modprobe", "/usr/bin/modprobe"] {
                     let st = std::process::Command::new(m)
                         .args(["-q", "--", "ip_vs"])
+                        .env_clear()
+                        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
                         .stdin(std::process::Stdio::null())
                         .stdout(std::process::Stdio::null())
                         .stderr(std::process::Stdio::null())
