@@ -221,3 +221,49 @@ pub fn snapshot(src: &Source) -> Result<i32> {
     println!("{}", serde_json::to_string_pretty(&snap)?);
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_a_snapshot_file_cannot_drive_the_terminal() {
+        let mut snap = Source::Sim {
+            scenario: "seed".into(),
+            host: "node02".into(),
+        }
+        .read()
+        .unwrap();
+        snap.hostname = "node02\x1b[2J\nlvslab: all good".into();
+        let lo = snap.links.iter().position(|l| l.name == "lo").unwrap();
+        snap.links[lo].name = "lo\x1b]0;owned\x07".into();
+        let conf = snap.sysctl.get("lo").cloned().unwrap_or_default();
+        snap.sysctl.insert("lo\x1b]0;owned\x07".into(), conf);
+        printable(&mut snap);
+        let (host, _) = snap.to_host();
+        let report = doctor::examine(&host, &snap.ipvs, &Options::default());
+        let text = report.to_string();
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
+        assert!(
+            text.contains("node02\\u{1b}[2J\\u{a}lvslab: all good"),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("lvslab: all good")));
+        // The device keeps its sysctls under its escaped name.
+        assert!(snap.sysctl.get("lo\\u{1b}]0;owned\\u{7}").is_some());
+    }
+
+    #[test]
+    fn a_toml_error_does_not_echo_a_huge_line() {
+        let p = std::env::temp_dir().join(format!("lvslab-toml-{}.toml", std::process::id()));
+        std::fs::write(
+            &p,
+            format!("[[service]]\ntcp = \"{}", "9".repeat(5_000_000)),
+        )
+        .unwrap();
+        let e = read_desired(p.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.len() < 2_000, "{} bytes", e.len());
+        assert!(e.contains("more bytes"), "{e}");
+        std::fs::remove_file(&p).unwrap();
+    }
+}

@@ -47,6 +47,16 @@ enum Command {
         /// (scenario SCENARIO, traffic from its client) instead of the kernel.
         #[arg(long, value_name = "SCENARIO", hide = true, requires = "live")]
         live_sim: Option<String>,
+        /// For load tests only: add N services (copies of the scenario's
+        /// first) to the simulated director.
+        #[arg(
+            long,
+            value_name = "N",
+            hide = true,
+            requires = "live_sim",
+            default_value_t = 0
+        )]
+        live_sim_services: u32,
     },
     /// Run a lab script in the simulator and print the transcript.
     Sim {
@@ -174,6 +184,7 @@ fn run(cli: Cli) -> Result<()> {
             token_file,
             read_token_file,
             live_sim,
+            live_sim_services,
         } => serve::run(serve::Options {
             listen,
             live,
@@ -181,6 +192,7 @@ fn run(cli: Cli) -> Result<()> {
             token_file,
             read_token_file,
             live_sim,
+            live_sim_services,
         }),
         Command::Sim {
             scenario,

@@ -87,6 +87,8 @@ pub struct Options {
     /// Hidden test/demo flag `--live-sim SCENARIO`: live mode over the
     /// simulator instead of the kernel.
     pub live_sim: Option<String>,
+    /// Hidden `--live-sim-services N`: N more simulated services.
+    pub live_sim_services: u32,
 }
 
 /// Structured logs to stderr (`LVSLAB_LOG=debug` for more).
@@ -108,7 +110,9 @@ fn init_logs() {
 /// The live host `opts` asks for.
 fn open_live_host(opts: &Options) -> Result<Box<dyn live::LiveHost>> {
     if let Some(name) = &opts.live_sim {
-        let h = live::SimHost::new(name, true)?;
+        let mut h = live::SimHost::new(name, true)?;
+        h.add_services(opts.live_sim_services)
+            .context("adding the simulated services")?;
         return Ok(Box::new(h));
     }
     #[cfg(target_os = "linux")]
@@ -184,6 +188,18 @@ pub fn run(opts: Options) -> Result<()> {
 }
 
 async fn serve(opts: Options, listen: SocketAddr) -> Result<()> {
+    // Bound first: the Host guard needs the real port (`--listen ADDR:0`).
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            anyhow::bail!(
+                "cannot listen on {listen}: the address is already in use \
+                 (is another `lvslab serve` running?); choose another with --listen 127.0.0.1:PORT"
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot listen on {listen}")),
+    };
+    let addr = listener.local_addr()?;
     let mut limits = live::http::Limits::default();
     let mut shown = None;
     let (app, sampler) = if opts.live {
@@ -193,7 +209,7 @@ async fn serve(opts: Options, listen: SocketAddr) -> Result<()> {
             Some(p) => Some(crate::token::read_file(p)?),
             None => None,
         };
-        let mut cfg = live::http::Config::new(listen);
+        let mut cfg = live::http::Config::new(addr);
         cfg.allow_apply = opts.allow_apply;
         cfg.read_token = read_token;
         if let Some((t, s)) = token {
@@ -209,17 +225,6 @@ async fn serve(opts: Options, listen: SocketAddr) -> Result<()> {
     } else {
         (not_live().merge(router()), None)
     };
-    let listener = match tokio::net::TcpListener::bind(listen).await {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            anyhow::bail!(
-                "cannot listen on {listen}: the address is already in use \
-                 (is another `lvslab serve` running?); choose another with --listen 127.0.0.1:PORT"
-            )
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot listen on {listen}")),
-    };
-    let addr = listener.local_addr()?;
     if opts.live && !addr.ip().is_loopback() {
         tracing::warn!(%addr, "live mode listens beyond loopback: anyone who can reach this address sees the IPVS table");
         eprintln!("lvslab: WARNING: live mode on {addr} is reachable from other machines; the API shows this host's IPVS table (use --listen 127.0.0.1:PORT and an SSH tunnel instead)");

@@ -207,6 +207,8 @@ pub struct SimHost {
     pub director: String,
     /// The host that sends the generated traffic, if any.
     pub client: Option<String>,
+    /// The URLs the client requests every second.
+    targets: Vec<String>,
     /// Wall-clock time not yet simulated, and time since the last request.
     pending: Duration,
     since_request: Duration,
@@ -238,7 +240,9 @@ impl SimHost {
             .host("client")
             .filter(|_| traffic)
             .map(|_| "client".to_string());
+        let targets = world.host(&director).map(service_urls).unwrap_or_default();
         Ok(SimHost {
+            targets,
             lab: Lab::new(world),
             scenario: name.into(),
             director,
@@ -248,38 +252,65 @@ impl SimHost {
         })
     }
 
-    /// One request from the client to each TCP virtual service of the
-    /// director (what `curl` does in the lab shell, on simulated time).
+    /// One request from the client to each TCP virtual service the
+    /// scenario had (what `curl` does in the lab shell, on simulated time).
     fn request_each_service(&mut self) {
         let Some(client) = self.client.clone() else {
             return;
         };
-        let targets: Vec<String> = self
-            .lab
-            .world
-            .host(&self.director)
-            .map(|h| {
-                h.ipvs
-                    .services
-                    .iter()
-                    .filter_map(|s| match s.spec.key {
-                        ServiceKey::Addr {
-                            proto: lvslab_engine::ipvs::Proto::Tcp,
-                            addr: std::net::IpAddr::V4(a),
-                            port,
-                        } => Some(format!("http://{a}:{port}/")),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        for url in targets {
+        for url in self.targets.clone() {
             let out = self.lab.run(&client, &format!("curl -s -m 2 {url}"));
             if out.status != 0 {
                 tracing::debug!(%url, status = out.status, "simulated request failed");
             }
         }
     }
+
+    /// Add `n` TCP services on 10.0.0.1:80 upwards, each a copy of the
+    /// first service (scheduler, real servers): a large table for load
+    /// tests. The generated traffic still goes to the scenario's own
+    /// services only.
+    pub fn add_services(&mut self, n: u32) -> Result<(), IpvsError> {
+        let template = self
+            .backend()
+            .services()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| IpvsError::Other("the scenario has no service to copy".into()))?;
+        let mut b = self.backend();
+        for i in 0..n {
+            let key = ServiceKey::Addr {
+                proto: lvslab_engine::ipvs::Proto::Tcp,
+                addr: std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                    0x0a00_0001u32.wrapping_add(i),
+                )),
+                port: 80,
+            };
+            let mut spec = template.spec.clone();
+            spec.key = key;
+            b.add_service(&spec)?;
+            for d in &template.dests {
+                b.add_dest(&key, &d.spec)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The URLs of a host's TCP virtual services.
+fn service_urls(h: &Host) -> Vec<String> {
+    h.ipvs
+        .services
+        .iter()
+        .filter_map(|s| match s.spec.key {
+            ServiceKey::Addr {
+                proto: lvslab_engine::ipvs::Proto::Tcp,
+                addr: std::net::IpAddr::V4(a),
+                port,
+            } => Some(format!("http://{a}:{port}/")),
+            _ => None,
+        })
+        .collect()
 }
 
 impl LiveHost for SimHost {
