@@ -8,8 +8,9 @@
 //! The lock lives in a directory only its owner can enter (`/run/lvslab/`,
 //! mode 0700), in a file of mode 0600: a lock file other users can open
 //! is a lock any local user can take and hold, blocking every apply
-//! forever. A directory that is not ours, is a symbolic link or lets
-//! others in is refused, never used. `LVSLAB_RUN_DIR` names another
+//! forever. A directory that is not ours, is a symbolic link or that
+//! others can write to is refused, never used; one others can only enter
+//! (as `mkdir -p` leaves it) is closed to 0700 first. `LVSLAB_RUN_DIR` names another
 //! directory (for tests, or a service user's own runtime directory).
 
 use std::fs::{File, OpenOptions, TryLockError};
@@ -73,14 +74,21 @@ pub fn private_dir(dir: &Path) -> Result<&Path, LockError> {
             format!("it belongs to uid {}, not to this user or root", m.uid()),
         ));
     }
-    if m.mode() & 0o077 != 0 {
+    if m.mode() & 0o022 != 0 {
+        // Others could have put anything in it: do not use it.
         return Err(LockError::Unsafe(
             name(),
             format!(
-                "its mode is {:o}: other users can enter it (chmod 700 it)",
+                "its mode is {:o}: other users can write to it (remove it, or chmod 700 it)",
                 m.mode() & 0o777
             ),
         ));
+    }
+    if m.mode() & 0o077 != 0 {
+        // Ours (or root's, and we are root) but enterable by others, as
+        // `mkdir -p` leaves it: close it.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| LockError::Open(name(), e))?;
     }
     Ok(dir)
 }
@@ -155,11 +163,17 @@ mod tests {
         drop(ApplyLock::try_take_in(&d).unwrap());
         let fm = std::fs::metadata(d.join(LOCK_FILE)).unwrap().mode() & 0o777;
         assert_eq!(fm, 0o600);
-        // A directory others can enter is refused.
+        // A directory others can enter is closed; one they can write to is
+        // refused.
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let e = ApplyLock::try_take_in(&d).unwrap_err();
-        assert!(matches!(e, LockError::Unsafe(..)), "{e}");
-        assert!(e.to_string().contains("chmod 700"), "{e}");
+        drop(ApplyLock::try_take_in(&d).unwrap());
+        assert_eq!(std::fs::metadata(&d).unwrap().mode() & 0o777, 0o700);
+        for mode in [0o777, 0o730, 0o703] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = ApplyLock::try_take_in(&d).unwrap_err();
+            assert!(matches!(e, LockError::Unsafe(..)), "{e}");
+            assert!(e.to_string().contains("can write to it"), "{e}");
+        }
         // So is a symbolic link to a good one.
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
         let link = temp("link");

@@ -177,8 +177,10 @@ pub fn apply(path: &str, dry_run: bool, prune: bool) -> Result<i32> {
     let _lock = if dry_run {
         None
     } else {
-        match crate::applylock::ApplyLock::take() {
+        use crate::applylock::{ApplyLock, LockError};
+        match ApplyLock::take() {
             Ok(l) => Some(l),
+            Err(e @ LockError::Busy(_)) => bail!("{e}"),
             Err(e) => bail!("{e}; nothing was done"),
         }
     };

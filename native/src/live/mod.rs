@@ -32,6 +32,9 @@ use std::time::Duration;
 /// has millions, and the page shows the first ones (with the total).
 pub const MAX_CONNS: usize = 1000;
 
+/// Packet-trace events a simulated live host keeps (it drops older ones).
+pub const MAX_SIM_TRACE: usize = 10_000;
+
 /// What the live view reads and (through `apply`) changes.
 pub trait LiveHost: Send {
     /// Where the data comes from, for the page and the logs.
@@ -337,6 +340,12 @@ impl LiveHost for SimHost {
         self.pending = Duration::ZERO;
         let target = SimTime(self.lab.world.now.0.saturating_add(us));
         self.lab.world.run_until(target);
+        // Nobody reads a live director's packet trace: keep only the newest
+        // events, so a server that runs for days does not grow without end.
+        let trace = &mut self.lab.world.trace;
+        if trace.len() > 2 * MAX_SIM_TRACE {
+            trace.drain(..trace.len() - MAX_SIM_TRACE);
+        }
     }
 
     fn backend(&mut self) -> Box<dyn IpvsBackend + '_> {

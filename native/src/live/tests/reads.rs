@@ -190,3 +190,24 @@ async fn snapshot_rebuilds_the_host_in_the_simulator() {
     assert!(ln.text.contains("192.168.150.12:80"), "{}", ln.text);
     let _ = srv.stop.send(true);
 }
+
+#[test]
+fn a_simulated_director_keeps_a_bounded_trace() {
+    use crate::live::{LiveHost, MAX_SIM_TRACE};
+    let mut h = SimHost::new("seed", true).unwrap();
+    h.tick(Duration::from_secs(1));
+    let e = h
+        .lab
+        .world
+        .trace
+        .last()
+        .cloned()
+        .expect("traffic made events");
+    h.lab
+        .world
+        .trace
+        .extend(std::iter::repeat_n(e, 3 * MAX_SIM_TRACE));
+    h.tick(Duration::from_millis(10));
+    assert!(h.lab.world.trace.len() <= 2 * MAX_SIM_TRACE);
+    assert!(h.lab.world.trace.len() >= MAX_SIM_TRACE);
+}
