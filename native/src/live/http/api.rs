@@ -9,7 +9,7 @@ use crate::live::Source;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -204,23 +204,34 @@ async fn snapshot(State(live): State<Live>) -> Result<Answer, ApiError> {
 
 /// `GET /api/live/events`: every reading's frame, prepared once by the
 /// sampler and sent to every stream as is.
-async fn events(State(live): State<Live>) -> Response {
+async fn events(State(live): State<Live>, headers: HeaderMap) -> Result<Response, ApiError> {
+    // Streams without a token are capped (held until the stream ends).
+    let permit = if super::guard::auth_of(&live, &headers) == super::guard::Auth::None {
+        Some(live.stream_permit().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many event streams open: retry in a moment",
+            )
+        })?)
+    } else {
+        None
+    };
     let rx = live.subscribe();
     let first = live.current().sse.clone();
     let stream = futures_util::stream::unfold(
-        (rx, Some(first), live),
-        |(mut rx, first, live)| async move {
+        (rx, Some(first), live, permit),
+        |(mut rx, first, live, permit)| async move {
             if let Some(f) = first {
-                return Some((Ok::<Bytes, Infallible>(f), (rx, None, live)));
+                return Some((Ok::<Bytes, Infallible>(f), (rx, None, live, permit)));
             }
             if rx.changed().await.is_err() || live.is_closed() {
                 return None; // the sampler stopped: shutting down
             }
             let frame = rx.borrow_and_update().sse.clone();
-            Some((Ok(frame), (rx, None, live)))
+            Some((Ok(frame), (rx, None, live, permit)))
         },
     );
-    (
+    Ok((
         [
             (
                 header::CONTENT_TYPE,
@@ -230,7 +241,7 @@ async fn events(State(live): State<Live>) -> Response {
         ],
         Body::from_stream(stream),
     )
-        .into_response()
+        .into_response())
 }
 
 /// A fresh write token: 32 random bytes from the OS, hex.

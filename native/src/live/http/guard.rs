@@ -131,7 +131,7 @@ pub enum Auth {
     Write,
 }
 
-pub(super) fn auth_of(live: &Live, headers: &HeaderMap) -> Auth {
+pub fn auth_of(live: &Live, headers: &HeaderMap) -> Auth {
     let Some(given) = bearer(headers) else {
         return Auth::None;
     };

@@ -27,6 +27,11 @@ pub struct Limits {
     pub max_connections: usize,
     /// Requests without a valid token handled at once; more get 503.
     pub max_unauthenticated: usize,
+    /// Event streams without a valid token open at once; more get 503.
+    /// With `max_unauthenticated` it stays well under `max_connections`,
+    /// so streams (never idle) cannot fill every connection and lock out
+    /// a token holder.
+    pub max_streams: usize,
     /// A request's headers must arrive within this.
     pub header_timeout: Duration,
     /// A request's body must arrive within this (408 otherwise).
@@ -42,6 +47,7 @@ impl Default for Limits {
         Limits {
             max_connections: 512,
             max_unauthenticated: 64,
+            max_streams: 256,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
@@ -108,6 +114,7 @@ pub struct Live {
     seq: Arc<AtomicU64>,
     closed: Arc<AtomicBool>,
     unauthenticated: Arc<Semaphore>,
+    streams: Arc<Semaphore>,
     cache: Arc<tokio::sync::Mutex<Cache>>,
 }
 
@@ -250,6 +257,7 @@ impl Live {
             host: Arc::new(Mutex::new(host)),
             source,
             unauthenticated: Arc::new(Semaphore::new(cfg.limits.max_unauthenticated)),
+            streams: Arc::new(Semaphore::new(cfg.limits.max_streams)),
             cfg: Arc::new(cfg),
             hosts: Arc::new(hosts),
             apply_lock: Arc::new(tokio::sync::Mutex::new(())),
@@ -290,6 +298,11 @@ impl Live {
             .try_acquire_owned()
             .ok()
             .map(Some)
+    }
+
+    /// A permit for one event stream without a token; `None` at the cap.
+    pub(super) fn stream_permit(&self) -> Option<OwnedSemaphorePermit> {
+        self.streams.clone().try_acquire_owned().ok()
     }
 
     /// The apply lock, for tests that hold it.

@@ -228,3 +228,46 @@ async fn reads_within_the_period_share_one_reading() {
     srv.live.refresh().await.unwrap();
     assert!(srv.live.current().seq > p.seq);
 }
+
+#[tokio::test]
+async fn event_streams_without_a_token_are_capped() {
+    let srv = serve_with("seed", false, |cfg| {
+        cfg.allow_apply = true;
+        cfg.token = Some(TOKEN.into());
+        cfg.limits.max_streams = 1;
+    })
+    .await;
+    let open = |auth: Option<String>| async move {
+        let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+        let auth = auth
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        s.write_all(
+            format!(
+                "GET /api/live/events HTTP/1.1\r\nHost: {}\r\n{auth}\r\n",
+                srv.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        (s, String::from_utf8_lossy(&buf[..n]).to_string())
+    };
+    let (_first, head) = open(None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (_, head) = open(None).await;
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(head.contains("too many event streams"), "{head}");
+    let (_own, head) = open(Some(format!("Bearer {TOKEN}"))).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // A closed stream gives its place back.
+    drop(_first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, head) = open(None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+}
