@@ -229,6 +229,7 @@ async fn serve(opts: Options, listen: SocketAddr) -> Result<()> {
         tracing::warn!(%addr, "live mode listens beyond loopback: anyone who can reach this address sees the IPVS table");
         eprintln!("lvslab: WARNING: live mode on {addr} is reachable from other machines; the API shows this host's IPVS table (use --listen 127.0.0.1:PORT and an SSH tunnel instead)");
     }
+    let mut signals = Signals::new().context("catching SIGTERM and SIGINT")?;
     println!("LVS Lab is served at http://{addr}/ (Ctrl-C to stop)");
     if opts.live {
         match &shown {
@@ -255,10 +256,10 @@ async fn serve(opts: Options, listen: SocketAddr) -> Result<()> {
         None => (None, None),
     };
     let shutdown = async move {
-        shutdown_signal().await;
+        signals.recv().await;
         tracing::info!("shutting down (a second signal exits at once)");
-        tokio::spawn(async {
-            shutdown_signal().await;
+        tokio::spawn(async move {
+            signals.recv().await;
             eprintln!("lvslab: second signal: exiting now");
             std::process::exit(130);
         });
@@ -274,20 +275,27 @@ async fn serve(opts: Options, listen: SocketAddr) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM and SIGINT (Ctrl-C), caught from the moment this is made: a
+/// signal that arrives once the address is printed is never the default
+/// (sudden) death.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    }
 }
