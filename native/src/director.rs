@@ -79,6 +79,41 @@ fn read_host() -> Result<HostSnapshot> {
     bail!("reading the host's network state needs Linux (rtnetlink); use --snapshot FILE")
 }
 
+/// The names a snapshot brings from a file or a host (hostname, links,
+/// labels, iptables rules, scheduler names, notes) with their control
+/// characters escaped, so printing them cannot drive the terminal or
+/// forge a line of the report. Device names stay consistent (the sysctl
+/// table is keyed by them, escaped the same way).
+pub fn printable(snap: &mut HostSnapshot) {
+    use crate::text::escape_control as esc;
+    snap.hostname = esc(&snap.hostname);
+    for l in &mut snap.links {
+        l.name = esc(&l.name);
+        l.kind = esc(&l.kind);
+    }
+    for a in &mut snap.addrs {
+        a.label = esc(&a.label);
+    }
+    if snap.sysctl.keys().any(|k| k.chars().any(char::is_control)) {
+        snap.sysctl = std::mem::take(&mut snap.sysctl)
+            .into_iter()
+            .map(|(k, v)| (esc(&k), v))
+            .collect();
+    }
+    for s in &mut snap.ipvs {
+        s.spec.scheduler = esc(&s.spec.scheduler);
+        for f in &mut s.spec.sched_flags {
+            *f = esc(f);
+        }
+    }
+    for r in snap.mangle.iter_mut().flatten() {
+        *r = esc(r);
+    }
+    for n in &mut snap.notes {
+        *n = esc(n);
+    }
+}
+
 /// `lvslab doctor`: 0 healthy, 1 problems found, 2 could not examine.
 pub fn doctor(src: &Source, role: Option<&str>, vip: Option<Ipv4Addr>, json: bool) -> Result<i32> {
     let role = match role {
@@ -88,7 +123,10 @@ pub fn doctor(src: &Source, role: Option<&str>, vip: Option<Ipv4Addr>, json: boo
                 .with_context(|| format!("--role {r}: expected director or realserver"))?,
         ),
     };
-    let snap = src.read()?;
+    let mut snap = src.read()?;
+    if !matches!(src, Source::Sim { .. }) {
+        printable(&mut snap);
+    }
     let (host, notes) = snap.to_host();
     let iptables_unknown = notes.iter().any(|n| n == snapshot::NOTE_NO_IPTABLES);
     let report = doctor::examine(
@@ -119,7 +157,10 @@ pub fn doctor(src: &Source, role: Option<&str>, vip: Option<Ipv4Addr>, json: boo
 /// Parse an apply file (TOML).
 pub fn read_desired(path: &str) -> Result<Desired> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-    let d: Desired = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    // toml's message quotes the offending line: a file of one 20 MB line
+    // would be echoed whole.
+    let d: Desired = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{path}: {}", crate::text::shorten(&e.to_string(), 200)))?;
     d.targets()
         .with_context(|| format!("{path}: invalid configuration"))?;
     Ok(d)
@@ -132,17 +173,15 @@ pub fn apply(path: &str, dry_run: bool, prune: bool) -> Result<i32> {
     let desired = read_desired(path)?;
     let mut b = NetlinkBackend::new().map_err(|e| anyhow::anyhow!(init_error_text(&e)))?;
     // Held from reading the table to the last change (see applylock).
+    // A dry run changes nothing: it needs no lock.
     let _lock = if dry_run {
         None
     } else {
-        use crate::applylock::{ApplyLock, LockError, LOCK_PATH};
-        match ApplyLock::try_take(std::path::Path::new(LOCK_PATH)) {
+        use crate::applylock::{ApplyLock, LockError};
+        match ApplyLock::take() {
             Ok(l) => Some(l),
             Err(e @ LockError::Busy(_)) => bail!("{e}"),
-            Err(e) => {
-                eprintln!("lvslab apply: warning: {e}; a concurrent apply would go unnoticed");
-                None
-            }
+            Err(e) => bail!("{e}; nothing was done"),
         }
     };
     let current = b
@@ -183,4 +222,50 @@ pub fn snapshot(src: &Source) -> Result<i32> {
     let snap = src.read()?;
     println!("{}", serde_json::to_string_pretty(&snap)?);
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_a_snapshot_file_cannot_drive_the_terminal() {
+        let mut snap = Source::Sim {
+            scenario: "seed".into(),
+            host: "node02".into(),
+        }
+        .read()
+        .unwrap();
+        snap.hostname = "node02\x1b[2J\nlvslab: all good".into();
+        let lo = snap.links.iter().position(|l| l.name == "lo").unwrap();
+        snap.links[lo].name = "lo\x1b]0;owned\x07".into();
+        let conf = snap.sysctl.get("lo").cloned().unwrap_or_default();
+        snap.sysctl.insert("lo\x1b]0;owned\x07".into(), conf);
+        printable(&mut snap);
+        let (host, _) = snap.to_host();
+        let report = doctor::examine(&host, &snap.ipvs, &Options::default());
+        let text = report.to_string();
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
+        assert!(
+            text.contains("node02\\u{1b}[2J\\u{a}lvslab: all good"),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("lvslab: all good")));
+        // The device keeps its sysctls under its escaped name.
+        assert!(snap.sysctl.get("lo\\u{1b}]0;owned\\u{7}").is_some());
+    }
+
+    #[test]
+    fn a_toml_error_does_not_echo_a_huge_line() {
+        let p = std::env::temp_dir().join(format!("lvslab-toml-{}.toml", std::process::id()));
+        std::fs::write(
+            &p,
+            format!("[[service]]\ntcp = \"{}", "9".repeat(5_000_000)),
+        )
+        .unwrap();
+        let e = read_desired(p.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.len() < 2_000, "{} bytes", e.len());
+        assert!(e.contains("more bytes"), "{e}");
+        std::fs::remove_file(&p).unwrap();
+    }
 }

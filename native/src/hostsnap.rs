@@ -207,34 +207,43 @@ fn sysctls(links: &[SnapLink]) -> VecMap<String, VecMap<String, i64>> {
 /// The mangle table's rules, as `iptables-save -t mangle` prints them
 /// (only the `-A` lines), or None when no iptables-save runs here. Like an
 /// operator's `iptables -t mangle -S`, on a legacy-iptables host this may
-/// load `iptable_mangle`.
+/// load `iptable_mangle`. The tool is run by absolute path with a fixed
+/// environment (never whatever `$PATH` finds).
 fn mangle_rules() -> Option<Vec<String>> {
-    for prog in [
-        "iptables-save",
-        "/usr/sbin/iptables-save",
-        "/sbin/iptables-save",
-    ] {
-        let Ok(out) = std::process::Command::new(prog)
-            .args(["-t", "mangle"])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-        else {
-            continue;
-        };
-        if !out.status.success() {
-            return None;
-        }
-        return Some(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter(|l| l.starts_with("-A "))
-                .map(String::from)
-                .collect(),
-        );
+    let prog = IPTABLES_SAVE
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let out = std::process::Command::new(prog)
+        .args(["-t", "mangle"])
+        .env_clear()
+        .env("PATH", SAFE_PATH)
+        .env("LC_ALL", "C")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
     }
-    None
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("-A "))
+            .map(String::from)
+            .collect(),
+    )
 }
+
+/// Where Debian, Fedora and Alpine install iptables-save.
+const IPTABLES_SAVE: [&str; 3] = [
+    "/usr/sbin/iptables-save",
+    "/sbin/iptables-save",
+    "/usr/bin/iptables-save",
+];
+
+/// The `PATH` external tools run with (iptables-save runs its backend,
+/// e.g. xtables-nft-multi, by name).
+pub const SAFE_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Read this host (the current network namespace).
 pub fn read() -> Result<HostSnapshot> {

@@ -4,16 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 
-mod applylock;
-mod assets;
-mod director;
-#[cfg(target_os = "linux")]
-mod hostsnap;
-mod live;
-#[cfg(target_os = "linux")]
-mod netlink;
-mod serve;
-mod sim;
+use lvslab::{director, serve, sim};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -42,14 +33,30 @@ enum Command {
         /// (POST /api/live/apply); writes need the token printed at start-up.
         #[arg(long, requires = "live")]
         allow_apply: bool,
-        /// Read the write token from FILE (at least 16 characters) instead
-        /// of generating one.
+        /// Read the write token from FILE (mode 0600, at least 32
+        /// characters, 128 bits) instead of generating one. A generated
+        /// token is printed only on a terminal; otherwise it is written to
+        /// /run/lvslab/token (mode 0600).
         #[arg(long, value_name = "FILE", requires = "allow_apply")]
         token_file: Option<std::path::PathBuf>,
+        /// Also require a token (this file's, or the write token) for
+        /// reading the host's data: for directors with other local users.
+        #[arg(long, value_name = "FILE", requires = "live")]
+        read_token_file: Option<std::path::PathBuf>,
         /// For tests and demos only: live mode over a simulated director
         /// (scenario SCENARIO, traffic from its client) instead of the kernel.
         #[arg(long, value_name = "SCENARIO", hide = true, requires = "live")]
         live_sim: Option<String>,
+        /// For load tests only: add N services (copies of the scenario's
+        /// first) to the simulated director.
+        #[arg(
+            long,
+            value_name = "N",
+            hide = true,
+            requires = "live_sim",
+            default_value_t = 0
+        )]
+        live_sim_services: u32,
     },
     /// Run a lab script in the simulator and print the transcript.
     Sim {
@@ -175,13 +182,17 @@ fn run(cli: Cli) -> Result<()> {
             live,
             allow_apply,
             token_file,
+            read_token_file,
             live_sim,
+            live_sim_services,
         } => serve::run(serve::Options {
             listen,
             live,
             allow_apply,
             token_file,
+            read_token_file,
             live_sim,
+            live_sim_services,
         }),
         Command::Sim {
             scenario,
@@ -235,7 +246,7 @@ fn exit(r: Result<i32>) -> Result<()> {
 /// `lvslab ipvsadm`: exits with ipvsadm's status.
 #[cfg(target_os = "linux")]
 fn ipvsadm(args: &[String]) -> Result<()> {
-    std::process::exit(netlink::ipvsadm_main(args))
+    std::process::exit(lvslab::netlink::ipvsadm_main(args))
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -82,9 +82,13 @@ pub struct Options {
     pub live: bool,
     pub allow_apply: bool,
     pub token_file: Option<PathBuf>,
+    /// `--read-token-file`: reads of the host's data need a token too.
+    pub read_token_file: Option<PathBuf>,
     /// Hidden test/demo flag `--live-sim SCENARIO`: live mode over the
     /// simulator instead of the kernel.
     pub live_sim: Option<String>,
+    /// Hidden `--live-sim-services N`: N more simulated services.
+    pub live_sim_services: u32,
 }
 
 /// Structured logs to stderr (`LVSLAB_LOG=debug` for more).
@@ -106,7 +110,9 @@ fn init_logs() {
 /// The live host `opts` asks for.
 fn open_live_host(opts: &Options) -> Result<Box<dyn live::LiveHost>> {
     if let Some(name) = &opts.live_sim {
-        let h = live::SimHost::new(name, true)?;
+        let mut h = live::SimHost::new(name, true)?;
+        h.add_services(opts.live_sim_services)
+            .context("adding the simulated services")?;
         return Ok(Box::new(h));
     }
     #[cfg(target_os = "linux")]
@@ -120,35 +126,37 @@ fn open_live_host(opts: &Options) -> Result<Box<dyn live::LiveHost>> {
     anyhow::bail!("live mode drives the Linux kernel's IPVS: it only runs on Linux")
 }
 
-/// The write token: from `--token-file`, else freshly generated.
-fn load_token(opts: &Options) -> Result<Option<String>> {
+/// Where the write token can be found, for the start-up message.
+enum TokenShown {
+    /// On the terminal (it is printed there).
+    Terminal(String),
+    /// In this file (given, or written 0600).
+    File(PathBuf),
+}
+
+/// The write token: from `--token-file`, else generated and shown only on
+/// a terminal or written to a private file (never to a journal).
+fn load_token(opts: &Options) -> Result<Option<(String, TokenShown)>> {
+    use std::io::IsTerminal;
     if !opts.allow_apply {
         return Ok(None);
     }
-    match &opts.token_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading the token file {}", path.display()))?;
-            let token = text.trim().to_string();
-            if token.len() < 16 || !token.chars().all(|c| c.is_ascii_graphic()) {
-                anyhow::bail!(
-                    "the token in {} must be at least 16 printable characters without spaces",
-                    path.display()
-                );
-            }
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                if let Ok(m) = std::fs::metadata(path) {
-                    if m.permissions().mode() & 0o077 != 0 {
-                        tracing::warn!(file = %path.display(), "the token file is readable by other users: chmod 600 it");
-                    }
-                }
-            }
-            Ok(Some(token))
-        }
-        None => Ok(Some(live::http::new_token()?)),
+    if let Some(path) = &opts.token_file {
+        let t = crate::token::read_file(path)?;
+        return Ok(Some((t, TokenShown::File(path.clone()))));
     }
+    let t = live::http::new_token()?;
+    if std::io::stdout().is_terminal() {
+        return Ok(Some((t.clone(), TokenShown::Terminal(t))));
+    }
+    let dir = crate::applylock::run_dir();
+    crate::applylock::private_dir(&dir).with_context(|| {
+        "standard output is not a terminal, so the generated token goes to a private file; \
+         give one with --token-file FILE or set LVSLAB_RUN_DIR"
+    })?;
+    let path = dir.join("token");
+    crate::token::write_file(&path, &t)?;
+    Ok(Some((t, TokenShown::File(path))))
 }
 
 pub fn run(opts: Options) -> Result<()> {
@@ -156,8 +164,12 @@ pub fn run(opts: Options) -> Result<()> {
     if opts.live_sim.is_some() && !opts.live {
         anyhow::bail!("--live-sim needs --live");
     }
-    if (opts.allow_apply || opts.token_file.is_some()) && !opts.live {
-        anyhow::bail!("--allow-apply and --token-file only make sense with --live");
+    if (opts.allow_apply || opts.token_file.is_some() || opts.read_token_file.is_some())
+        && !opts.live
+    {
+        anyhow::bail!(
+            "--allow-apply, --token-file and --read-token-file only make sense with --live"
+        );
     }
     if opts.token_file.is_some() && !opts.allow_apply {
         anyhow::bail!("--token-file is the token for writes: add --allow-apply");
@@ -168,89 +180,122 @@ pub fn run(opts: Options) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(async move {
-        let (app, sampler) = if opts.live {
-            let host = open_live_host(&opts)?;
-            let token = load_token(&opts)?;
-            let cfg = live::http::Config {
-                listen,
-                allow_apply: opts.allow_apply,
-                token: token.clone(),
-            };
-            let (state, tx) = live::http::Live::new(host, cfg);
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            let sampler = tokio::spawn(live::http::sampler(
-                state.clone(),
-                tx,
-                live::http::SNAPSHOT_PERIOD,
-                stop_rx,
-            ));
-            let app = live::http::guarded(live::http::routes(state.clone()).merge(router()), state);
-            (app, Some((sampler, stop_tx, token)))
-        } else {
-            (not_live().merge(router()), None)
-        };
-        let listener = match tokio::net::TcpListener::bind(listen).await {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                anyhow::bail!(
-                    "cannot listen on {listen}: the address is already in use \
-                     (is another `lvslab serve` running?); choose another with --listen 127.0.0.1:PORT"
-                )
-            }
-            Err(e) => return Err(e).with_context(|| format!("cannot listen on {listen}")),
-        };
-        let addr = listener.local_addr()?;
-        if opts.live && !addr.ip().is_loopback() {
-            tracing::warn!(%addr, "live mode listens beyond loopback: anyone who can reach this address sees the IPVS table");
-            eprintln!("lvslab: WARNING: live mode on {addr} is reachable from other machines; the API shows this host's IPVS table (use --listen 127.0.0.1:PORT and an SSH tunnel instead)");
-        }
-        println!("LVS Lab is served at http://{addr}/ (Ctrl-C to stop)");
-        if let Some((_, _, token)) = &sampler {
-            match (opts.allow_apply, token, &opts.token_file) {
-                (true, Some(_), Some(f)) => println!("Live mode: apply enabled; the write token is in {}", f.display()),
-                (true, Some(t), None) => println!("Live mode: apply enabled; write token: {t}"),
-                _ => println!("Live mode: read-only (start with --allow-apply to change the kernel)"),
-            }
-        }
-        tracing::info!(%addr, live = opts.live, allow_apply = opts.allow_apply, "listening");
-        let (stop_tx, sampler_task) = match sampler {
-            Some((task, stop, _)) => (Some(stop), Some(task)),
-            None => (None, None),
-        };
-        let shutdown = async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-            // Ends the sampler, which ends the open event streams.
-            if let Some(s) = stop_tx {
-                let _ = s.send(true);
-            }
-        };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP");
-        if let Some(t) = sampler_task {
-            let _ = t.await;
-        }
-        served
-    })
+    let served = rt.block_on(serve(opts, listen));
+    // A host read still running (a doctor on a huge table) does not hold
+    // the exit up.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    served
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+async fn serve(opts: Options, listen: SocketAddr) -> Result<()> {
+    // Bound first: the Host guard needs the real port (`--listen ADDR:0`).
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            anyhow::bail!(
+                "cannot listen on {listen}: the address is already in use \
+                 (is another `lvslab serve` running?); choose another with --listen 127.0.0.1:PORT"
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot listen on {listen}")),
     };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let addr = listener.local_addr()?;
+    let mut limits = live::http::Limits::default();
+    let mut shown = None;
+    let (app, sampler) = if opts.live {
+        let host = open_live_host(&opts)?;
+        let token = load_token(&opts)?;
+        let read_token = match &opts.read_token_file {
+            Some(p) => Some(crate::token::read_file(p)?),
+            None => None,
+        };
+        let mut cfg = live::http::Config::new(addr);
+        cfg.allow_apply = opts.allow_apply;
+        cfg.read_token = read_token;
+        if let Some((t, s)) = token {
+            cfg.token = Some(t);
+            shown = Some(s);
+        }
+        limits = cfg.limits.clone();
+        let state = live::http::Live::new(host, cfg);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let sampler = tokio::spawn(live::http::sampler(state.clone(), stop_rx));
+        let app = live::http::guarded(live::http::routes(state.clone()).merge(router()), state);
+        (app, Some((sampler, stop_tx)))
+    } else {
+        (not_live().merge(router()), None)
+    };
+    if opts.live && !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "live mode listens beyond loopback: anyone who can reach this address sees the IPVS table");
+        eprintln!("lvslab: WARNING: live mode on {addr} is reachable from other machines; the API shows this host's IPVS table (use --listen 127.0.0.1:PORT and an SSH tunnel instead)");
+    }
+    let mut signals = Signals::new().context("catching SIGTERM and SIGINT")?;
+    println!("LVS Lab is served at http://{addr}/ (Ctrl-C to stop)");
+    if opts.live {
+        match &shown {
+            Some(TokenShown::Terminal(t)) => {
+                println!("Live mode: apply enabled; write token: {t}")
             }
-            Err(_) => std::future::pending::<()>().await,
+            Some(TokenShown::File(f)) => println!(
+                "Live mode: apply enabled; the write token is in {}",
+                f.display()
+            ),
+            None => {
+                println!("Live mode: read-only (start with --allow-apply to change the kernel)")
+            }
+        }
+        if opts.read_token_file.is_some() {
+            println!("Live mode: reads of this host's data need a token");
+        }
+    }
+    // Seen at once by whoever waits for the address (tests, scripts).
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    tracing::info!(%addr, live = opts.live, allow_apply = opts.allow_apply, "listening");
+    let (stop_tx, sampler_task) = match sampler {
+        Some((task, stop)) => (Some(stop), Some(task)),
+        None => (None, None),
+    };
+    let shutdown = async move {
+        signals.recv().await;
+        tracing::info!("shutting down (a second signal exits at once)");
+        tokio::spawn(async move {
+            signals.recv().await;
+            eprintln!("lvslab: second signal: exiting now");
+            std::process::exit(130);
+        });
+        // Ends the sampler, which ends the open event streams.
+        if let Some(s) = stop_tx {
+            let _ = s.send(true);
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    live::http::server::serve(listener, app, limits, shutdown).await;
+    if let Some(t) = sampler_task {
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), t).await;
+    }
+    Ok(())
+}
+
+/// SIGTERM and SIGINT (Ctrl-C), caught from the moment this is made: a
+/// signal that arrives once the address is printed is never the default
+/// (sudden) death.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }

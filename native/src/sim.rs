@@ -16,7 +16,12 @@ pub fn run(start: Start, script_path: &str, json: bool) -> Result<()> {
     let world = match start {
         Start::Scenario(name) => scenario::load(&name)?,
         Start::Snapshot(src) => {
-            let snap = src.read()?;
+            let mut snap = src.read()?;
+            // Names from a file or a host reach the terminal in the
+            // transcript: no control characters in them.
+            if !matches!(src, crate::director::Source::Sim { .. }) {
+                crate::director::printable(&mut snap);
+            }
             let (world, notes) = lvslab_engine::snapshot::world(&snap);
             let hosts: Vec<&str> = world.hosts.keys().map(String::as_str).collect();
             eprintln!("lvslab sim: hosts {}", hosts.join(", "));

@@ -10,14 +10,9 @@
 //! - the whole `ipvsadm::run` against a replay of a capture sends exactly
 //!   the captured requests and prints what ipvsadm printed
 //!   (`notes/ipvs-spec.md` §9).
-//!
-//! The binary has no library target, so the driver's source is compiled
-//! into this test crate.
 #![cfg(target_os = "linux")]
 
-#[allow(dead_code)]
-#[path = "../src/netlink/mod.rs"]
-mod netlink;
+use lvslab::netlink;
 
 use lvslab_engine::ipvs::{Fwd, IpvsBackend, Proto, ServiceKey};
 use lvslab_engine::ipvsadm::{self, Command};

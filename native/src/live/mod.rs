@@ -32,6 +32,9 @@ use std::time::Duration;
 /// has millions, and the page shows the first ones (with the total).
 pub const MAX_CONNS: usize = 1000;
 
+/// Packet-trace events a simulated live host keeps (it drops older ones).
+pub const MAX_SIM_TRACE: usize = 10_000;
+
 /// What the live view reads and (through `apply`) changes.
 pub trait LiveHost: Send {
     /// Where the data comes from, for the page and the logs.
@@ -48,6 +51,18 @@ pub trait LiveHost: Send {
     /// what the doctor examines.
     fn host_model(&mut self) -> Result<(Host, Vec<String>), String> {
         Ok(self.snapshot()?.to_host())
+    }
+    /// The first `max` entries of the connection table, and how many there
+    /// are in all.
+    fn connections(&mut self, max: usize) -> Result<ConnsView, IpvsError> {
+        let mut conns = self.backend().connections()?;
+        let total = conns.len();
+        conns.truncate(max);
+        Ok(ConnsView {
+            total,
+            truncated: total > max,
+            connections: conns,
+        })
     }
 }
 
@@ -110,6 +125,18 @@ impl LiveHost for KernelHost {
     }
     fn snapshot(&mut self) -> Result<HostSnapshot, String> {
         crate::hostsnap::read().map_err(|e| format!("cannot read this host: {e:#}"))
+    }
+    /// Streamed from /proc: a busy director has millions of entries, and
+    /// only the first `max` are kept (the rest are counted).
+    fn connections(&mut self, max: usize) -> Result<ConnsView, IpvsError> {
+        let path = std::path::Path::new(crate::netlink::conn::PROC_IP_VS_CONN);
+        let (connections, total) =
+            crate::netlink::conn::read_bounded(path, max).map_err(IpvsError::Other)?;
+        Ok(ConnsView {
+            total,
+            truncated: total > connections.len(),
+            connections,
+        })
     }
 }
 
@@ -183,6 +210,8 @@ pub struct SimHost {
     pub director: String,
     /// The host that sends the generated traffic, if any.
     pub client: Option<String>,
+    /// The URLs the client requests every second.
+    targets: Vec<String>,
     /// Wall-clock time not yet simulated, and time since the last request.
     pending: Duration,
     since_request: Duration,
@@ -214,7 +243,9 @@ impl SimHost {
             .host("client")
             .filter(|_| traffic)
             .map(|_| "client".to_string());
+        let targets = world.host(&director).map(service_urls).unwrap_or_default();
         Ok(SimHost {
+            targets,
             lab: Lab::new(world),
             scenario: name.into(),
             director,
@@ -224,38 +255,65 @@ impl SimHost {
         })
     }
 
-    /// One request from the client to each TCP virtual service of the
-    /// director (what `curl` does in the lab shell, on simulated time).
+    /// One request from the client to each TCP virtual service the
+    /// scenario had (what `curl` does in the lab shell, on simulated time).
     fn request_each_service(&mut self) {
         let Some(client) = self.client.clone() else {
             return;
         };
-        let targets: Vec<String> = self
-            .lab
-            .world
-            .host(&self.director)
-            .map(|h| {
-                h.ipvs
-                    .services
-                    .iter()
-                    .filter_map(|s| match s.spec.key {
-                        ServiceKey::Addr {
-                            proto: lvslab_engine::ipvs::Proto::Tcp,
-                            addr: std::net::IpAddr::V4(a),
-                            port,
-                        } => Some(format!("http://{a}:{port}/")),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        for url in targets {
+        for url in self.targets.clone() {
             let out = self.lab.run(&client, &format!("curl -s -m 2 {url}"));
             if out.status != 0 {
                 tracing::debug!(%url, status = out.status, "simulated request failed");
             }
         }
     }
+
+    /// Add `n` TCP services on 10.0.0.1:80 upwards, each a copy of the
+    /// first service (scheduler, real servers): a large table for load
+    /// tests. The generated traffic still goes to the scenario's own
+    /// services only.
+    pub fn add_services(&mut self, n: u32) -> Result<(), IpvsError> {
+        let template = self
+            .backend()
+            .services()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| IpvsError::Other("the scenario has no service to copy".into()))?;
+        let mut b = self.backend();
+        for i in 0..n {
+            let key = ServiceKey::Addr {
+                proto: lvslab_engine::ipvs::Proto::Tcp,
+                addr: std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                    0x0a00_0001u32.wrapping_add(i),
+                )),
+                port: 80,
+            };
+            let mut spec = template.spec.clone();
+            spec.key = key;
+            b.add_service(&spec)?;
+            for d in &template.dests {
+                b.add_dest(&key, &d.spec)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The URLs of a host's TCP virtual services.
+fn service_urls(h: &Host) -> Vec<String> {
+    h.ipvs
+        .services
+        .iter()
+        .filter_map(|s| match s.spec.key {
+            ServiceKey::Addr {
+                proto: lvslab_engine::ipvs::Proto::Tcp,
+                addr: std::net::IpAddr::V4(a),
+                port,
+            } => Some(format!("http://{a}:{port}/")),
+            _ => None,
+        })
+        .collect()
 }
 
 impl LiveHost for SimHost {
@@ -282,6 +340,12 @@ impl LiveHost for SimHost {
         self.pending = Duration::ZERO;
         let target = SimTime(self.lab.world.now.0.saturating_add(us));
         self.lab.world.run_until(target);
+        // Nobody reads a live director's packet trace: keep only the newest
+        // events, so a server that runs for days does not grow without end.
+        let trace = &mut self.lab.world.trace;
+        if trace.len() > 2 * MAX_SIM_TRACE {
+            trace.drain(..trace.len() - MAX_SIM_TRACE);
+        }
     }
 
     fn backend(&mut self) -> Box<dyn IpvsBackend + '_> {
@@ -512,12 +576,5 @@ pub fn read_services(host: &mut dyn LiveHost) -> Result<ServicesView, IpvsError>
 
 /// Read the connection table (capped at `max` entries).
 pub fn read_conns(host: &mut dyn LiveHost, max: usize) -> Result<ConnsView, IpvsError> {
-    let mut conns = host.backend().connections()?;
-    let total = conns.len();
-    conns.truncate(max);
-    Ok(ConnsView {
-        total,
-        truncated: total > max,
-        connections: conns,
-    })
+    host.connections(max)
 }

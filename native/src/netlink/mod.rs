@@ -26,7 +26,8 @@ pub mod attrs;
 pub mod conn;
 pub mod errors;
 pub mod msg;
-#[cfg(test)]
+/// Test support: plays captured kernel answers back (the goldens).
+#[doc(hidden)]
 pub mod replay;
 pub mod table;
 pub mod transport;
@@ -78,9 +79,12 @@ impl NetlinkBackend<SocketTransport> {
         };
         match open() {
             Err(IpvsError::NotAvailable) => {
-                for m in ["/sbin/modprobe", "/usr/sbin/modprobe", "modprobe"] {
+                // By absolute path with a fixed environment, never `$PATH`.
+                for m in ["/sbin/modprobe", "/usr/sbin/modprobe", "/usr/bin/modprobe"] {
                     let st = std::process::Command::new(m)
                         .args(["-q", "--", "ip_vs"])
+                        .env_clear()
+                        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
                         .stdin(std::process::Stdio::null())
                         .stdout(std::process::Stdio::null())
                         .stderr(std::process::Stdio::null())
@@ -124,7 +128,6 @@ impl<T: Transport> NetlinkBackend<T> {
     }
 
     /// The dynamic id of the "IPVS" family.
-    #[cfg(test)]
     pub fn family(&self) -> u16 {
         self.family
     }
@@ -135,7 +138,6 @@ impl<T: Transport> NetlinkBackend<T> {
     }
 
     /// The transport, e.g. to inspect a replay after a run.
-    #[cfg(test)]
     pub fn transport(&self) -> &T {
         &self.t
     }
