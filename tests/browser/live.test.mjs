@@ -9,6 +9,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, launch, newPage, openLab, run, OUT } from "./lib.mjs";
 
@@ -17,8 +19,12 @@ async function startLive(extra = []) {
   const bin = process.env.LVSLAB_BIN;
   if (!bin) throw new Error("LVSLAB_BIN must point at the lvslab binary");
   const port = await freePort();
+  // Not a terminal: the server writes a generated token to a 0600 file in
+  // its run directory and prints only the path.
+  const runDir = mkdtempSync(join(tmpdir(), "lvslab-run-"));
   const proc = spawn(bin, ["serve", "--live", "--live-sim", "seed", "--listen", `127.0.0.1:${port}`, ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LVSLAB_RUN_DIR: runDir },
   });
   let out = "";
   let err = "";
@@ -31,7 +37,8 @@ async function startLive(extra = []) {
     proc.stderr.on("data", (d) => { err += d; });
     proc.on("exit", (code) => { clearTimeout(timer); reject(new Error(`lvslab serve exited ${code}: ${out}${err}`)); });
   });
-  const token = (out.match(/write token: ([0-9a-f]{64})/) || [])[1];
+  const tokenFile = (out.match(/the write token is in (\S+)/) || [])[1];
+  const token = tokenFile ? readFileSync(tokenFile, "utf8").trim() : undefined;
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
