@@ -14,6 +14,7 @@ mod ip;
 mod iptables;
 pub use iptables::parse_save_line;
 mod netutils;
+mod route;
 mod services;
 mod sysctl;
 mod tcpdump;
@@ -405,6 +406,7 @@ impl Lab {
             "wget" => services::curl_like(self, host, "wget", args, background, &mut io),
             "nc" => services::nc(self, host, args, background, &mut io),
             "netstat" => services::netstat(self, host, args, &mut io),
+            "route" => route::route(self, host, args, &mut io),
             "iptables" => iptables::iptables(self, host, args, &mut io),
             "tcpdump" => tcpdump::tcpdump(self, host, args, background, &mut io),
             "kill" => tcpdump::kill(self, host, args, &mut io),

@@ -362,6 +362,12 @@ pub fn netstat(lab: &Lab, host: &str, args: &[String], io: &mut Io) {
         .filter(|a| a.starts_with('-'))
         .map(|a| a.trim_start_matches('-'))
         .collect();
+    if flags.contains('r') {
+        let numeric = flags.contains('n');
+        let extend = flags.contains('e');
+        super::route::netstat_route(lab, host, numeric, extend, io);
+        return;
+    }
     let all = flags.contains('a');
     let listening_only = flags.contains('l');
     let progs = flags.contains('p');

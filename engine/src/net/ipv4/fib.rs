@@ -148,7 +148,8 @@ pub enum FibError {
 pub struct Fib {
     /// Every route of every table, kept in the order `ip route show` dumps
     /// them: by table, then by destination key, longer prefixes first, then
-    /// insertion order.
+    /// lower metric first (`fib_find_alias()` orders a leaf's aliases by
+    /// priority), then insertion order (`ip route append`).
     routes: Vec<Route>,
     /// Set once an administrator adds a `local` route: from then on source
     /// validation always does the full reverse lookup.
@@ -156,8 +157,13 @@ pub struct Fib {
     pub custom_local_routes: bool,
 }
 
-fn sort_key(r: &Route) -> (u32, u32, u8) {
-    (r.table, u32::from(r.dst.network()), 32 - r.dst.prefix_len())
+fn sort_key(r: &Route) -> (u32, u32, u8, u32) {
+    (
+        r.table,
+        u32::from(r.dst.network()),
+        32 - r.dst.prefix_len(),
+        r.metric,
+    )
 }
 
 impl Fib {

@@ -76,6 +76,8 @@ pub fn ip(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         addr(lab, host, rest, inet_only, io)
     } else if m(o, "route") {
         route(lab, host, rest, io)
+    } else if m(o, "rule") {
+        crate::shell::route::ip_rule(rest, io)
     } else if m(o, "link") {
         link(lab, host, rest, io)
     } else if m(o, "neighbour") || m(o, "neighbor") {
