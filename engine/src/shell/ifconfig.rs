@@ -15,37 +15,9 @@ use super::{Io, Lab};
 use crate::net::core::dev::{Device, DeviceKind};
 use crate::net::host::Host;
 use crate::net::ipv4::devinet::{IfAddr, Scope};
+use crate::tools::libc::inet_aton;
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
-
-/// `inet_aton()`: a, a.b, a.b.c, a.b.c.d with decimal, octal or hex parts.
-pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut parts = Vec::new();
-    for p in s.split('.') {
-        let v = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
-            u32::from_str_radix(h, 16).ok()?
-        } else if p.len() > 1 && p.starts_with('0') {
-            u32::from_str_radix(&p[1..], 8).ok()?
-        } else {
-            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            p.parse::<u32>().ok()?
-        };
-        parts.push(v);
-    }
-    let v = match parts.as_slice() {
-        [a] => *a,
-        [a, b] if *a < 256 && *b < (1 << 24) => (a << 24) | b,
-        [a, b, c] if *a < 256 && *b < 256 && *c < (1 << 16) => (a << 24) | (b << 16) | c,
-        [a, b, c, d] if parts.iter().all(|x| *x < 256) => (a << 24) | (b << 16) | (c << 8) | d,
-        _ => return None,
-    };
-    Some(Ipv4Addr::from(v))
-}
 
 /// `inet_abc_len()`: the classful prefix length, or None for class D/E.
 fn abc_len(a: Ipv4Addr) -> Option<u8> {
@@ -433,13 +405,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inet_aton_forms() {
-        assert_eq!(inet_aton("255.255.0"), Some(Ipv4Addr::new(255, 255, 0, 0)));
-        assert_eq!(inet_aton("10.1"), Some(Ipv4Addr::new(10, 0, 0, 1)));
-        assert_eq!(inet_aton("0x7f.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
-        assert_eq!(inet_aton("300.1.1.1"), None);
-        assert_eq!(inet_aton("255.255.255.256"), None);
-        assert_eq!(inet_aton("netmask"), None);
+    fn sizes_as_ifconfig_scales_them() {
         assert_eq!(scaled(0), "0.0 B");
         assert_eq!(scaled(84), "84.0 B");
         assert_eq!(scaled(1176), "1.1 KiB");

@@ -3,5 +3,6 @@
 
 pub mod iptables;
 pub mod ipvsadm;
+pub mod libc;
 pub mod services;
 pub mod tcpdump;

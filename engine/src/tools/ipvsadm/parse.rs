@@ -3,6 +3,7 @@
 //! legality table (`commands_v_options`) and its exact error texts.
 
 use crate::net::netfilter::ipvs::{DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts};
+use crate::tools::libc::inet_aton as aton;
 use crate::tools::services::port_by_name;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -81,22 +82,6 @@ const MAX_TIMEOUT: u32 = 31 * 24 * 3600;
 pub(crate) fn number(s: &str, min: i64, max: i64) -> Option<i64> {
     let v: i64 = s.parse().ok()?;
     (min..=max).contains(&v).then_some(v)
-}
-
-/// `inet_aton` for -M (a, a.b, a.b.c, a.b.c.d).
-fn aton(s: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<u32> = s
-        .split('.')
-        .map(|p| p.parse::<u32>().ok())
-        .collect::<Option<Vec<_>>>()?;
-    let v = match parts.as_slice() {
-        [a] => *a,
-        [a, b] if *a < 256 && *b < (1 << 24) => (a << 24) | b,
-        [a, b, c] if *a < 256 && *b < 256 && *c < (1 << 16) => (a << 24) | (b << 16) | c,
-        [a, b, c, d] if parts.iter().all(|x| *x < 256) => (a << 24) | (b << 16) | (c << 8) | d,
-        _ => return None,
-    };
-    Some(Ipv4Addr::from(v))
 }
 
 /// `parse_service()`: `host[:port]`, `[v6]:port`; port may be a name.
