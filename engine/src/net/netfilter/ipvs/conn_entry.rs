@@ -4,6 +4,19 @@
 //! `ip_vs_unbind_dest`).
 
 use super::*;
+
+/// The addresses that name a connection (`struct ip_vs_conn_param`): the
+/// protocol, the client's address and port, and the virtual address and
+/// port (for a lookup of the reply direction, `ip_vs_conn_out_get()`, the
+/// "virtual" pair carries the real server's, as the kernel fills it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnParam {
+    pub proto: Proto,
+    pub caddr: IpAddr,
+    pub cport: u16,
+    pub vaddr: IpAddr,
+    pub vport: u16,
+}
 use crate::time::SimTime;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;

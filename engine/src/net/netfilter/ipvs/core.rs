@@ -17,7 +17,7 @@
 //!
 //! Left out: IPv6.
 
-use crate::net::netfilter::ipvs::{Fwd, ServiceKey, TcpEvent, Verdict};
+use crate::net::netfilter::ipvs::{ConnParam, Fwd, ServiceKey, TcpEvent, Verdict};
 use crate::sim::trace::EventKind;
 use crate::sim::world::{Pending, World};
 use crate::wire::{tcp_flags as F, IcmpRepr, Ipv4Repr, L4};
@@ -52,27 +52,23 @@ impl World {
             .ipvs
             .find_service(proto, IpAddr::V4(ip.dst), vport, mark)
             .map(|s| (s.spec.key, s.spec.scheduler.clone()));
+        let param = ConnParam {
+            proto,
+            caddr: IpAddr::V4(ip.src),
+            cport: sport,
+            vaddr: IpAddr::V4(ip.dst),
+            vport,
+        };
         let verdict = match &ip.l4 {
             L4::Tcp(t) => h.ipvs.tcp_in(
                 now,
-                IpAddr::V4(ip.src),
-                sport,
-                IpAddr::V4(ip.dst),
-                vport,
+                &param,
                 TcpEvent::of(t),
                 t.has(F::SYN),
                 bytes.len() as u64,
                 mark,
             ),
-            _ => h.ipvs.udp_in(
-                now,
-                IpAddr::V4(ip.src),
-                sport,
-                IpAddr::V4(ip.dst),
-                vport,
-                bytes.len() as u64,
-                mark,
-            ),
+            _ => h.ipvs.udp_in(now, &param, bytes.len() as u64, mark),
         };
         let service = svc.as_ref().map(|(k, _)| match k {
             ServiceKey::Addr { addr, port, .. } => {
@@ -175,15 +171,17 @@ impl World {
         let Some(h) = self.hosts.get_mut(host) else {
             return false;
         };
-        let Some(conn) = h.ipvs.tunnel_icmp(
-            IpAddr::V4(rs),
-            crate::net::netfilter::ipvs::Proto::Tcp,
-            IpAddr::V4(csrc),
+        let param = ConnParam {
+            proto: crate::net::netfilter::ipvs::Proto::Tcp,
+            caddr: IpAddr::V4(csrc),
             cport,
-            IpAddr::V4(cdst),
+            vaddr: IpAddr::V4(cdst),
             vport,
-            inner_len.min(inner.len()) as u64,
-        ) else {
+        };
+        let Some(conn) =
+            h.ipvs
+                .tunnel_icmp(IpAddr::V4(rs), &param, inner_len.min(inner.len()) as u64)
+        else {
             return false;
         };
         self.record(
@@ -238,15 +236,14 @@ impl World {
         let Some(h) = self.hosts.get_mut(host) else {
             return false;
         };
-        let Some((vaddr, vport)) = h.ipvs.nat_out(
-            now,
-            IpAddr::V4(ip.src),
-            t.src_port,
-            IpAddr::V4(ip.dst),
-            t.dst_port,
-            ev,
-            bytes,
-        ) else {
+        let param = ConnParam {
+            proto: crate::net::netfilter::ipvs::Proto::Tcp,
+            caddr: IpAddr::V4(ip.dst),
+            cport: t.dst_port,
+            vaddr: IpAddr::V4(ip.src),
+            vport: t.src_port,
+        };
+        let Some((vaddr, vport)) = h.ipvs.nat_out(now, &param, ev, bytes) else {
             return false;
         };
         let IpAddr::V4(v) = vaddr else { return false };

@@ -36,7 +36,7 @@ pub mod proto_udp;
 pub mod sched;
 pub mod xmit;
 
-pub use conn_entry::{Conn, ConnEntry, CONN_TAB_SIZE};
+pub use conn_entry::{Conn, ConnEntry, ConnParam, CONN_TAB_SIZE};
 pub use ctl::{IpvsBackend, SimBackend};
 pub use est::{Estimator, Rates, Stats};
 pub use proc::{proc_ip_vs, proc_ip_vs_conn};
@@ -287,17 +287,14 @@ fn default_netmask(v6: bool) -> u8 {
 impl Ipvs {
     /// `ip_vs_schedule()`: pick a destination (persistence first), create
     /// the connection entry; returns its index.
-    #[allow(clippy::too_many_arguments)]
-    fn schedule(
-        &mut self,
-        now: SimTime,
-        key: ServiceKey,
-        proto: Proto,
-        caddr: IpAddr,
-        cport: u16,
-        vaddr: IpAddr,
-        vport: u16,
-    ) -> Option<u64> {
+    fn schedule(&mut self, now: SimTime, key: ServiceKey, p: &ConnParam) -> Option<u64> {
+        let ConnParam {
+            proto,
+            caddr,
+            cport,
+            vaddr,
+            vport,
+        } = *p;
         let svc = self.service(&key)?.clone();
         let mut chosen: Option<usize> = None;
         let sched_port = if svc
@@ -442,17 +439,14 @@ impl Ipvs {
     /// counts it out (`ip_vs_out_stats()`, `bytes` = the quoted inner
     /// packet). Returns the real server's connection entry, or None when
     /// the error is not IPVS's (NF_ACCEPT: it goes up the local stack).
-    #[allow(clippy::too_many_arguments)]
-    pub fn tunnel_icmp(
-        &mut self,
-        rs: IpAddr,
-        proto: Proto,
-        caddr: IpAddr,
-        cport: u16,
-        vaddr: IpAddr,
-        vport: u16,
-        bytes: u64,
-    ) -> Option<Conn> {
+    pub fn tunnel_icmp(&mut self, rs: IpAddr, p: &ConnParam, bytes: u64) -> Option<Conn> {
+        let ConnParam {
+            proto,
+            caddr,
+            cport,
+            vaddr,
+            vport,
+        } = *p;
         let is_tunnel = self
             .services
             .iter()

@@ -215,19 +215,22 @@ pub enum Verdict {
 
 impl Ipvs {
     /// `ip_vs_in()` for a TCP segment from `c` to `v`.
-    #[allow(clippy::too_many_arguments)]
     pub fn tcp_in(
         &mut self,
         now: SimTime,
-        caddr: IpAddr,
-        cport: u16,
-        vaddr: IpAddr,
-        vport: u16,
+        p: &ConnParam,
         ev: TcpEvent,
         syn_only: bool,
         bytes: u64,
         mark: u32,
     ) -> Verdict {
+        let ConnParam {
+            caddr,
+            cport,
+            vaddr,
+            vport,
+            ..
+        } = *p;
         self.expire(now);
         let mut idx = self.conns.find(Proto::Tcp, caddr, cport, vaddr, vport);
         // conn_reuse_mode=1: a SYN reusing the ports of an entry in
@@ -262,7 +265,7 @@ impl Ipvs {
                     return Verdict::Accept;
                 };
                 let key = svc.spec.key;
-                match self.schedule(now, key, Proto::Tcp, caddr, cport, vaddr, vport) {
+                match self.schedule(now, key, p) {
                     Some(i) => (i, true),
                     None => return Verdict::NoDest,
                 }
@@ -381,17 +384,16 @@ impl Ipvs {
 
     /// `ip_vs_out()` for a NAT reply (real server → client): OUTPUT state
     /// table, out counters; returns the VIP and port to put back as source.
-    #[allow(clippy::too_many_arguments)]
     pub fn nat_out(
         &mut self,
         now: SimTime,
-        saddr: IpAddr,
-        sport: u16,
-        daddr: IpAddr,
-        dport: u16,
+        p: &ConnParam,
         ev: TcpEvent,
         bytes: u64,
     ) -> Option<(IpAddr, u16)> {
+        // The reply's source is the real server (the param's "virtual"
+        // pair), its destination the client.
+        let (saddr, sport, daddr, dport) = (p.vaddr, p.vport, p.caddr, p.cport);
         let id = self
             .conns
             .find_out(Proto::Tcp, saddr, sport, daddr, dport)?;

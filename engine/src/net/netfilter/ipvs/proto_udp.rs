@@ -9,7 +9,6 @@
 
 use super::*;
 use crate::time::SimTime;
-use std::net::IpAddr;
 
 impl Ipvs {
     /// `ip_vs_in()` for a UDP datagram to a VIP (ip_vs_proto_udp.c): every
@@ -18,17 +17,14 @@ impl Ipvs {
     /// `UDP`, re-armed to the `udp` timeout (300 s) by every datagram in
     /// either direction, and count as inactive on their destination for
     /// their whole life (`IP_VS_CONN_F_INACTIVE` is never cleared for UDP).
-    #[allow(clippy::too_many_arguments)]
-    pub fn udp_in(
-        &mut self,
-        now: SimTime,
-        caddr: IpAddr,
-        cport: u16,
-        vaddr: IpAddr,
-        vport: u16,
-        bytes: u64,
-        mark: u32,
-    ) -> Verdict {
+    pub fn udp_in(&mut self, now: SimTime, p: &ConnParam, bytes: u64, mark: u32) -> Verdict {
+        let ConnParam {
+            caddr,
+            cport,
+            vaddr,
+            vport,
+            ..
+        } = *p;
         self.expire(now);
         let idx = self.conns.find(Proto::Udp, caddr, cport, vaddr, vport);
         if let Some(i) = idx {
@@ -43,7 +39,7 @@ impl Ipvs {
                     return Verdict::Accept;
                 };
                 let key = svc.spec.key;
-                match self.schedule(now, key, Proto::Udp, caddr, cport, vaddr, vport) {
+                match self.schedule(now, key, p) {
                     Some(i) => (i, true),
                     None => return Verdict::NoDest,
                 }
