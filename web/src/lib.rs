@@ -12,6 +12,8 @@
 
 mod act;
 mod bench;
+mod compare;
+mod dispatch;
 mod dissect;
 mod guide;
 mod html;
@@ -22,6 +24,7 @@ mod live;
 mod model;
 mod share;
 mod state;
+mod store;
 mod tables;
 mod terminal;
 mod timeline;
@@ -80,6 +83,7 @@ fn TopBar() -> impl IntoView {
             </details>
             <button class="btn" id="big" aria-pressed=move || s.big.get().to_string() title=tr("big.title")
                 on:click=move |_| s.big.update(|b| *b = !*b)>{tr("big")}</button>
+            <compare::CompareButton />
             <live::LiveButton />
             <button class="btn lang" id="lang" title=tr("lang.title")
                 on:click=move |_| lang.update(|l| *l = if *l == Lang::En { Lang::Zh } else { Lang::En })>
@@ -128,9 +132,9 @@ fn SidePanel() -> impl IntoView {
         <div class="side-body" role="tabpanel">
             {move || match s.panel.get() {
                 Panel::Inspect => view! { <inspector::Inspector /> }.into_any(),
-                Panel::Tour => view! { <guide::TourPanel /> }.into_any(),
-                Panel::Exercises => view! { <guide::ExercisePanel /> }.into_any(),
-                Panel::Why => view! { <guide::WhyPanel /> }.into_any(),
+                Panel::Tour => view! { <guide::panels::TourPanel /> }.into_any(),
+                Panel::Exercises => view! { <guide::panels::ExercisePanel /> }.into_any(),
+                Panel::Why => view! { <guide::why::WhyPanel /> }.into_any(),
             }}
         </div>
     }
@@ -140,13 +144,16 @@ fn SidePanel() -> impl IntoView {
 fn App() -> impl IntoView {
     let s = St::new();
     provide_context(s);
+    provide_context(i18n::UiLang(s.lang));
+    provide_context(act::Dispatcher(dispatch::dispatch));
     live::provide();
+    compare::provide();
     let lang = s.lang;
     if let Some(shared) = share::decode(&share::location_hash()) {
         share::apply(&s, &shared);
     }
     timeline::install_keys(s);
-    guide::auto_check(s);
+    guide::panels::auto_check(s);
 
     // Keep the URL hash in step with the lab (a link reopens this state).
     let written = StoredValue::new(share::location_hash().trim_start_matches('#').to_string());
@@ -172,7 +179,7 @@ fn App() -> impl IntoView {
     std::mem::forget(hc);
     Effect::new(move |_| {
         let l = lang.get();
-        share::set_item("lvslab.lang", lang_code(l));
+        store::set_item("lvslab.lang", lang_code(l));
         if let Some(el) = document().document_element() {
             let _ = el.set_attribute("lang", if l == Lang::Zh { "zh-CN" } else { "en" });
         }
@@ -183,7 +190,7 @@ fn App() -> impl IntoView {
     });
     Effect::new(move |_| {
         let b = s.big.get();
-        share::set_item("lvslab.big", if b { "1" } else { "0" });
+        store::set_item("lvslab.big", if b { "1" } else { "0" });
         if let Some(body) = document().body() {
             let _ = body.class_list().toggle_with_force("big", b);
         }
@@ -203,20 +210,24 @@ fn App() -> impl IntoView {
         <main class="layout">
             <section class="card topo-card" aria-labelledby="h-topo">
                 <h2 id="h-topo" class="visually-hidden">{tr("topology")}</h2>
-                <p class="scen-desc">{move || {
-                    let name = s.scenario.get();
-                    let l = lang.get();
-                    scenario::SCENARIOS.iter().find(|sc| sc.name == name).map(|sc| {
-                        format!("{} — {}", sc.name, if l == Lang::Zh { sc.zh } else { sc.en })
-                    }).unwrap_or(name)
-                }}</p>
                 <topology::Topology />
-                <timeline::Banner />
-                <topology::Legend />
+                <div class="topo-foot">
+                    <p class="scen-desc">{move || {
+                        let name = s.scenario.get();
+                        let l = lang.get();
+                        scenario::SCENARIOS.iter().find(|sc| sc.name == name).map(|sc| {
+                            format!("{} — {}", sc.name, if l == Lang::Zh { sc.zh } else { sc.en })
+                        }).unwrap_or(name)
+                    }}</p>
+                    <topology::Legend />
+                </div>
             </section>
-            <section class="card hosts-card" aria-labelledby="h-hosts">
-                <h2 id="h-hosts">{tr("hosts")}</h2>
+            <section class="card hosts-card" class:maxi=move || s.maxi.get() aria-labelledby="h-hosts">
+                <h2 id="h-hosts" class="visually-hidden">{tr("hosts")}</h2>
                 <terminal::Hosts />
+            </section>
+            <section class="ban-card" aria-label=tr("current")>
+                <timeline::Banner />
             </section>
             <section class="card tl-card" aria-labelledby="h-tl">
                 <h2 id="h-tl">{tr("timeline")}
@@ -230,6 +241,7 @@ fn App() -> impl IntoView {
             </section>
         </main>
         <live::LiveView />
+        <compare::CompareView />
         {move || s.toast.get().map(|m| view! { <div class="toast" role="status">{m}</div> })}
     }
 }

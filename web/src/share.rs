@@ -5,60 +5,12 @@
 //! commands in order in the engine and selects the same event. The engine is
 //! deterministic, so the same commands give the same lab, byte for byte.
 
-use crate::i18n::{t, Lang};
+use crate::i18n::t;
 use crate::state::{Cmd, Motion, St};
 use leptos::prelude::*;
 use lvslab_engine::shell::Lab;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
-
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-pub fn get_item(key: &str) -> Option<String> {
-    storage()?.get_item(key).ok().flatten()
-}
-
-pub fn set_item(key: &str, value: &str) {
-    if let Some(s) = storage() {
-        let _ = s.set_item(key, value);
-    }
-}
-
-pub fn load_lang() -> Lang {
-    match get_item("lvslab.lang").as_deref() {
-        Some("zh") => Lang::Zh,
-        Some("en") => Lang::En,
-        _ => {
-            let nav = window().navigator().language().unwrap_or_default();
-            if nav.starts_with("zh") {
-                Lang::Zh
-            } else {
-                Lang::En
-            }
-        }
-    }
-}
-
-pub fn load_flag(key: &str) -> bool {
-    get_item(key).as_deref() == Some("1")
-}
-
-pub fn load_solved() -> Vec<String> {
-    get_item("lvslab.solved")
-        .map(|s| {
-            s.split(',')
-                .filter(|x| !x.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn save_solved(v: &[String]) {
-    set_item("lvslab.solved", &v.join(","));
-}
 
 fn enc(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
@@ -138,7 +90,10 @@ pub fn current(st: &St) -> Shared {
 
 /// Rebuild a shared state: load, replay, select.
 pub fn apply(st: &St, s: &Shared) {
-    let ex = s.exercise.as_deref().and_then(crate::guide::exercise_id);
+    let ex = s
+        .exercise
+        .as_deref()
+        .and_then(crate::guide::exercises::exercise_id);
     st.load(&s.scenario, ex);
     for c in &s.cmds {
         st.run(&c.host, &c.line, true);
@@ -243,37 +198,35 @@ fn without_apps(l: &Lab) -> Lab {
     l
 }
 
-fn js_str(o: &wasm_bindgen::JsValue, key: &str) -> Option<String> {
-    js_sys::Reflect::get(o, &key.into()).ok()?.as_string()
+/// What an export carries besides the lab itself (which is not read: the
+/// engine rebuilds it by replaying the commands).
+#[derive(Deserialize)]
+struct Import {
+    #[allow(dead_code)]
+    lvslab: u32,
+    #[serde(default)]
+    scenario: Option<String>,
+    #[serde(default)]
+    exercise: Option<String>,
+    #[serde(default)]
+    commands: Vec<Cmd>,
 }
 
 /// Import an export: rebuild the lab by replaying its commands in the engine
 /// (the engine is deterministic), then check that the result is the `lab` the
-/// file carries, byte for byte. The browser's JSON parser reads the file.
+/// file carries, byte for byte.
 pub fn import_json(st: &St, text: &str) -> bool {
     let lang = st.lang_now();
-    let parsed = js_sys::JSON::parse(text).ok().filter(|v| v.is_object());
-    let Some(v) = parsed.filter(|v| js_sys::Reflect::has(v, &"lvslab".into()).unwrap_or(false))
-    else {
+    let Ok(v) = serde_json::from_str::<Import>(text) else {
         st.flash(t(lang, "import.bad").into());
         return false;
     };
-    let mut cmds = Vec::new();
-    if let Ok(list) = js_sys::Reflect::get(&v, &"commands".into()) {
-        if js_sys::Array::is_array(&list) {
-            for c in js_sys::Array::from(&list).iter() {
-                if let (Some(host), Some(line)) = (js_str(&c, "host"), js_str(&c, "line")) {
-                    cmds.push(Cmd { host, line });
-                }
-            }
-        }
-    }
     let shared = Shared {
-        scenario: js_str(&v, "scenario").unwrap_or_else(|| "bare".into()),
-        exercise: js_str(&v, "exercise"),
+        scenario: v.scenario.unwrap_or_else(|| "bare".into()),
+        exercise: v.exercise,
         host: None,
         event: None,
-        cmds,
+        cmds: v.commands,
     };
     apply(st, &shared);
     // The file's lab, verbatim: everything after the last `"lab":` but the

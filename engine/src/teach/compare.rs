@@ -1,0 +1,219 @@
+//! Two labs given the same commands: the first step where their traces part,
+//! and why, for the page's side-by-side compare mode.
+//!
+//! Two events are the same step when the same host did the same thing with
+//! the same packet. What Linux picks per connection from the clock — the TCP
+//! initial sequence number (`secure_tcp_seq()`, here `tcp::isn` of the
+//! simulated time), hence every seq/ack after it, the IPv4 ID and the
+//! checksums over them — is not compared: two labs loaded at different
+//! times would otherwise "differ" on the first SYN for no reason a student
+//! could act on. Everything else of a frame is compared field by field, and
+//! non-frame events (route lookups, ARP decisions, IPVS, drops) as they are.
+//!
+//! The explanation names the two events (their own `explain`) and, when the
+//! doctor finds a problem on that host in one lab and not in the other, that
+//! finding: the configuration difference that made the packets part.
+
+use crate::doctor::{self, Options};
+use crate::trace::{Event, EventKind, Lang};
+use crate::wire::{FrameRepr, IcmpRepr, Payload, L4};
+use crate::World;
+
+/// Where two traces part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Divergence {
+    /// Index of the first differing event in each trace slice; `None` when
+    /// that trace ended before it.
+    pub a: Option<usize>,
+    pub b: Option<usize>,
+    /// The host where it happened.
+    pub host: String,
+    pub en: String,
+    pub zh: String,
+}
+
+impl Divergence {
+    pub fn text(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Zh => &self.zh,
+        }
+    }
+}
+
+/// A frame with what the clock chooses blanked out.
+fn normalised(bytes: &[u8]) -> Option<FrameRepr> {
+    let mut f = FrameRepr::parse(bytes).ok()?;
+    if let Payload::Ipv4(ip) = &mut f.payload {
+        ip.ident = 0;
+        match &mut ip.l4 {
+            L4::Tcp(t) => {
+                t.seq = 0;
+                t.ack = 0;
+                // TCP options carry the timestamps (TSval/TSecr).
+                t.options.clear();
+            }
+            L4::Icmp(IcmpRepr::DestUnreachable { original, .. }) => original.clear(),
+            _ => {}
+        }
+    }
+    Some(f)
+}
+
+/// Do two events record the same step?
+pub fn same_step(a: &Event, b: &Event) -> bool {
+    if a.host != b.host {
+        return false;
+    }
+    match (&a.kind, &b.kind) {
+        (EventKind::FrameTx { dev: da, frame: fa }, EventKind::FrameTx { dev: db, frame: fb })
+        | (EventKind::FrameRx { dev: da, frame: fa }, EventKind::FrameRx { dev: db, frame: fb }) => {
+            da == db && (fa == fb || normalised(fa).is_some_and(|x| normalised(fb) == Some(x)))
+        }
+        (x, y) => x == y,
+    }
+}
+
+/// The first step where `a` and `b` (the events each lab recorded for the
+/// same commands) differ; `None` if they are the same step for step.
+/// `name_a`/`name_b` name the labs in the explanation; `wa`/`wb` are the
+/// labs' worlds (for the doctor).
+pub fn first_divergence(
+    a: &[Event],
+    b: &[Event],
+    name_a: &str,
+    name_b: &str,
+    wa: &World,
+    wb: &World,
+) -> Option<Divergence> {
+    let i = (0..a.len().max(b.len()))
+        .find(|&i| !matches!((a.get(i), b.get(i)), (Some(x), Some(y)) if same_step(x, y)))?;
+    let (ea, eb) = (a.get(i), b.get(i));
+    let host = ea.or(eb).map(|e| e.host.clone()).unwrap_or_default();
+    let side = |e: Option<&Event>, lang: Lang| match (e, lang) {
+        (Some(e), l) => e.explain(l),
+        (None, Lang::En) => "nothing more happens".to_string(),
+        (None, Lang::Zh) => "之后什么也没有发生".to_string(),
+    };
+    let mut en = format!(
+        "Step {} is where the labs part, on {host}. In {name_a}: {}. In {name_b}: {}.",
+        i + 1,
+        side(ea, Lang::En),
+        side(eb, Lang::En)
+    );
+    let mut zh = format!(
+        "两个实验在第 {} 步分道扬镳，发生在 {host} 上。{name_a}：{}。{name_b}：{}。",
+        i + 1,
+        side(ea, Lang::Zh),
+        side(eb, Lang::Zh)
+    );
+    for (name, cause) in causes(&host, name_a, wa, name_b, wb) {
+        en.push_str(&format!(" Why: in {name}, {}", cause.en));
+        zh.push_str(&format!(" 原因：在 {name} 中，{}", cause.zh));
+    }
+    Some(Divergence {
+        a: ea.map(|_| i),
+        b: eb.map(|_| i),
+        host,
+        en,
+        zh,
+    })
+}
+
+/// The doctor's findings on `host` that one lab has and the other has not.
+fn causes<'n>(
+    host: &str,
+    name_a: &'n str,
+    wa: &World,
+    name_b: &'n str,
+    wb: &World,
+) -> Vec<(&'n str, doctor::Finding)> {
+    let findings = |w: &World| {
+        w.host(host)
+            .map(|h| doctor::examine_host(h, &Options::default()).findings)
+            .unwrap_or_default()
+    };
+    let (fa, fb) = (findings(wa), findings(wb));
+    let key = |f: &doctor::Finding| (f.check.clone(), f.subject.clone());
+    let mut out: Vec<(&str, doctor::Finding)> = Vec::new();
+    for f in &fb {
+        if !fa.iter().any(|g| key(g) == key(f)) {
+            out.push((name_b, f.clone()));
+        }
+    }
+    for f in &fa {
+        if !fb.iter().any(|g| key(g) == key(f)) {
+            out.push((name_a, f.clone()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+    use crate::shell::Lab;
+
+    fn run(name: &str, cmds: &[(&str, &str)]) -> Lab {
+        let mut lab = Lab::new(scenario::load(name).unwrap());
+        for (h, c) in cmds {
+            lab.run(h, c);
+        }
+        lab
+    }
+
+    const CURL: &[(&str, &str)] = &[("client", "curl -s -m 2 http://192.168.150.100/")];
+
+    #[test]
+    fn the_same_lab_does_not_diverge() {
+        let (a, b) = (run("seed", CURL), run("seed", CURL));
+        assert!(
+            first_divergence(&a.world.trace, &b.world.trace, "a", "b", &a.world, &b.world)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_lab_started_later_differs_only_in_what_the_clock_picks() {
+        let a = run("seed", CURL);
+        let mut b = Lab::new(scenario::load("seed").unwrap());
+        b.run("client", "sleep 7");
+        let from = b.world.trace.len();
+        b.run("client", CURL[0].1);
+        let tb = &b.world.trace[from..];
+        // Not byte-identical (the SYN's sequence number comes from the clock) ...
+        assert_ne!(
+            a.world.trace.iter().map(|e| &e.kind).collect::<Vec<_>>(),
+            tb.iter().map(|e| &e.kind).collect::<Vec<_>>()
+        );
+        // ... but the same steps.
+        assert!(first_divergence(&a.world.trace, tb, "a", "b", &a.world, &b.world).is_none());
+    }
+
+    #[test]
+    fn seed_and_lo_mask_24_part_on_node02_and_the_doctor_names_the_mask() {
+        let a = run("seed", CURL);
+        let b = run("pitfall-lo-mask-24", CURL);
+        let d = first_divergence(
+            &a.world.trace,
+            &b.world.trace,
+            "seed",
+            "pitfall-lo-mask-24",
+            &a.world,
+            &b.world,
+        )
+        .expect("they differ");
+        assert_eq!(d.host, "node02", "{d:?}");
+        let i = d.a.unwrap();
+        assert!(same_step(&a.world.trace[i - 1], &b.world.trace[i - 1]));
+        assert!(d.en.contains("pitfall-lo-mask-24"), "{}", d.en);
+        assert!(d.en.contains("Why:"), "the doctor's finding: {}", d.en);
+        assert!(
+            d.en.contains("/24") || d.en.contains("255.255.255.0") || d.en.contains("32"),
+            "{}",
+            d.en
+        );
+        assert!(!d.zh.is_empty());
+    }
+}
