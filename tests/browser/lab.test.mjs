@@ -172,6 +172,7 @@ test("ifconfig lo:2 down on node02: node01's connection table shows SYN_RECV", a
   assert.ok(drops.some((t) => /ip_forward is 0/.test(t)), drops.join("|"));
   // node01's live IPVS table: the entry for node02 is stuck in SYN_RECV.
   await page.click('button[data-tab="node01"]');
+  await page.click("#view-tables");
   const ipvs = page.locator(".ltable.ipvs");
   await ipvs.waitFor();
   const lnc = await ipvs.locator("pre").nth(1).textContent();
@@ -320,11 +321,13 @@ test("terminal: Tab completion, history, multi-line paste", async () => {
   const outs = await page.$$eval(".term .ti", (t) => t.map((x) => x.textContent));
   assert.match(outs[2], /cat arp_ignore\s*1/);
   assert.match(outs[4], /cat arp_announce\s*2/);
-  // The live table shows the effective values.
-  assert.match(await page.locator(".ltable.sysctl").textContent(), /arp_ignore0.*1 → 1/);
   await input.press("ArrowUp");
   assert.equal(await input.inputValue(), "cat arp_announce");
   await page.screenshot({ path: join(OUT, "lab-terminal.png") });
+  // The state tables (their own view of the host card) show the effective values.
+  await page.click("#view-tables");
+  assert.match(await page.locator(".ltable.sysctl").textContent(), /arp_ignore0.*1 → 1/);
+  await page.screenshot({ path: join(OUT, "lab-tables.png") });
   assert.deepEqual(problems, []);
 });
 

@@ -39,6 +39,7 @@ use wasm_bindgen::prelude::*;
 #[component]
 fn TopBar() -> impl IntoView {
     let s = st();
+    let cmp = compare::cst();
     let lang = s.lang;
     let link_text: RwSignal<Option<String>> = RwSignal::new(None);
     let file_ref = NodeRef::<leptos::html::Input>::new();
@@ -59,7 +60,7 @@ fn TopBar() -> impl IntoView {
                 on:click=move |_| s.load_new(&s.scenario.get_untracked(), s.exercise.get_untracked())>
                 {tr("reset")}</button>
             <button class="btn" id="share" title=tr("share.title") on:click=move |_| {
-                let l = share::link(&s);
+                let l = share::link(&s, &cmp);
                 share::copy(&l);
                 link_text.set(Some(l));
                 s.flash(t(s.lang_now(), "share.copied").into());
@@ -74,7 +75,7 @@ fn TopBar() -> impl IntoView {
                         on:change=move |_| {
                             if let Some(input) = file_ref.get_untracked() {
                                 if let Some(f) = input.files().and_then(|l| l.get(0)) {
-                                    share::import_file(s, f);
+                                    share::import_file(s, cmp, f);
                                 }
                                 input.set_value("");
                             }
@@ -148,9 +149,10 @@ fn App() -> impl IntoView {
     provide_context(act::Dispatcher(dispatch::dispatch));
     live::provide();
     compare::provide();
+    let cmp = compare::cst();
     let lang = s.lang;
     if let Some(shared) = share::decode(&share::location_hash()) {
-        share::apply(&s, &shared);
+        share::apply(&s, &cmp, &shared);
     }
     timeline::install_keys(s);
     guide::panels::auto_check(s);
@@ -158,7 +160,7 @@ fn App() -> impl IntoView {
     // Keep the URL hash in step with the lab (a link reopens this state).
     let written = StoredValue::new(share::location_hash().trim_start_matches('#').to_string());
     Effect::new(move |_| {
-        let h = share::encode(&share::current(&s));
+        let h = share::encode(&share::current(&s, &cmp));
         if written.with_value(|w| *w != h) {
             let push = s.push_hash.get_value();
             s.push_hash.set_value(false);
@@ -172,7 +174,7 @@ fn App() -> impl IntoView {
         if written.with_value(|w| *w != h) {
             if let Some(shared) = share::decode(&h) {
                 written.set_value(h);
-                share::apply(&s, &shared);
+                share::apply(&s, &cmp, &shared);
             }
         }
     });

@@ -433,7 +433,11 @@ fn Terminal(host: String) -> impl IntoView {
         set_input(String::new());
         s.run_lines(&host, &format!("{typed}{text}"));
     };
-    let focus = move |_| {
+    let focus = move |e: web_sys::MouseEvent| {
+        // A button in the scrollback (an event link) decides where focus goes.
+        if crate::html::closest_with(e.target(), "data-act").is_some() {
+            return;
+        }
         // Clicking the scrollback focuses the prompt, unless text is selected.
         let sel = window()
             .get_selection()

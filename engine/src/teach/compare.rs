@@ -7,7 +7,8 @@
 //! simulated time), hence every seq/ack after it, the IPv4 ID and the
 //! checksums over them — is not compared: two labs loaded at different
 //! times would otherwise "differ" on the first SYN for no reason a student
-//! could act on. Everything else of a frame is compared field by field, and
+//! could act on; so is the `Date:` header of the lab's httpd (its clock).
+//! Everything else of a frame is compared field by field, and
 //! non-frame events (route lookups, ARP decisions, IPVS, drops) as they are.
 //!
 //! The explanation names the two events (their own `explain`) and, when the
@@ -52,12 +53,27 @@ fn normalised(bytes: &[u8]) -> Option<FrameRepr> {
                 t.ack = 0;
                 // TCP options carry the timestamps (TSval/TSecr).
                 t.options.clear();
+                blank_date(&mut t.payload);
             }
             L4::Icmp(IcmpRepr::DestUnreachable { original, .. }) => original.clear(),
             _ => {}
         }
     }
     Some(f)
+}
+
+/// The httpd's `Date:` header (the server's clock, `tcp::http_response`).
+fn blank_date(payload: &mut [u8]) {
+    const KEY: &[u8] = b"\r\nDate: ";
+    let Some(at) = payload.windows(KEY.len()).position(|w| w == KEY) else {
+        return;
+    };
+    for b in payload[at + KEY.len()..]
+        .iter_mut()
+        .take_while(|b| **b != b'\r')
+    {
+        *b = b'-';
+    }
 }
 
 /// Do two events record the same step?
@@ -76,6 +92,12 @@ pub fn same_step(a: &Event, b: &Event) -> bool {
 
 /// The first step where `a` and `b` (the events each lab recorded for the
 /// same commands) differ; `None` if they are the same step for step.
+///
+/// Each host's own events are compared in order (a host's steps depend
+/// only on its state and what reached it); of the hosts whose steps part,
+/// the one that parts first in simulated time is where the labs diverge
+/// (anything later elsewhere follows from it). Events of different hosts at
+/// the same instant may interleave differently without meaning anything.
 /// `name_a`/`name_b` name the labs in the explanation; `wa`/`wb` are the
 /// labs' worlds (for the doctor).
 pub fn first_divergence(
@@ -86,35 +108,61 @@ pub fn first_divergence(
     wa: &World,
     wb: &World,
 ) -> Option<Divergence> {
-    let i = (0..a.len().max(b.len()))
-        .find(|&i| !matches!((a.get(i), b.get(i)), (Some(x), Some(y)) if same_step(x, y)))?;
-    let (ea, eb) = (a.get(i), b.get(i));
-    let host = ea.or(eb).map(|e| e.host.clone()).unwrap_or_default();
+    let mut hosts: Vec<&str> = a.iter().chain(b).map(|e| e.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    // (time, global position, host, index in a, index in b)
+    let mut first: Option<(u64, usize, &str, Option<usize>, Option<usize>)> = None;
+    for h in hosts {
+        let ia: Vec<usize> = (0..a.len()).filter(|&i| a[i].host == h).collect();
+        let ib: Vec<usize> = (0..b.len()).filter(|&i| b[i].host == h).collect();
+        let Some(k) = (0..ia.len().max(ib.len())).find(
+            |&k| !matches!((ia.get(k), ib.get(k)), (Some(&x), Some(&y)) if same_step(&a[x], &b[y])),
+        ) else {
+            continue;
+        };
+        let (xa, xb) = (ia.get(k).copied(), ib.get(k).copied());
+        let time = xa
+            .map(|i| a[i].time.0)
+            .into_iter()
+            .chain(xb.map(|i| b[i].time.0))
+            .min()
+            .unwrap_or(u64::MAX);
+        let pos = xa.into_iter().chain(xb).min().unwrap_or(usize::MAX);
+        if first.is_none_or(|(t, p, ..)| (time, pos) < (t, p)) {
+            first = Some((time, pos, h, xa, xb));
+        }
+    }
+    let (_, _, host, xa, xb) = first?;
+    let (ea, eb) = (xa.map(|i| &a[i]), xb.map(|i| &b[i]));
     let side = |e: Option<&Event>, lang: Lang| match (e, lang) {
         (Some(e), l) => e.explain(l),
-        (None, Lang::En) => "nothing more happens".to_string(),
-        (None, Lang::Zh) => "之后什么也没有发生".to_string(),
+        (None, Lang::En) => format!("{host} does nothing more"),
+        (None, Lang::Zh) => format!("{host} 之后什么也没有做"),
     };
+    let step = |x: Option<usize>| x.map(|i| (i + 1).to_string()).unwrap_or_else(|| "–".into());
     let mut en = format!(
-        "Step {} is where the labs part, on {host}. In {name_a}: {}. In {name_b}: {}.",
-        i + 1,
+        "The labs part on {host}. In {name_a} (step {}): {}. In {name_b} (step {}): {}.",
+        step(xa),
         side(ea, Lang::En),
+        step(xb),
         side(eb, Lang::En)
     );
     let mut zh = format!(
-        "两个实验在第 {} 步分道扬镳，发生在 {host} 上。{name_a}：{}。{name_b}：{}。",
-        i + 1,
+        "两个实验在 {host} 上分道扬镳。{name_a}（第 {} 步）：{}。{name_b}（第 {} 步）：{}。",
+        step(xa),
         side(ea, Lang::Zh),
+        step(xb),
         side(eb, Lang::Zh)
     );
-    for (name, cause) in causes(&host, name_a, wa, name_b, wb) {
+    for (name, cause) in causes(host, name_a, wa, name_b, wb) {
         en.push_str(&format!(" Why: in {name}, {}", cause.en));
         zh.push_str(&format!(" 原因：在 {name} 中，{}", cause.zh));
     }
     Some(Divergence {
-        a: ea.map(|_| i),
-        b: eb.map(|_| i),
-        host,
+        a: xa,
+        b: xb,
+        host: host.to_string(),
         en,
         zh,
     })
@@ -188,7 +236,8 @@ mod tests {
             tb.iter().map(|e| &e.kind).collect::<Vec<_>>()
         );
         // ... but the same steps.
-        assert!(first_divergence(&a.world.trace, tb, "a", "b", &a.world, &b.world).is_none());
+        let d = first_divergence(&a.world.trace, tb, "a", "b", &a.world, &b.world);
+        assert!(d.is_none(), "{d:?}");
     }
 
     #[test]
@@ -205,8 +254,18 @@ mod tests {
         )
         .expect("they differ");
         assert_eq!(d.host, "node02", "{d:?}");
-        let i = d.a.unwrap();
-        assert!(same_step(&a.world.trace[i - 1], &b.world.trace[i - 1]));
+        // Up to there node02 did the same in both labs.
+        let (i, j) = (d.a.unwrap(), d.b.unwrap());
+        let before = |t: &[Event], i: usize| {
+            t[..i]
+                .iter()
+                .filter(|e| e.host == "node02")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let (pa, pb) = (before(&a.world.trace, i), before(&b.world.trace, j));
+        assert_eq!(pa.len(), pb.len());
+        assert!(pa.iter().zip(&pb).all(|(x, y)| same_step(x, y)));
         assert!(d.en.contains("pitfall-lo-mask-24"), "{}", d.en);
         assert!(d.en.contains("Why:"), "the doctor's finding: {}", d.en);
         assert!(
