@@ -197,7 +197,7 @@ test("compare mode: seed and pitfall-lo-mask-24, one command in both, the first 
   // The explanation names both labs and the doctor's finding about node02's mask.
   assert.match(r.why, /seed/);
   assert.match(r.why, /pitfall-lo-mask-24/);
-  assert.match(r.why, /Why:/);
+  assert.match(r.why, /Why, in pitfall-lo-mask-24: .*\/24/);
   await page.waitForTimeout(200);
   await page.screenshot({ path: join(OUT, "teach-compare.png") });
   // The link carries the pair and the command: a fresh page shows the same.

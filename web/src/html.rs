@@ -66,9 +66,6 @@ impl Markup {
         let _ = write!(self.0, "</{tag}>");
         self
     }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
     /// What goes into `innerHTML` (read-only).
     pub fn as_str(&self) -> &str {
         &self.0
@@ -134,17 +131,4 @@ pub fn closest_with(target: Option<web_sys::EventTarget>, attr: &str) -> Option<
     use wasm_bindgen::JsCast;
     let el: web_sys::Element = target?.dyn_into().ok()?;
     el.closest(&format!("[{attr}]")).ok().flatten()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arguments_are_escaped_markup_is_not() {
-        let mut m = Markup::new();
-        let inner = esc("<b>");
-        crate::w!(m, "<p title=\"{}\">{}{}</p>", "a\"b", inner, 3);
-        assert_eq!(m.as_str(), "<p title=\"a&quot;b\">&lt;b&gt;3</p>");
-    }
 }

@@ -67,6 +67,7 @@ table! {
     // Top bar
     "app.subtitle" => "Linux IPVS Direct Routing, packet by packet", "Linux IPVS 直接路由（DR）模式，逐包演示";
     "scenario" => "Scenario", "场景";
+    "scen.exercise" => "(exercise)", "（练习）";
     "reset" => "Reset", "重置";
     "reset.title" => "Start the scenario again from scratch", "从头重新开始本场景";
     "share" => "Share link", "分享链接";
@@ -299,6 +300,8 @@ table! {
     "prev.step" => "Previous", "上一步";
     "next.step" => "Next", "下一步";
     "tour.start" => "Restart the tour from a fresh lab", "从全新实验重新开始导览";
+    "tour.fwd" => "Show the frame node01 forwards", "查看 node01 转发的帧";
+    "tour.next" => "The tutorial is reproduced. Next: the Exercises (each starts from a broken lab), or Compare (top bar) seed with pitfall-lo-mask-24 to see the step where a /24 on lo parts the packets.", "教程已完整复现。接下来：做练习（每个练习都从一个有问题的实验开始），或用顶部的“对比”把 seed 与 pitfall-lo-mask-24 并排，看看 lo 上的 /24 在哪一步让数据包分道扬镳。";
     "tour.runall" => "Run up to here", "执行到这里";
     "ex.start" => "Start", "开始";
     "ex.check" => "Check", "检查";

@@ -49,8 +49,11 @@ fn TopBar() -> impl IntoView {
             <span class="subtitle">{tr("app.subtitle")}</span>
             <div class="spacer"></div>
             <label class="scen">{tr("scenario")} " "
+                // During an exercise the scenario's name would give the answer
+                // away: the select says "exercise" instead.
                 <select id="scenario" on:change=move |e| s.load_new(&event_target_value(&e), None)
-                    prop:value=move || s.scenario.get()>
+                    prop:value=move || if s.exercise.get().is_some() { String::new() } else { s.scenario.get() }>
+                    <option value="" disabled>{tr("scen.exercise")}</option>
                     {scenario::SCENARIOS.iter().map(|sc| view! {
                         <option value=sc.name>{sc.name}</option>
                     }).collect_view()}
@@ -210,6 +213,7 @@ fn App() -> impl IntoView {
     view! {
         <TopBar />
         <main class="layout">
+            <div class="stage">
             <section class="card topo-card" aria-labelledby="h-topo">
                 <h2 id="h-topo" class="visually-hidden">{tr("topology")}</h2>
                 <topology::Topology />
@@ -217,6 +221,9 @@ fn App() -> impl IntoView {
                     <p class="scen-desc">{move || {
                         let name = s.scenario.get();
                         let l = lang.get();
+                        if let Some(ex) = s.exercise.get().and_then(guide::exercises::exercise) {
+                            return format!("{}: {}", t(l, "ex.active"), guide::pick(l, ex.title));
+                        }
                         scenario::SCENARIOS.iter().find(|sc| sc.name == name).map(|sc| {
                             format!("{} — {}", sc.name, if l == Lang::Zh { sc.zh } else { sc.en })
                         }).unwrap_or(name)
@@ -231,6 +238,8 @@ fn App() -> impl IntoView {
             <section class="ban-card" aria-label=tr("current")>
                 <timeline::Banner />
             </section>
+            </div>
+            <div class="desk">
             <section class="card tl-card" aria-labelledby="h-tl">
                 <h2 id="h-tl">{tr("timeline")}
                     <span class="count">{move || s.trace_len.get()} " " {tr("events")}</span></h2>
@@ -241,6 +250,7 @@ fn App() -> impl IntoView {
             <section class="card side-card" aria-label=tr("tab.inspect")>
                 <SidePanel />
             </section>
+            </div>
         </main>
         <live::LiveView />
         <compare::CompareView />

@@ -121,7 +121,7 @@ fn topo(w: &World, presenter: bool) -> Topo {
         .unwrap_or(1)
         .max(3);
     let (line_h, rows, head) = if presenter {
-        (26.0, 2 * max_lines, 40.0)
+        (25.0, 2 * max_lines, 36.0)
     } else {
         (LINE_H, max_lines, 34.0)
     };
@@ -386,7 +386,7 @@ const PKT_POOL: &str = r#"<g id="pkt-0" class="pkt" opacity="0"><rect x="-36" y=
 /// The hosts, their links and switch ports, as SVG markup.
 fn hosts_svg(tp: &Topo, lang: Lang) -> Markup {
     let mut h = Markup::new();
-    let head = if tp.two_row { 30.0 } else { 22.0 };
+    let head = if tp.two_row { 28.0 } else { 22.0 };
     for hb in &tp.hosts {
         let x = hb.x;
         let left = x - tp.box_w / 2.0;

@@ -90,6 +90,10 @@ pub fn same_step(a: &Event, b: &Event) -> bool {
     }
 }
 
+/// Where one host's steps part: (time, position in the traces, host,
+/// index in a, index in b).
+type Part<'h> = (u64, usize, &'h str, Option<usize>, Option<usize>);
+
 /// The first step where `a` and `b` (the events each lab recorded for the
 /// same commands) differ; `None` if they are the same step for step.
 ///
@@ -111,8 +115,7 @@ pub fn first_divergence(
     let mut hosts: Vec<&str> = a.iter().chain(b).map(|e| e.host.as_str()).collect();
     hosts.sort_unstable();
     hosts.dedup();
-    // (time, global position, host, index in a, index in b)
-    let mut first: Option<(u64, usize, &str, Option<usize>, Option<usize>)> = None;
+    let mut first: Option<Part<'_>> = None;
     for h in hosts {
         let ia: Vec<usize> = (0..a.len()).filter(|&i| a[i].host == h).collect();
         let ib: Vec<usize> = (0..b.len()).filter(|&i| b[i].host == h).collect();
@@ -156,8 +159,8 @@ pub fn first_divergence(
         side(eb, Lang::Zh)
     );
     for (name, cause) in causes(host, name_a, wa, name_b, wb) {
-        en.push_str(&format!(" Why: in {name}, {}", cause.en));
-        zh.push_str(&format!(" 原因：在 {name} 中，{}", cause.zh));
+        en.push_str(&format!(" Why, in {name}: {}", cause.en));
+        zh.push_str(&format!(" 原因（{name}）：{}", cause.zh));
     }
     Some(Divergence {
         a: xa,
@@ -267,7 +270,11 @@ mod tests {
         assert_eq!(pa.len(), pb.len());
         assert!(pa.iter().zip(&pb).all(|(x, y)| same_step(x, y)));
         assert!(d.en.contains("pitfall-lo-mask-24"), "{}", d.en);
-        assert!(d.en.contains("Why:"), "the doctor's finding: {}", d.en);
+        assert!(
+            d.en.contains("Why, in pitfall-lo-mask-24:"),
+            "the doctor's finding: {}",
+            d.en
+        );
         assert!(
             d.en.contains("/24") || d.en.contains("255.255.255.0") || d.en.contains("32"),
             "{}",

@@ -106,7 +106,6 @@ impl EventKind {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::scenario;
     use crate::shell::Lab;
 

@@ -126,30 +126,20 @@ fn check_mask(lab: &Lab) -> Result<(), Tx> {
 }
 
 fn check_typo(lab: &Lab) -> Result<(), Tx> {
-    let h = lab
-        .world
-        .host("node02")
-        .ok_or(("no node02", "没有 node02"))?;
-    if h.is_local(Ipv4Addr::new(192, 178, 150, 100)) {
-        return Err((
-            "node02 still has the typo address configured.",
-            "node02 上仍然配置着笔误的地址。",
-        ));
+    let typo = Ipv4Addr::new(192, 178, 150, 100);
+    for name in ["node02", "node03"] {
+        let h = lab
+            .world
+            .host(name)
+            .ok_or(("no real server", "没有真实服务器"))?;
+        if h.is_local(typo) {
+            return Err((
+                "A real server still has the typo address configured (ip addr show lo).",
+                "还有真实服务器配置着笔误的地址（ip addr show lo）。",
+            ));
+        }
     }
-    if !h.is_local(VIP) {
-        return Err((
-            "node02 does not own the VIP 192.168.150.100 yet.",
-            "node02 还没有拥有 VIP 192.168.150.100。",
-        ));
-    }
-    let (out, _, _) = probe(lab, "node02", "ip route get 192.168.150.1");
-    if !out.contains("dev eth0") {
-        return Err((
-            "The VIP is there, but node02 cannot reach the gateway: check the mask.",
-            "VIP 已配置，但 node02 无法到达网关：检查掩码。",
-        ));
-    }
-    Ok(())
+    curl_vip_twice(lab)
 }
 
 fn check_web(lab: &Lab) -> Result<(), Tx> {
@@ -253,29 +243,24 @@ pub const EXERCISES: &[Exercise] = &[
         check: check_mask,
     },
     Exercise {
-        scenario: None,
+        scenario: Some("pitfall-typo-192-178"),
         id: "typo",
         host: "node02",
         title: ("Spot the typo", "找出笔误"),
         story: (
-            "node02 was configured by copying the tutorial verbatim. The director would forward requests to it, and node02 would drop them all.",
-            "node02 是照抄教程配置的。调度器转发给它的请求，会被它全部丢弃。",
+            "The whole LVS-DR lab was configured by copying the tutorial verbatim, director included. curl http://192.168.150.100/ on the client never gets a page.",
+            "整个 LVS-DR 实验（包括调度器）都是照抄教程配置的。在客户端 curl http://192.168.150.100/ 永远得不到页面。",
         ),
         goal: (
-            "node02 owns the VIP 192.168.150.100 (on lo:2, /32) and nothing else new.",
-            "node02 拥有 VIP 192.168.150.100（在 lo:2 上，/32），且没有多余的地址。",
+            "Two requests to the VIP are answered, once by each real server, and no real server keeps an address that is not the VIP on lo:2.",
+            "对 VIP 的两次请求都得到应答，两台真实服务器各一次；真实服务器的 lo:2 上只有 VIP，没有别的地址。",
         ),
         hints: &[
-            ("ip addr show lo, and read the address digit by digit.", "执行 ip addr show lo，逐位读地址。"),
-            ("192.178 is not 192.168. Remove the wrong one (ifconfig lo:2 down or ip addr del …) and add the right one.", "192.178 不是 192.168。删掉错误的（ifconfig lo:2 down 或 ip addr del …），再添加正确的。"),
+            ("Follow the SYN node01 forwards to node02: what does node02 do with it, and why?", "跟踪 node01 转发给 node02 的 SYN：node02 怎么处理它？为什么？"),
+            ("ip addr show lo on a real server, and read the address digit by digit.", "在真实服务器上执行 ip addr show lo，逐位读地址。"),
+            ("192.178 is not 192.168: ifconfig lo:2 192.168.150.100 netmask 255.255.255.255 on node02 and node03.", "192.178 不是 192.168：在 node02 和 node03 上执行 ifconfig lo:2 192.168.150.100 netmask 255.255.255.255。"),
         ],
-        setup: &[
-            ("node02", "echo 1 > /proc/sys/net/ipv4/conf/eth0/arp_ignore"),
-            ("node02", "echo 2 > /proc/sys/net/ipv4/conf/eth0/arp_announce"),
-            ("node02", "echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore"),
-            ("node02", "echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce"),
-            ("node02", "ifconfig lo:2 192.178.150.100 netmask 255.255.255.255"),
-        ],
+        setup: &[],
         check: check_typo,
     },
     Exercise {
@@ -299,22 +284,22 @@ pub const EXERCISES: &[Exercise] = &[
         check: check_web,
     },
     Exercise {
-        scenario: Some("pitfall-typo-192-178"),
+        scenario: Some("pitfall-lo-down"),
         id: "synrecv",
         host: "node01",
         title: ("Why do the director's entries stay in SYN_RECV?", "为什么调度器的连接停在 SYN_RECV？"),
         story: (
-            "The whole LVS-DR lab is configured, exactly as the tutorial's text says. Yet curl http://192.168.150.100/ on the client hangs, and ipvsadm -lnc on node01 shows SYN_RECV entries.",
-            "整个 LVS-DR 实验都按教程原文配置好了。但在客户端 curl http://192.168.150.100/ 会卡住，node01 上 ipvsadm -lnc 显示 SYN_RECV 状态的连接。",
+            "The LVS-DR lab is configured. Every second curl -m 3 http://192.168.150.100/ on the client times out, and ipvsadm -lnc on node01 then shows an entry in SYN_RECV.",
+            "LVS-DR 实验已配置好。在客户端执行 curl -m 3 http://192.168.150.100/，每两次就有一次超时，之后 node01 上 ipvsadm -lnc 显示一条 SYN_RECV 状态的连接。",
         ),
         goal: (
             "Two requests to the VIP are answered, once by each real server.",
             "对 VIP 的两次请求都得到应答，两台真实服务器各一次。",
         ),
         hints: &[
-            ("SYN_RECV means the director forwarded the SYN but the handshake never completed: the fault is behind the director. Follow the SYN in the timeline.", "SYN_RECV 表示调度器转发了 SYN，但握手没有完成：问题在调度器之后。在时间线中跟踪这个 SYN。"),
-            ("What does a real server do with a packet for 192.168.150.100? Look at its addresses (ip addr show lo).", "真实服务器如何处理发往 192.168.150.100 的包？看看它的地址（ip addr show lo）。"),
-            ("Fix lo:2 on both real servers: ifconfig lo:2 192.168.150.100 netmask 255.255.255.255", "在两台真实服务器上修正 lo:2：ifconfig lo:2 192.168.150.100 netmask 255.255.255.255"),
+            ("SYN_RECV means the director forwarded the SYN but never saw the handshake complete: the fault is behind the director. Which real server does the SYN_RECV entry point to?", "SYN_RECV 表示调度器转发了 SYN，却没看到握手完成：问题在调度器之后。SYN_RECV 条目指向哪台真实服务器？"),
+            ("Follow that SYN in the timeline to the real server, then look at its lo device (ip addr show lo, ifconfig lo:2).", "在时间线中把这个 SYN 跟踪到真实服务器，再看它的 lo 设备（ip addr show lo、ifconfig lo:2）。"),
+            ("Bring the alias back: ifconfig lo:2 192.168.150.100 netmask 255.255.255.255 (or ifconfig lo:2 up).", "恢复别名：ifconfig lo:2 192.168.150.100 netmask 255.255.255.255（或 ifconfig lo:2 up）。"),
         ],
         setup: &[],
         check: curl_vip_twice,

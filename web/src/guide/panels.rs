@@ -102,6 +102,12 @@ fn tour_html(s: &St) -> Markup {
         );
     }
     h.raw("</pre>");
+    if step_ran(&cmds, i) {
+        step_outputs(&mut h, s, ts, l);
+        if i + 1 == TOUR.len() {
+            h.el("p", "note next", t(l, "tour.next"));
+        }
+    }
     if !ok {
         h.raw("<p class=\"note\">");
         h.push(&esc(pick(l, (
@@ -136,6 +142,48 @@ fn tour_html(s: &St) -> Markup {
     h
 }
 
+/// What a tour step's commands printed, on every host they ran on (the
+/// terminal shows one host at a time), and a link to the frame the
+/// director forwards when the step produced one.
+fn step_outputs(h: &mut Markup, s: &St, ts: &super::tour::TourStep, l: crate::i18n::Lang) {
+    let mut forwarded = None;
+    h.raw("<div class=\"tour-outs\">");
+    s.terms.with(|terms| {
+        for (host, line) in ts.cmds {
+            let Some(it) = terms
+                .get(*host)
+                .and_then(|v| v.iter().rev().find(|x| !x.setup && x.line == *line))
+            else {
+                continue;
+            };
+            w!(h, "<div class=\"tour-out\" data-host=\"{}\"><code class=\"why-line\">[root@{} ~]# {}</code>", host, host, line);
+            if !it.output.is_empty() {
+                w!(h, "<pre class=\"why-out\">{}</pre>", it.output);
+            }
+            h.raw("</div>");
+            if forwarded.is_none() {
+                forwarded = s.lab.with(|lab| {
+                    let trace = &lab.world.trace;
+                    (it.first..it.first + it.count).find(|&j| {
+                        trace[j].host == "node01"
+                            && crate::inspector::forwarded_from(trace, j).is_some()
+                    })
+                });
+            }
+        }
+    });
+    h.raw("</div>");
+    if let Some(j) = forwarded {
+        w!(
+            h,
+            "<p><button class=\"btn small\"{}>→ {} (#{})</button></p>",
+            Act::Jump(j).attrs(),
+            t(l, "tour.fwd"),
+            j + 1
+        );
+    }
+}
+
 #[component]
 pub fn TourPanel() -> impl IntoView {
     let s = st();
@@ -156,16 +204,24 @@ pub fn check_now(s: &St) {
     s.ex_result.set(Some(r));
 }
 
-/// Check automatically after every command while an exercise is open.
+/// Check quietly after every command while an exercise is open: the ✓
+/// appears as soon as the goal is met, but an exploratory command never
+/// prints a ✗ (the reasons come when the student asks: Check).
 pub fn auto_check(s: St) {
     Effect::new(move |_| {
         let n = s.cmds.with(|c| c.len());
         let _ = s.exercise.get();
-        if n == 0 {
-            s.ex_result.set(None);
-        } else {
-            untrack(|| check_now(&s));
-        }
+        untrack(|| {
+            let Some(ex) = s.exercise.get_untracked().and_then(exercise) else {
+                s.ex_result.set(None);
+                return;
+            };
+            if n > 0 && s.lab.with_untracked(|l| (ex.check)(l)).is_ok() {
+                check_now(&s);
+            } else {
+                s.ex_result.set(None);
+            }
+        });
     });
 }
 
@@ -176,18 +232,7 @@ fn exercises_html(s: &St) -> Markup {
     let is_solved = |id: &str| solved.iter().any(|x| x == id);
     let n = EXERCISES.iter().filter(|e| is_solved(e.id)).count();
     let mut h = Markup::new();
-    w!(
-        h,
-        "<div class=\"ex\"><p class=\"muted\">{} / {} {}</p><ul class=\"ex-list\">",
-        n,
-        EXERCISES.len(),
-        t(l, "ex.progress")
-    );
-    for e in EXERCISES {
-        let ok = is_solved(e.id);
-        w!(h, "<li class=\"{}\"><span class=\"ex-state{}\" title=\"{}\">{}</span><span class=\"ex-title\">{}</span><button class=\"btn small\" data-ex=\"{}\"{}>{}</button></li>", if active == Some(e.id) { "active" } else { "" }, if ok { " ok" } else { "" }, esc(t(l, if ok { "ex.solved" } else { "ex.open" })), if ok { "✓" } else { "○" }, esc(pick(l, e.title)), e.id, Act::ExStart(e.id.to_string()).attrs(), esc(t(l, "ex.start")));
-    }
-    h.raw("</ul>");
+    h.raw("<div class=\"ex\">");
     if let Some(ex) = active.and_then(exercise) {
         let hints = s.ex_hints.get();
         w!(h, "<article class=\"ex-card\" data-exercise=\"{}\"><h3>{}: {}</h3><p><b>{}</b> {}</p><pre class=\"cmds dim\">", ex.id, esc(t(l, "ex.active")), esc(pick(l, ex.title)), esc(t(l, "ex.setup")), esc(pick(l, ex.story)));
@@ -231,6 +276,35 @@ fn exercises_html(s: &St) -> Markup {
             None => {}
         }
         h.raw("</article>");
+    }
+    // The list: open when no exercise is active, folded under the active
+    // one's card otherwise (the brief and the result stay in view).
+    if active.is_some() {
+        w!(
+            h,
+            "<details class=\"ex-all\"><summary>{} · {} / {} {}</summary>",
+            t(l, "ex.back"),
+            n,
+            EXERCISES.len(),
+            t(l, "ex.progress")
+        );
+    } else {
+        w!(
+            h,
+            "<p class=\"muted\">{} / {} {}</p>",
+            n,
+            EXERCISES.len(),
+            t(l, "ex.progress")
+        );
+    }
+    h.raw("<ul class=\"ex-list\">");
+    for e in EXERCISES {
+        let ok = is_solved(e.id);
+        w!(h, "<li class=\"{}\"><span class=\"ex-state{}\" title=\"{}\">{}</span><span class=\"ex-title\">{}</span><button class=\"btn small\" data-ex=\"{}\"{}>{}</button></li>", if active == Some(e.id) { "active" } else { "" }, if ok { " ok" } else { "" }, t(l, if ok { "ex.solved" } else { "ex.open" }), if ok { "✓" } else { "○" }, pick(l, e.title), e.id, Act::ExStart(e.id.to_string()).attrs(), t(l, "ex.start"));
+    }
+    h.raw("</ul>");
+    if active.is_some() {
+        h.raw("</details>");
     }
     h.raw("</div>");
     h
