@@ -451,7 +451,9 @@ const TARGET = 250 * 1024;
 // event fields) instead of hand-written readers, compare mode, the
 // presenter topology, typed actions and escaped markup, the exercise and
 // tour changes, CSS +1.5 KB.
-const CEILING = 488 * 1024; // regression guard: today's 485.2 KB plus a little
+// Main's tcpdump (merged into this branch after that measurement) adds
+// 10.9 KB: 496.1 KB.
+const CEILING = 499 * 1024; // regression guard: today's 496.1 KB plus a little
 
 test("budgets: transfer size and first render", async () => {
   const sizes = {};

@@ -3,7 +3,7 @@
 //!
 //! Two events are the same step when the same host did the same thing with
 //! the same packet. What Linux picks per connection from the clock — the TCP
-//! initial sequence number (`secure_tcp_seq()`, here `tcp::isn` of the
+//! initial sequence number (`secure_tcp_seq()`, here `net::ipv4::tcp::isn` of the
 //! simulated time), hence every seq/ack after it, the IPv4 ID and the
 //! checksums over them — is not compared: two labs loaded at different
 //! times would otherwise "differ" on the first SYN for no reason a student
@@ -62,7 +62,7 @@ fn normalised(bytes: &[u8]) -> Option<FrameRepr> {
     Some(f)
 }
 
-/// The httpd's `Date:` header (the server's clock, `tcp::http_response`).
+/// The httpd's `Date:` header (the server's clock, `net::ipv4::tcp::http_response`).
 fn blank_date(payload: &mut [u8]) {
     const KEY: &[u8] = b"\r\nDate: ";
     let Some(at) = payload.windows(KEY.len()).position(|w| w == KEY) else {
