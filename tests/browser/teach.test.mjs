@@ -199,6 +199,12 @@ test("compare mode: seed and pitfall-lo-mask-24, one command in both, the first 
   assert.match(r.why, /pitfall-lo-mask-24/);
   assert.match(r.why, /Why, in pitfall-lo-mask-24: .*\/24/);
   await page.waitForTimeout(200);
+  // Each column's marked step is scrolled into its list's view.
+  const inView = await page.evaluate(() => [...document.querySelectorAll(".cmp-events")].map((ol) => {
+    const o = ol.getBoundingClientRect(), d = ol.querySelector(".diverge").getBoundingClientRect();
+    return d.top >= o.top && d.bottom <= o.bottom;
+  }));
+  assert.deepEqual(inView, [true, true]);
   await page.screenshot({ path: join(OUT, "teach-compare.png") });
   // The link carries the pair and the command: a fresh page shows the same.
   const hash = await page.evaluate(() => location.hash);
@@ -229,4 +235,25 @@ test("links carry the layout, the open tab and the language; an exercise link op
   await ex.page.screenshot({ path: join(OUT, "teach-exercise-link.png") });
   assert.deepEqual(problems, []);
   assert.deepEqual(ex.problems, []);
+});
+
+test("mistakes on the diagram: the typo, a /24 on lo, IPVS on a real server; the director's IPVS summary", async () => {
+  const { page, problems } = await newPage(browser);
+  const notes = (host) => page.$$eval(`svg.topo g.host[data-host="${host}"] .h-note`, (n) => n.map((x) => `${x.classList[1]} ${x.textContent}`));
+  await openLab(page, server.url, "#s=seed");
+  assert.deepEqual(await notes("node01"), ["ipvs TCP 192.168.150.100:80 rr → .12 .13"]);
+  assert.deepEqual(await notes("node02"), [], "the configured lab has no mistakes");
+  // The tutorial's ipvsadm pasted into node03's terminal.
+  await run(page, "node03", "ipvsadm -A -t 192.168.150.100:80 -s rr");
+  assert.ok((await notes("node03")).some((t) => /^bad ⚠ IPVS on a real server/.test(t)), (await notes("node03")).join());
+  await page.screenshot({ path: join(OUT, "teach-badges-ipvs-on-rs.png") });
+  await openLab(page, server.url, "#s=pitfall-typo-192-178");
+  assert.ok((await notes("node02")).some((t) => /⚠ VIP typo: .*192\.178\.150\.100/.test(t)), (await notes("node02")).join());
+  await page.screenshot({ path: join(OUT, "teach-badges-typo.png") });
+  await openLab(page, server.url, "#s=pitfall-lo-mask-24");
+  assert.ok((await notes("node03")).some((t) => /⚠ VIP not \/32 on lo/.test(t)), (await notes("node03")).join());
+  await page.click("#lang");
+  assert.ok((await notes("node03")).some((t) => /lo 上的 VIP 不是 \/32/.test(t)), (await notes("node03")).join());
+  await page.screenshot({ path: join(OUT, "teach-badges-mask24-zh.png") });
+  assert.deepEqual(problems, []);
 });

@@ -153,8 +153,8 @@ fn scroll_marks(root: &web_sys::Element) {
         };
         match ol.query_selector(".diverge").ok().flatten() {
             Some(li) => {
-                let li: web_sys::HtmlElement = li.unchecked_into();
-                ol.set_scroll_top((li.offset_top() - 60).max(0));
+                let top = li.get_bounding_client_rect().top() - ol.get_bounding_client_rect().top();
+                ol.set_scroll_top((ol.scroll_top() + top as i32 - 60).max(0));
             }
             None => ol.set_scroll_top(ol.scroll_height()),
         }

@@ -32,6 +32,9 @@ struct Line {
     text: String,
     alias: bool,
     down: bool,
+    /// A note across the box instead of a device's line: the director's
+    /// IPVS summary (`ipvs`) or a mistake the engine found (`bad`, `warn`).
+    note: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +78,8 @@ fn role_key(name: &str) -> Option<&'static str> {
     }
 }
 
-fn topo(w: &World, presenter: bool) -> Topo {
+fn topo(w: &World, presenter: bool, lang: Lang) -> Topo {
+    let badges = lvslab_engine::teach::badges::badges(w);
     let n = w.ports.len().max(1);
     let mut hosts = Vec::new();
     for (i, p) in w.ports.iter().enumerate() {
@@ -87,12 +91,15 @@ fn topo(w: &World, presenter: bool) -> Topo {
         devs.sort_by_key(|(i, _)| **i != p.ifindex);
         for (ifi, d) in devs {
             let addrs = h.addrs.get(ifi).cloned().unwrap_or_default();
-            if *ifi == p.ifindex {
+            // The presenter layout leaves the MAC out: its rows go to the
+            // terminal (the inspector and the banner still name MACs).
+            if *ifi == p.ifindex && !presenter {
                 lines.push(Line {
                     label: d.name.clone(),
                     text: d.mac.to_string(),
                     alias: false,
                     down: !d.up,
+                    note: None,
                 });
             }
             for a in addrs {
@@ -104,8 +111,28 @@ fn topo(w: &World, presenter: bool) -> Topo {
                     label: a.label.clone(),
                     text: a.net.to_string(),
                     down: !d.up,
+                    note: None,
                 });
             }
+        }
+        // The director's table in a line, then the mistakes on this host.
+        for text in lvslab_engine::teach::badges::ipvs_summary(w, &h.name) {
+            lines.push(Line {
+                label: String::new(),
+                text,
+                alias: false,
+                down: false,
+                note: Some("ipvs"),
+            });
+        }
+        for b in badges.iter().filter(|b| b.host == h.name) {
+            lines.push(Line {
+                label: String::new(),
+                text: format!("⚠ {}", b.text(lang)),
+                alias: false,
+                down: false,
+                note: Some(if b.error { "bad" } else { "warn" }),
+            });
         }
         hosts.push(HostBox {
             name: h.name.clone(),
@@ -114,16 +141,23 @@ fn topo(w: &World, presenter: bool) -> Topo {
             lines,
         });
     }
-    let max_lines = hosts
+    // Rows of text in a box: a device line takes two in the presenter
+    // layout (label above address), a note one.
+    let rows_of = |ls: &[Line]| -> usize {
+        ls.iter()
+            .map(|l| if presenter && l.note.is_none() { 2 } else { 1 })
+            .sum()
+    };
+    let rows = hosts
         .iter()
-        .map(|h| h.lines.len())
+        .map(|h| rows_of(&h.lines))
         .max()
         .unwrap_or(1)
-        .max(3);
-    let (line_h, rows, head) = if presenter {
-        (25.0, 2 * max_lines, 36.0)
+        .max(if presenter { 4 } else { 3 });
+    let (line_h, head) = if presenter {
+        (25.0, 36.0)
     } else {
-        (LINE_H, max_lines, 34.0)
+        (LINE_H, 34.0)
     };
     Topo {
         hosts,
@@ -310,7 +344,8 @@ pub fn Topology() -> impl IntoView {
     let lang = s.lang;
     let tp = Memo::new(move |_| {
         let presenter = s.big.get();
-        s.lab.with(|l| topo(&l.world, presenter))
+        let l = lang.get();
+        s.lab.with(|lab| topo(&lab.world, presenter, l))
     });
     let anim: Rc<RefCell<Anim>> = Rc::new(RefCell::new(Anim::default()));
     let anim = StoredValue::new_local(anim);
@@ -393,7 +428,14 @@ fn hosts_svg(tp: &Topo, lang: Lang) -> Markup {
         let role = role_key(&hb.name).map(|k| t(lang, k)).unwrap_or("");
         w!(h, "<g class=\"link\"><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/></g><g class=\"port\"><rect x=\"{}\" y=\"{}\" width=\"22\" height=\"14\" rx=\"3\"/><text x=\"{}\" y=\"{}\">{}</text></g><g class=\"host\" data-host=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"9\"/><text class=\"h-name\" x=\"{}\" y=\"{}\">{}<tspan class=\"h-role\" dx=\"8\">{}</tspan></text>", x, BAR_Y + BAR_H, x, HOST_Y, x - 11.0, BAR_Y + BAR_H - 12.0, x, BAR_Y + BAR_H - 1.5, hb.port, hb.name, left, HOST_Y, tp.box_w, tp.box_h, left + 12.0, HOST_Y + head, hb.name, role);
         let y0 = HOST_Y + head + tp.line_h;
-        for (k, ln) in hb.lines.iter().enumerate() {
+        let mut row = 0usize;
+        for ln in &hb.lines {
+            let k = row;
+            row += if tp.two_row && ln.note.is_none() {
+                2
+            } else {
+                1
+            };
             let mut cls = String::from("h-line");
             if ln.alias {
                 cls.push_str(" alias");
@@ -409,8 +451,22 @@ fn hosts_svg(tp: &Topo, lang: Lang) -> Markup {
                     t(lang, "down")
                 );
             }
-            if tp.two_row {
-                let y = y0 + tp.line_h * (2 * k) as f64;
+            if let Some(note) = ln.note {
+                let y = if tp.two_row {
+                    y0 + tp.line_h * k as f64
+                } else {
+                    y0 + 1.0 + tp.line_h * k as f64
+                };
+                w!(
+                    h,
+                    "<text class=\"h-note {}\" x=\"{}\" y=\"{}\">{}</text>",
+                    note,
+                    left + 12.0,
+                    y,
+                    ln.text
+                );
+            } else if tp.two_row {
+                let y = y0 + tp.line_h * k as f64;
                 w!(h, "<text class=\"{}\" x=\"{}\" y=\"{}\"><tspan class=\"h-dev\">{}</tspan>{}<tspan x=\"{}\" dy=\"{}\">{}</tspan></text>", cls, left + 12.0, y, ln.label, down, left + 12.0, tp.line_h, ln.text);
             } else {
                 let y = y0 + 1.0 + tp.line_h * k as f64;
