@@ -452,8 +452,9 @@ const TARGET = 250 * 1024;
 // presenter topology, typed actions and escaped markup, the exercise and
 // tour changes, CSS +1.5 KB.
 // Main's tcpdump (merged into this branch after that measurement) adds
-// 10.9 KB: 496.1 KB.
-const CEILING = 499 * 1024; // regression guard: today's 496.1 KB plus a little
+// 10.9 KB: 496.1 KB; the diagram's badges (the doctor per host, the IPVS
+// summary) 5.1 KB: 501.2 KB.
+const CEILING = 504 * 1024; // regression guard: today's 501.2 KB plus a little
 
 test("budgets: transfer size and first render", async () => {
   const sizes = {};
@@ -465,12 +466,13 @@ test("budgets: transfer size and first render", async () => {
   await openLab(page, server.url);
   const t = await page.evaluate(() => {
     const ready = performance.getEntriesByName("lvslab-ready")[0].startTime;
+    const start = performance.getEntriesByName("lvslab-start")[0].startTime;
     const wasm = performance.getEntriesByType("resource").find((r) => r.name.endsWith(".wasm"));
-    return { ready, wasmLoaded: wasm.responseEnd, afterLoad: ready - wasm.responseEnd };
+    return { ready, wasmLoaded: wasm.responseEnd, afterLoad: ready - wasm.responseEnd, instantiate: start - wasm.responseEnd, app: ready - start };
   });
   const report = { sizes, totalGzip: total, targetGzip: TARGET, firstRender: t };
   writeFileSync(join(OUT, "budgets.json"), JSON.stringify(report, null, 2));
-  console.log(`transfer (gzip): ${(total / 1024).toFixed(1)} KB (target ${TARGET / 1024} KB); first render ${t.ready.toFixed(0)} ms after navigation start, ${t.afterLoad.toFixed(0)} ms after the wasm arrived`);
+  console.log(`transfer (gzip): ${(total / 1024).toFixed(1)} KB (target ${TARGET / 1024} KB); first render ${t.ready.toFixed(0)} ms after navigation start, ${t.afterLoad.toFixed(0)} ms after the wasm arrived (compile and instantiate ${t.instantiate.toFixed(0)} ms, the app's start ${t.app.toFixed(0)} ms)`);
   if (total > TARGET) console.log(`NOTE: over the ${TARGET / 1024} KB target by ${((total - TARGET) / 1024).toFixed(1)} KB`);
   assert.ok(total <= CEILING, `whole app ≤ ${CEILING / 1024} KB gzip (${total})`);
   assert.ok(t.afterLoad <= 300, `first render ≤ 300 ms after load (${t.afterLoad})`);

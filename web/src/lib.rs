@@ -261,6 +261,11 @@ fn App() -> impl IntoView {
 /// Entry point called by the generated JS glue once the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // The budget test splits "first render" into the module's compile and
+    // instantiation (before this mark) and the app's own start-up (after).
+    if let Some(p) = window().performance() {
+        let _ = p.mark("lvslab-start");
+    }
     console_error_panic_hook::set_once();
     let Some(root) = document().get_element_by_id("app") else {
         return;
