@@ -338,7 +338,16 @@ fn Terminal(host: String) -> impl IntoView {
         }
         if let Some(el) = out_ref.get() {
             el.set_inner_html(html.as_str());
-            el.set_scroll_top(el.scroll_height());
+            // Keep the newest output in view; measure in the next frame (a
+            // layout forced here, during the first render, costs ~90 ms)
+            // and only when there is something to scroll to.
+            let has_output = s
+                .terms
+                .with(|t| t.get(&h.get_value()).is_some_and(|v| !v.is_empty()));
+            if has_output || hint.with(Option::is_some) {
+                let el: web_sys::HtmlElement = el.into();
+                request_animation_frame(move || el.set_scroll_top(el.scroll_height()));
+            }
         }
         // Screen readers hear only the newest command and its output.
         let last = s.terms.with(|t| {
