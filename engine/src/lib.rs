@@ -17,6 +17,7 @@ pub mod net;
 pub mod ops;
 pub mod shell;
 pub mod sim;
+pub mod teach;
 pub mod time;
 pub mod tools;
 pub mod util;

@@ -44,10 +44,15 @@ pub fn t_dyn(lang: Lang, key: &str) -> String {
     }
 }
 
+/// The page's language signal, as a context of its own (labels need only
+/// this, not the whole app state).
+#[derive(Clone, Copy)]
+pub struct UiLang(pub leptos::prelude::RwSignal<Lang>);
+
 /// A reactive translated text: one closure type for every label of the UI
 /// (one monomorphisation instead of one per call site).
 pub fn tr(key: &'static str) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
-    let lang = crate::state::st().lang;
+    let lang = leptos::prelude::expect_context::<UiLang>().0;
     move || t(lang.get(), key)
 }
 
@@ -62,6 +67,7 @@ table! {
     // Top bar
     "app.subtitle" => "Linux IPVS Direct Routing, packet by packet", "Linux IPVS 直接路由（DR）模式，逐包演示";
     "scenario" => "Scenario", "场景";
+    "scen.exercise" => "(exercise)", "（练习）";
     "reset" => "Reset", "重置";
     "reset.title" => "Start the scenario again from scratch", "从头重新开始本场景";
     "share" => "Share link", "分享链接";
@@ -117,21 +123,6 @@ table! {
     "tag.other" => "ETH", "ETH";
     "no.event" => "No packets yet. Type a command in a terminal below, e.g. ping -c 1 192.168.150.12 on client, or start the guided tour.",
                   "还没有数据包。在下方终端输入命令，例如在 client 上执行 ping -c 1 192.168.150.12，或开始导览。";
-    // Event kinds
-    "ev.FrameTx" => "sends", "发送";
-    "ev.FrameRx" => "receives", "接收";
-    "ev.Switch" => "switch", "交换";
-    "ev.ArpReply" => "ARP answer", "ARP 应答";
-    "ev.ArpIgnored" => "ARP ignored", "ARP 不应答";
-    "ev.ArpSolicit" => "ARP solicit", "ARP 请求";
-    "ev.NeighUpdate" => "neighbour", "邻居表";
-    "ev.RouteLookup" => "route lookup", "查路由";
-    "ev.LocalDeliver" => "delivered", "本机接收";
-    "ev.Drop" => "DROP", "丢弃";
-    "ev.Ipvs" => "IPVS", "IPVS";
-    "ev.IpvsNoDest" => "IPVS: no server", "IPVS：无可用服务器";
-    "ev.NfMark" => "iptables MARK", "iptables 打标记";
-    "ev.other" => "event", "事件";
     // Timeline
     "timeline" => "Timeline", "时间线";
     "events" => "events", "个事件";
@@ -145,7 +136,8 @@ table! {
     "filter.frames" => "Frames only", "只看帧";
     "filter.host" => "Host", "主机";
     "all.hosts" => "all hosts", "全部主机";
-    "keys" => "Keys: Space play/pause · ←/→ step · Home/End · Esc leaves a terminal", "快捷键：空格 播放/暂停 · ←/→ 单步 · Home/End · Esc 离开终端";
+    "keys" => "Keys, wherever you are: Space play/pause and ←/→ step (in a terminal: when its line is empty) · Alt+←/→ always step · Home/End", "快捷键（任何位置）：空格 播放/暂停，←/→ 单步（在终端中：命令行为空时）· Alt+←/→ 随时单步 · Home/End";
+    "current" => "The selected event", "当前事件";
     "new.events" => "new events: press Space to play them", "个新事件：按空格播放";
     "step" => "Step", "步骤";
     "of" => "of", "/";
@@ -268,7 +260,10 @@ table! {
     "term.events" => "events", "个事件";
     "teach" => "Note:", "说明：";
     "term.input" => "Command line on", "命令行：";
-    "tables" => "Live tables", "实时表";
+    "tables" => "State tables", "状态表";
+    "maxi.on" => "Maximise", "最大化";
+    "maxi.off" => "Restore", "还原";
+    "maxi.title" => "Let the terminal fill the page (Esc restores)", "让终端占满整个页面（Esc 还原）";
     "t.addrs" => "Addresses", "地址";
     "t.routes.local" => "Routes: table local (consulted first)", "路由：local 表（先查）";
     "t.routes.main" => "Routes: table main", "路由：main 表";
@@ -305,6 +300,8 @@ table! {
     "prev.step" => "Previous", "上一步";
     "next.step" => "Next", "下一步";
     "tour.start" => "Restart the tour from a fresh lab", "从全新实验重新开始导览";
+    "tour.fwd" => "Show the frame node01 forwards", "查看 node01 转发的帧";
+    "tour.next" => "The tutorial is reproduced. Next: the Exercises (each starts from a broken lab), or Compare (top bar) seed with pitfall-lo-mask-24 to see the step where a /24 on lo parts the packets.", "教程已完整复现。接下来：做练习（每个练习都从一个有问题的实验开始），或用顶部的“对比”把 seed 与 pitfall-lo-mask-24 并排，看看 lo 上的 /24 在哪一步让数据包分道扬镳。";
     "tour.runall" => "Run up to here", "执行到这里";
     "ex.start" => "Start", "开始";
     "ex.check" => "Check", "检查";
@@ -330,4 +327,71 @@ table! {
     "why.before" => "defaults (0 / 0)", "默认值（0 / 0）";
     "why.after" => "arp_ignore=1, arp_announce=2", "arp_ignore=1, arp_announce=2";
     "why.diff" => "Highlighted lines differ between the two columns.", "高亮的行是两列之间不同的地方。";
+    // The Live view
+    "live" => "Live", "实时";
+    "live.title" => "This host's real IPVS (lvslab serve --live)", "本机真实的 IPVS（lvslab serve --live）";
+    "live.heading" => "Live: the kernel's IPVS", "实时：内核中的 IPVS";
+    "live.close" => "Back to the lab", "返回实验";
+    "live.connecting" => "connecting…", "正在连接…";
+    "live.connected" => "connected", "已连接";
+    "live.stale" => "stale: no update for", "数据过期：已有";
+    "live.stale.s" => "s", "秒未更新";
+    "live.updated" => "updated", "更新于";
+    "live.ago" => "s ago", "秒前";
+    "live.simulated" => "Simulated backend (test/demo mode), not a kernel", "模拟后端（测试/演示模式），不是真实内核";
+    "live.services" => "Virtual services and real servers", "虚拟服务与真实服务器";
+    "live.none" => "No virtual services in this kernel.", "内核中没有虚拟服务。";
+    "live.conns" => "Connections (ipvsadm -Lnc)", "连接（ipvsadm -Lnc）";
+    "live.conns.none" => "No connection entries.", "没有连接条目。";
+    "live.conns.first" => "showing the first", "只显示前";
+    "live.conns.of" => "of", "条，共";
+    "live.timeouts" => "Timeouts (tcp tcpfin udp)", "超时（tcp tcpfin udp）";
+    "live.doctor" => "Doctor", "诊断";
+    "live.doctor.run" => "Check again", "重新检查";
+    "live.doctor.ok" => "No problems found.", "没有发现问题。";
+    "live.doctor.passed" => "checks passed", "项检查通过";
+    "live.doctor.why" => "Why", "原因";
+    "live.doctor.fix" => "Fix", "修复";
+    "live.load" => "Load this host into the simulator", "把本机载入模拟器";
+    "live.load.done" => "This host is now the lab: step packets through its real configuration", "本机已载入实验：可逐包查看真实配置下的转发";
+    "live.apply" => "Apply to the kernel", "应用到内核";
+    "live.apply.intro" => "The simulator's IPVS configuration (host", "模拟器中的 IPVS 配置（主机";
+    "live.apply.intro2" => ") as the changes apply would make to this kernel:", "）相对本机内核需要做的改动：";
+    "live.apply.plan" => "Show the diff", "显示差异";
+    "live.apply.none" => "The kernel already matches the simulator: nothing to change.", "内核已与模拟器一致：无需改动。";
+    "live.apply.untouched" => "Not in the simulator, left alone:", "模拟器中没有、保持不动：";
+    "live.apply.token" => "Token (printed by lvslab serve at start-up)", "令牌（lvslab serve 启动时打印）";
+    "live.apply.confirm" => "Apply these changes to the kernel", "确认把这些改动应用到内核";
+    "live.apply.readonly" => "Read-only server: start it with --allow-apply to change the kernel.", "只读服务：用 --allow-apply 启动才能修改内核。";
+    "live.apply.done" => "Applied: the kernel's table now matches.", "已应用：内核中的表已与之一致。";
+    "live.apply.failed" => "Not applied", "未应用";
+    "live.apply.nosim" => "The simulator has no host with IPVS services.", "模拟器中没有配置了 IPVS 服务的主机。";
+    "live.error" => "Error", "错误";
+    "col.service" => "Service / real server", "服务 / 真实服务器";
+    "col.fwd" => "Forward", "转发方式";
+    "col.weight" => "Weight", "权重";
+    "col.active" => "ActiveConn", "活动连接";
+    "col.inactive" => "InActConn", "非活动连接";
+    "col.conns" => "Conns", "连接数";
+    "col.inpkts" => "InPkts", "入包数";
+    "col.inbytes" => "InBytes", "入字节";
+    "col.cps" => "CPS", "每秒连接";
+    "col.inpps" => "InPPS", "每秒入包";
+    "col.inbps" => "InBPS", "每秒入字节";
+    "col.pro" => "pro", "协议";
+    "col.expire" => "expire", "剩余";
+    "col.state" => "state", "状态";
+    "col.source" => "source", "源";
+    "col.virtual" => "virtual", "虚拟地址";
+    "col.dest" => "destination", "目的";
+    // Compare mode
+    "cmp.button" => "Compare", "对比";
+    "cmp.button.title" => "Two labs side by side: a command typed once runs in both, the first difference is marked", "两个实验并排：命令输入一次，两边同时执行，标出第一处不同";
+    "cmp.title" => "Compare two labs", "对比两个实验";
+    "cmp.left" => "Left lab", "左边的实验";
+    "cmp.right" => "Right lab", "右边的实验";
+    "cmp.placeholder" => "a command for both labs, e.g. curl -s -m 2 http://192.168.150.100/", "同时在两个实验中执行的命令，例如 curl -s -m 2 http://192.168.150.100/";
+    "cmp.start" => "Type a command: it runs in both labs, and the first event where they differ is marked in red.", "输入一条命令：它会在两个实验中同时执行，两边第一处不同的事件会以红色标出。";
+    "cmp.nodiff" => "So far both labs did exactly the same, step for step.", "到目前为止，两个实验每一步都完全相同。";
+    "cmp.parted" => "First difference:", "第一处不同：";
 }

@@ -7,15 +7,17 @@
 //! Rendered as one escaped markup string (see `html.rs`), interaction by
 //! delegation on `data-a`/`data-n` (byte ranges) and `data-act` (jump, pin).
 
+use crate::act::Act;
 use crate::dissect::{self, Layer};
-use crate::html::{closest_with, esc, H};
+use crate::html::{closest_with, esc, Markup};
 use crate::i18n::{t, t_dyn, Lang};
-use crate::model::{fmt_time, frame_bytes, kind_label, kind_name, Links};
+use crate::model::{fmt_time, frame_bytes, Links};
 use crate::state::st;
+use crate::w;
 use leptos::prelude::*;
 use lvslab_engine::shell::Lab;
 use lvslab_engine::trace::{Event, EventKind};
-use std::fmt::Write;
+use serde_json::Value;
 use wasm_bindgen::JsCast;
 
 /// A frame a host sent that carries the packet it received earlier, with at
@@ -44,126 +46,74 @@ pub fn forwarded_from(trace: &[Event], i: usize) -> Option<usize> {
     })
 }
 
-fn js_text(v: &wasm_bindgen::JsValue) -> String {
-    if v.is_null() || v.is_undefined() {
-        return "–".into();
-    }
-    if let Some(s) = v.as_string() {
-        return s;
-    }
-    if let Some(b) = v.as_bool() {
-        return b.to_string();
-    }
-    if let Some(n) = v.as_f64() {
-        return if n.fract() == 0.0 && n.abs() < 1e15 {
-            format!("{}", n as i64)
-        } else {
-            n.to_string()
-        };
-    }
-    if js_sys::Array::is_array(v) {
-        let a: js_sys::Array = v.clone().unchecked_into();
-        return a.iter().map(|x| js_text(&x)).collect::<Vec<_>>().join(", ");
-    }
-    if v.is_object() {
-        let o: js_sys::Object = v.clone().unchecked_into();
-        return js_sys::Object::entries(&o)
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => "–".into(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(a) => a.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        Value::Object(o) => o
             .iter()
-            .map(|kv| {
-                let kv: js_sys::Array = kv.unchecked_into();
-                let k = kv.get(0).as_string().unwrap_or_default();
-                let inner = kv.get(1);
-                let empty = inner.is_object()
-                    && js_sys::Object::keys(inner.unchecked_ref::<js_sys::Object>()).length() == 0;
-                if empty {
-                    k
-                } else {
-                    format!("{k} {}", js_text(&inner))
-                }
+            .map(|(k, inner)| match inner {
+                Value::Object(x) if x.is_empty() => k.clone(),
+                _ => format!("{k} {}", value_text(inner)),
             })
             .collect::<Vec<_>>()
-            .join(", ");
+            .join(", "),
     }
-    String::new()
 }
 
 /// The event's own fields (not the frame bytes), from its serde form, so
 /// new event kinds show up without UI changes.
 fn event_fields(e: &Event, lang: Lang) -> Vec<(String, String)> {
-    let Ok(json) = crate::json::to_string(&e.kind) else {
+    let Ok(Value::Object(outer)) = serde_json::to_value(&e.kind) else {
         return vec![];
     };
-    let Ok(v) = js_sys::JSON::parse(&json) else {
+    let Some(Value::Object(inner)) = outer.values().next() else {
         return vec![];
     };
-    if !v.is_object() {
-        return vec![];
-    }
-    let outer: js_sys::Object = v.unchecked_into();
-    let Some(inner) = js_sys::Object::values(&outer).iter().next() else {
-        return vec![];
-    };
-    if !inner.is_object() {
-        return vec![];
-    }
-    js_sys::Object::entries(&inner.unchecked_into())
+    inner
         .iter()
-        .filter_map(|kv| {
-            let kv: js_sys::Array = kv.unchecked_into();
-            let k = kv.get(0).as_string()?;
+        .filter(|(k, _)| k.as_str() != "frame")
+        .map(|(k, v)| {
             let v = match (&e.kind, k.as_str()) {
                 // The reason in words, not the enum's name.
                 (EventKind::Drop { reason, .. }, "reason") => reason.label(lang),
-                _ => js_text(&kv.get(1)),
+                _ => value_text(v),
             };
-            (k != "frame").then(|| (t_dyn(lang, &format!("k.{k}")), v))
+            (t_dyn(lang, &format!("k.{k}")), v)
         })
         .collect()
 }
 
-fn layers_html(h: &mut H, layers: &[Layer], lang: Lang) {
+fn layers_html(h: &mut Markup, layers: &[Layer], lang: Lang) {
     h.raw("<div class=\"layers\">");
     for l in layers {
-        let _ = write!(
-            h.0,
-            "<details class=\"layer\" open><summary data-a=\"{}\" data-n=\"{}\"><b>{}</b> <span class=\"muted\">{}</span></summary><table class=\"fields\"><tbody>",
-            l.start,
-            l.len,
-            esc(t(lang, l.key)),
-            esc(&l.info)
-        );
+        w!(h, "<details class=\"layer\" open><summary data-a=\"{}\" data-n=\"{}\"><b>{}</b> <span class=\"muted\">{}</span></summary><table class=\"fields\"><tbody>", l.start, l.len, esc(t(lang, l.key)), esc(&l.info));
         for f in &l.fields {
-            let _ = write!(
-                h.0,
-                "<tr tabindex=\"0\" data-a=\"{a}\" data-n=\"{n}\" data-field=\"{k}\"><th>{name}</th><td class=\"mono\">{v}</td><td class=\"off\">{a}–{e}</td></tr>",
-                a = f.start,
-                n = f.len,
-                k = f.key,
-                name = esc(t(lang, f.key)),
-                v = esc(&f.value),
-                e = f.start + f.len.saturating_sub(1)
-            );
+            w!(h, "<tr tabindex=\"0\" data-a=\"{}\" data-n=\"{}\" data-field=\"{}\"><th>{}</th><td class=\"mono\">{}</td><td class=\"off\">{}–{}</td></tr>", f.start, f.len, f.key, esc(t(lang, f.key)), esc(&f.value), f.start, f.start + f.len.saturating_sub(1));
         }
         h.raw("</tbody></table></details>");
     }
     h.raw("</div>");
 }
 
-fn hexdump_html(h: &mut H, bytes: &[u8], layers: &[Layer], changed: &[bool], lang: Lang) {
+fn hexdump_html(h: &mut Markup, bytes: &[u8], layers: &[Layer], changed: &[bool], lang: Lang) {
     let spans: Vec<(usize, usize)> = layers
         .iter()
         .flat_map(|l| l.fields.iter().map(|f| (f.start, f.len)))
         .collect();
-    let _ = write!(
-        h.0,
+    w!(
+        h,
         "<div><div class=\"muted small\">{}</div><div class=\"hexdump\">",
         esc(t(lang, "hexdump"))
     );
     for (r, chunk) in bytes.chunks(16).enumerate() {
-        let _ = write!(
-            h.0,
-            "<div class=\"hx-row\"><span class=\"hx-off\">{:04x}</span><span class=\"hx-bytes\">",
-            r * 16
+        w!(
+            h,
+            "<div class=\"hx-row\"><span class=\"hx-off\">{}</span><span class=\"hx-bytes\">",
+            format!("{:04x}", r * 16)
         );
         for (k, b) in chunk.iter().enumerate() {
             let i = r * 16 + k;
@@ -174,10 +124,24 @@ fn hexdump_html(h: &mut H, bytes: &[u8], layers: &[Layer], changed: &[bool], lan
             };
             match spans.iter().find(|&&(a, n)| i >= a && i < a + n) {
                 Some((a, n)) => {
-                    let _ = write!(h.0, "<span class=\"hx{chg}\" id=\"hx-{i}\" data-a=\"{a}\" data-n=\"{n}\">{b:02x}</span>");
+                    w!(
+                        h,
+                        "<span class=\"hx{}\" id=\"hx-{}\" data-a=\"{}\" data-n=\"{}\">{}</span>",
+                        chg,
+                        i,
+                        a,
+                        n,
+                        format!("{b:02x}")
+                    );
                 }
                 None => {
-                    let _ = write!(h.0, "<span class=\"hx{chg}\" id=\"hx-{i}\">{b:02x}</span>");
+                    w!(
+                        h,
+                        "<span class=\"hx{}\" id=\"hx-{}\">{}</span>",
+                        chg,
+                        i,
+                        format!("{b:02x}")
+                    );
                 }
             }
         }
@@ -191,8 +155,8 @@ fn hexdump_html(h: &mut H, bytes: &[u8], layers: &[Layer], changed: &[bool], lan
                 }
             })
             .collect();
-        let _ = write!(
-            h.0,
+        w!(
+            h,
             "</span><span class=\"hx-asc\">{}</span></div>",
             esc(&asc)
         );
@@ -201,7 +165,7 @@ fn hexdump_html(h: &mut H, bytes: &[u8], layers: &[Layer], changed: &[bool], lan
 }
 
 fn compare_html(
-    h: &mut H,
+    h: &mut Markup,
     a: &[u8],
     b: &[u8],
     title: &str,
@@ -210,18 +174,26 @@ fn compare_html(
 ) {
     let rows = dissect::diff(&dissect::dissect(a, lang), &dissect::dissect(b, lang));
     let n = rows.iter().filter(|r| r.changed()).count();
-    let verdict = if n == 0 {
-        format!("<span class=\"muted\">{}</span>", esc(t(lang, "cmp.same")))
+    let mut verdict = Markup::new();
+    if n == 0 {
+        w!(
+            verdict,
+            "<span class=\"muted\">{}</span>",
+            t(lang, "cmp.same")
+        );
     } else {
-        format!(
-            "<span class=\"chg\">{n} {}</span>",
-            esc(t(lang, "cmp.changed"))
-        )
-    };
-    let _ = write!(
-        h.0,
-        "<section class=\"compare\"><h4>{} · {verdict}</h4>",
-        esc(title)
+        w!(
+            verdict,
+            "<span class=\"chg\">{} {}</span>",
+            n,
+            t(lang, "cmp.changed")
+        );
+    }
+    w!(
+        h,
+        "<section class=\"compare\"><h4>{} · {}</h4>",
+        esc(title),
+        verdict
     );
     // Per layer: which fields changed, and which layers did not change at all.
     let mut layers: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
@@ -252,15 +224,15 @@ fn compare_html(
             .filter(|(_, v)| v.is_empty())
             .map(|(l, _)| t(lang, l))
             .collect();
-        let _ = write!(
-            h.0,
+        w!(
+            h,
             "<p class=\"cmp-sum\"><b>{}</b> {}",
             esc(t(lang, "cmp.changed.in")),
             esc(&changed.join("; "))
         );
         if !same.is_empty() {
-            let _ = write!(
-                h.0,
+            w!(
+                h,
                 "<br><b>{}</b> {}",
                 esc(t(lang, "cmp.unchanged")),
                 esc(&same.join(", "))
@@ -271,35 +243,28 @@ fn compare_html(
     if let Some(note) = note {
         h.el("p", "muted small", t(lang, note));
     }
-    let _ = write!(
-        h.0,
+    w!(
+        h,
         "<table class=\"diff\"><thead><tr><th>{}</th><th>A</th><th>B</th></tr></thead><tbody>",
         esc(t(lang, "cmp.field"))
     );
     for r in rows {
-        let _ = write!(
-            h.0,
-            "<tr{}><th>{} · {}</th><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
-            if r.changed() { " class=\"chg\"" } else { "" },
-            esc(t(lang, r.layer)),
-            esc(t(lang, r.field)),
-            esc(r.a.as_deref().unwrap_or("–")),
-            esc(r.b.as_deref().unwrap_or("–"))
-        );
+        w!(h, "<tr class=\"{}\"><th>{} · {}</th><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>", if r.changed() { "chg" } else { "" }, esc(t(lang, r.layer)), esc(t(lang, r.field)), esc(r.a.as_deref().unwrap_or("–")), esc(r.b.as_deref().unwrap_or("–")));
     }
     h.raw("</tbody></table></section>");
 }
 
-fn jump(h: &mut H, i: usize, label: &str) {
-    let _ = write!(
-        h.0,
-        "<button class=\"link\" data-act=\"jump\" data-arg=\"{i}\">{} #{}</button>",
-        esc(label),
+fn jump(h: &mut Markup, i: usize, label: &str) {
+    w!(
+        h,
+        "<button class=\"link\"{}>{} #{}</button>",
+        Act::Jump(i).attrs(),
+        label,
         i + 1
     );
 }
 
-fn journey_html(h: &mut H, lab: &Lab, links: &Links, cur: usize, lang: Lang) {
+fn journey_html(h: &mut Markup, lab: &Lab, links: &Links, cur: usize, lang: Lang) {
     let Some(tx) = links.origin.get(cur).copied().flatten() else {
         return;
     };
@@ -307,8 +272,8 @@ fn journey_html(h: &mut H, lab: &Lab, links: &Links, cur: usize, lang: Lang) {
         return;
     };
     let trace = &lab.world.trace;
-    let _ = write!(
-        h.0,
+    w!(
+        h,
         "<p class=\"journey\"><b>{}:</b> {} ",
         esc(t(lang, "journey")),
         esc(t(lang, "sent.by"))
@@ -319,7 +284,7 @@ fn journey_html(h: &mut H, lab: &Lab, links: &Links, cur: usize, lang: Lang) {
         jump(h, *w, t(lang, "via.switch"));
     }
     if !rx.is_empty() {
-        let _ = write!(h.0, " → {} ", esc(t(lang, "recv.by")));
+        w!(h, " → {} ", esc(t(lang, "recv.by")));
         for (k, &i) in rx.iter().enumerate() {
             if k > 0 {
                 h.raw(", ");
@@ -332,27 +297,26 @@ fn journey_html(h: &mut H, lab: &Lab, links: &Links, cur: usize, lang: Lang) {
 
 const PIN: &str = r#"<svg class="ico" viewBox="0 0 16 16" aria-hidden="true"><path d="M6 1h4v1l-1 1v4l3 3v1H9v4l-1 1-1-1v-4H4v-1l3-3V3L6 2z"/></svg>"#;
 
+fn pin_icon() -> Markup {
+    let mut m = Markup::new();
+    m.raw(PIN);
+    m
+}
+
 /// The whole inspector for event `cur`.
-pub fn render(lab: &Lab, links: &Links, cur: usize, pinned: Option<usize>, lang: Lang) -> String {
+pub fn render(lab: &Lab, links: &Links, cur: usize, pinned: Option<usize>, lang: Lang) -> Markup {
     let trace = &lab.world.trace;
-    let mut h = H::new();
+    let mut h = Markup::new();
     let Some(e) = trace.get(cur) else {
         h.el("p", "muted", t(lang, "pick.event"));
-        return h.done();
+        return h;
     };
-    let _ = write!(
-        h.0,
-        "<div class=\"insp-head\"><span class=\"kchip k-{}\">{}</span><span class=\"muted\">#{} · {} s · {}</span>",
-        kind_name(&e.kind),
-        esc(kind_label(&e.kind, lang)),
-        cur + 1,
-        fmt_time(e.time.0),
-        esc(&e.host)
-    );
+    w!(h, "<div class=\"insp-head\"><span class=\"kchip k-{}\">{}</span><span class=\"muted\">#{} · {} s · {}</span>", e.kind.text().name, e.kind.text().label(lang), cur + 1, fmt_time(e.time.0), esc(&e.host));
     if let Some(p) = pinned {
-        let _ = write!(
-            h.0,
-            "<span class=\"muted small\"> · {PIN}#{} {}</span>",
+        w!(
+            h,
+            "<span class=\"muted small\"> · {}#{} {}</span>",
+            pin_icon(),
             p + 1,
             esc(t(lang, "pinned"))
         );
@@ -419,18 +383,10 @@ pub fn render(lab: &Lab, links: &Links, cur: usize, pinned: Option<usize>, lang:
             .map(|(a, _, _)| dissect::byte_diff(a, b))
             .unwrap_or_default();
         let on = pinned == Some(cur);
-        let _ = write!(
-            h.0,
-            "<h4>{} · {} {}<button class=\"btn small pin{}\" data-act=\"pin\" data-arg=\"{cur}\" aria-pressed=\"{on}\">{PIN}{}</button></h4>",
-            esc(t(lang, "inspector")),
-            b.len(),
-            esc(t(lang, "bytes")),
-            if on { " on" } else { "" },
-            esc(t(lang, if on { "unpin" } else { "pin" }))
-        );
+        w!(h, "<h4>{} · {} {}<button class=\"btn small pin{}\"{} aria-pressed=\"{}\">{}{}</button></h4>", esc(t(lang, "inspector")), b.len(), esc(t(lang, "bytes")), if on { " on" } else { "" }, Act::Pin(cur).attrs(), on, pin_icon(), esc(t(lang, if on { "unpin" } else { "pin" })));
         if let Some(j) = context {
-            let _ = write!(
-                h.0,
+            w!(
+                h,
                 "<p class=\"journey\"><b>{}</b> ",
                 esc(t(lang, "ctx.frame"))
             );
@@ -454,7 +410,7 @@ pub fn render(lab: &Lab, links: &Links, cur: usize, pinned: Option<usize>, lang:
     if pinned.is_none() {
         h.el("p", "muted small", t(lang, "cmp.hint"));
     }
-    h.done()
+    h
 }
 
 fn highlight(root: &web_sys::Element, range: Option<(usize, usize)>) {
@@ -503,13 +459,17 @@ pub fn Inspector() -> impl IntoView {
         let _ = s.trace_len.get();
         let links = s.links.get();
         let html = match cur {
-            None => format!("<p class=\"muted\">{}</p>", esc(t(l, "pick.event"))),
+            None => {
+                let mut m = Markup::new();
+                m.el("p", "muted", t(l, "pick.event"));
+                m
+            }
             Some(c) => s
                 .lab
                 .with_untracked(|lab| render(lab, &links, c, pinned, l)),
         };
         if let Some(el) = root.get() {
-            el.set_inner_html(&html);
+            el.set_inner_html(html.as_str());
         }
     });
     let hover = move |e: &web_sys::Event| {
@@ -529,6 +489,6 @@ pub fn Inspector() -> impl IntoView {
             on:mouseover=move |e| hover(&e)
             on:focusin=move |e| hover(&e)
             on:mouseleave=leave
-            on:click=move |e| crate::act::dispatch(&s, &e)></div>
+            on:click=crate::act::handler()></div>
     }
 }

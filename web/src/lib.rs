@@ -12,6 +12,8 @@
 
 mod act;
 mod bench;
+mod compare;
+mod dispatch;
 mod dissect;
 mod guide;
 mod html;
@@ -22,6 +24,7 @@ mod live;
 mod model;
 mod share;
 mod state;
+mod store;
 mod tables;
 mod terminal;
 mod timeline;
@@ -36,6 +39,7 @@ use wasm_bindgen::prelude::*;
 #[component]
 fn TopBar() -> impl IntoView {
     let s = st();
+    let cmp = compare::cst();
     let lang = s.lang;
     let link_text: RwSignal<Option<String>> = RwSignal::new(None);
     let file_ref = NodeRef::<leptos::html::Input>::new();
@@ -45,8 +49,11 @@ fn TopBar() -> impl IntoView {
             <span class="subtitle">{tr("app.subtitle")}</span>
             <div class="spacer"></div>
             <label class="scen">{tr("scenario")} " "
+                // During an exercise the scenario's name would give the answer
+                // away: the select says "exercise" instead.
                 <select id="scenario" on:change=move |e| s.load_new(&event_target_value(&e), None)
-                    prop:value=move || s.scenario.get()>
+                    prop:value=move || if s.exercise.get().is_some() { String::new() } else { s.scenario.get() }>
+                    <option value="" disabled>{tr("scen.exercise")}</option>
                     {scenario::SCENARIOS.iter().map(|sc| view! {
                         <option value=sc.name>{sc.name}</option>
                     }).collect_view()}
@@ -56,7 +63,7 @@ fn TopBar() -> impl IntoView {
                 on:click=move |_| s.load_new(&s.scenario.get_untracked(), s.exercise.get_untracked())>
                 {tr("reset")}</button>
             <button class="btn" id="share" title=tr("share.title") on:click=move |_| {
-                let l = share::link(&s);
+                let l = share::link(&s, &cmp);
                 share::copy(&l);
                 link_text.set(Some(l));
                 s.flash(t(s.lang_now(), "share.copied").into());
@@ -71,7 +78,7 @@ fn TopBar() -> impl IntoView {
                         on:change=move |_| {
                             if let Some(input) = file_ref.get_untracked() {
                                 if let Some(f) = input.files().and_then(|l| l.get(0)) {
-                                    share::import_file(s, f);
+                                    share::import_file(s, cmp, f);
                                 }
                                 input.set_value("");
                             }
@@ -80,6 +87,7 @@ fn TopBar() -> impl IntoView {
             </details>
             <button class="btn" id="big" aria-pressed=move || s.big.get().to_string() title=tr("big.title")
                 on:click=move |_| s.big.update(|b| *b = !*b)>{tr("big")}</button>
+            <compare::CompareButton />
             <live::LiveButton />
             <button class="btn lang" id="lang" title=tr("lang.title")
                 on:click=move |_| lang.update(|l| *l = if *l == Lang::En { Lang::Zh } else { Lang::En })>
@@ -128,9 +136,9 @@ fn SidePanel() -> impl IntoView {
         <div class="side-body" role="tabpanel">
             {move || match s.panel.get() {
                 Panel::Inspect => view! { <inspector::Inspector /> }.into_any(),
-                Panel::Tour => view! { <guide::TourPanel /> }.into_any(),
-                Panel::Exercises => view! { <guide::ExercisePanel /> }.into_any(),
-                Panel::Why => view! { <guide::WhyPanel /> }.into_any(),
+                Panel::Tour => view! { <guide::panels::TourPanel /> }.into_any(),
+                Panel::Exercises => view! { <guide::panels::ExercisePanel /> }.into_any(),
+                Panel::Why => view! { <guide::why::WhyPanel /> }.into_any(),
             }}
         </div>
     }
@@ -140,18 +148,22 @@ fn SidePanel() -> impl IntoView {
 fn App() -> impl IntoView {
     let s = St::new();
     provide_context(s);
+    provide_context(i18n::UiLang(s.lang));
+    provide_context(act::Dispatcher(dispatch::dispatch));
     live::provide();
+    compare::provide();
+    let cmp = compare::cst();
     let lang = s.lang;
     if let Some(shared) = share::decode(&share::location_hash()) {
-        share::apply(&s, &shared);
+        share::apply(&s, &cmp, &shared);
     }
     timeline::install_keys(s);
-    guide::auto_check(s);
+    guide::panels::auto_check(s);
 
     // Keep the URL hash in step with the lab (a link reopens this state).
     let written = StoredValue::new(share::location_hash().trim_start_matches('#').to_string());
     Effect::new(move |_| {
-        let h = share::encode(&share::current(&s));
+        let h = share::encode(&share::current(&s, &cmp));
         if written.with_value(|w| *w != h) {
             let push = s.push_hash.get_value();
             s.push_hash.set_value(false);
@@ -165,14 +177,14 @@ fn App() -> impl IntoView {
         if written.with_value(|w| *w != h) {
             if let Some(shared) = share::decode(&h) {
                 written.set_value(h);
-                share::apply(&s, &shared);
+                share::apply(&s, &cmp, &shared);
             }
         }
     });
     std::mem::forget(hc);
     Effect::new(move |_| {
         let l = lang.get();
-        share::set_item("lvslab.lang", lang_code(l));
+        store::set_item("lvslab.lang", lang_code(l));
         if let Some(el) = document().document_element() {
             let _ = el.set_attribute("lang", if l == Lang::Zh { "zh-CN" } else { "en" });
         }
@@ -183,7 +195,7 @@ fn App() -> impl IntoView {
     });
     Effect::new(move |_| {
         let b = s.big.get();
-        share::set_item("lvslab.big", if b { "1" } else { "0" });
+        store::set_item("lvslab.big", if b { "1" } else { "0" });
         if let Some(body) = document().body() {
             let _ = body.class_list().toggle_with_force("big", b);
         }
@@ -201,23 +213,33 @@ fn App() -> impl IntoView {
     view! {
         <TopBar />
         <main class="layout">
+            <div class="stage">
             <section class="card topo-card" aria-labelledby="h-topo">
                 <h2 id="h-topo" class="visually-hidden">{tr("topology")}</h2>
-                <p class="scen-desc">{move || {
-                    let name = s.scenario.get();
-                    let l = lang.get();
-                    scenario::SCENARIOS.iter().find(|sc| sc.name == name).map(|sc| {
-                        format!("{} — {}", sc.name, if l == Lang::Zh { sc.zh } else { sc.en })
-                    }).unwrap_or(name)
-                }}</p>
                 <topology::Topology />
-                <timeline::Banner />
-                <topology::Legend />
+                <div class="topo-foot">
+                    <p class="scen-desc">{move || {
+                        let name = s.scenario.get();
+                        let l = lang.get();
+                        if let Some(ex) = s.exercise.get().and_then(guide::exercises::exercise) {
+                            return format!("{}: {}", t(l, "ex.active"), guide::pick(l, ex.title));
+                        }
+                        scenario::SCENARIOS.iter().find(|sc| sc.name == name).map(|sc| {
+                            format!("{} — {}", sc.name, if l == Lang::Zh { sc.zh } else { sc.en })
+                        }).unwrap_or(name)
+                    }}</p>
+                    <topology::Legend />
+                </div>
             </section>
-            <section class="card hosts-card" aria-labelledby="h-hosts">
-                <h2 id="h-hosts">{tr("hosts")}</h2>
+            <section class="card hosts-card" class:maxi=move || s.maxi.get() aria-labelledby="h-hosts">
+                <h2 id="h-hosts" class="visually-hidden">{tr("hosts")}</h2>
                 <terminal::Hosts />
             </section>
+            <section class="ban-card" aria-label=tr("current")>
+                <timeline::Banner />
+            </section>
+            </div>
+            <div class="desk">
             <section class="card tl-card" aria-labelledby="h-tl">
                 <h2 id="h-tl">{tr("timeline")}
                     <span class="count">{move || s.trace_len.get()} " " {tr("events")}</span></h2>
@@ -228,8 +250,10 @@ fn App() -> impl IntoView {
             <section class="card side-card" aria-label=tr("tab.inspect")>
                 <SidePanel />
             </section>
+            </div>
         </main>
         <live::LiveView />
+        <compare::CompareView />
         {move || s.toast.get().map(|m| view! { <div class="toast" role="status">{m}</div> })}
     }
 }
@@ -237,6 +261,11 @@ fn App() -> impl IntoView {
 /// Entry point called by the generated JS glue once the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // The budget test splits "first render" into the module's compile and
+    // instantiation (before this mark) and the app's own start-up (after).
+    if let Some(p) = window().performance() {
+        let _ = p.mark("lvslab-start");
+    }
     console_error_panic_hook::set_once();
     let Some(root) = document().get_element_by_id("app") else {
         return;

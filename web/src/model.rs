@@ -219,78 +219,12 @@ pub fn fmt_time(us: u64) -> String {
     format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
 
-/// The serde name of an event kind ("FrameTx", …): its CSS class and i18n key.
-pub fn kind_name(k: &EventKind) -> &'static str {
-    match k {
-        EventKind::FrameTx { .. } => "FrameTx",
-        EventKind::FrameRx { .. } => "FrameRx",
-        EventKind::Switch { .. } => "Switch",
-        EventKind::ArpReply { .. } => "ArpReply",
-        EventKind::ArpIgnored { .. } => "ArpIgnored",
-        EventKind::ArpSolicit { .. } => "ArpSolicit",
-        EventKind::NeighUpdate { .. } => "NeighUpdate",
-        EventKind::RouteLookup { .. } => "RouteLookup",
-        EventKind::LocalDeliver { .. } => "LocalDeliver",
-        EventKind::Drop { .. } => "Drop",
-        EventKind::Ipvs { .. } => "Ipvs",
-        EventKind::IpvsNoDest { .. } => "IpvsNoDest",
-        EventKind::NfMark { .. } => "NfMark",
-        #[allow(unreachable_patterns)]
-        _ => "other",
-    }
-}
-
-pub fn kind_label(k: &EventKind, lang: Lang) -> &'static str {
-    t(
-        lang,
-        match kind_name(k) {
-            "FrameTx" => "ev.FrameTx",
-            "FrameRx" => "ev.FrameRx",
-            "Switch" => "ev.Switch",
-            "ArpReply" => "ev.ArpReply",
-            "ArpIgnored" => "ev.ArpIgnored",
-            "ArpSolicit" => "ev.ArpSolicit",
-            "NeighUpdate" => "ev.NeighUpdate",
-            "RouteLookup" => "ev.RouteLookup",
-            "LocalDeliver" => "ev.LocalDeliver",
-            "Drop" => "ev.Drop",
-            "Ipvs" => "ev.Ipvs",
-            "IpvsNoDest" => "ev.IpvsNoDest",
-            "NfMark" => "ev.NfMark",
-            _ => "ev.other",
-        },
-    )
-}
-
-/// Does this event put something on or take something off the wire (the
-/// "frames only" filter)?
-pub fn is_wire(k: &EventKind) -> bool {
-    matches!(
-        k,
-        EventKind::FrameTx { .. }
-            | EventKind::FrameRx { .. }
-            | EventKind::Switch { .. }
-            | EventKind::Drop { .. }
-            | EventKind::Ipvs { .. }
-            | EventKind::IpvsNoDest { .. }
-    )
-}
-
 /// For a host's decision about a frame it received (drop, ARP answer or
 /// silence, local delivery, IPVS), the `FrameRx` it is about: the latest
 /// frame received by the same host at the same instant.
 pub fn context_frame(trace: &[Event], i: usize) -> Option<usize> {
     let e = trace.get(i)?;
-    let about_input = matches!(
-        e.kind,
-        EventKind::Drop { .. }
-            | EventKind::ArpReply { .. }
-            | EventKind::ArpIgnored { .. }
-            | EventKind::LocalDeliver { .. }
-            | EventKind::Ipvs { .. }
-            | EventKind::IpvsNoDest { .. }
-    );
-    if !about_input {
+    if !e.kind.about_input() {
         return None;
     }
     (0..i)

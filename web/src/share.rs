@@ -5,60 +5,13 @@
 //! commands in order in the engine and selects the same event. The engine is
 //! deterministic, so the same commands give the same lab, byte for byte.
 
-use crate::i18n::{t, Lang};
-use crate::state::{Cmd, Motion, St};
+use crate::compare::CmpSt;
+use crate::i18n::{lang_code, t, Lang};
+use crate::state::{Cmd, Motion, Panel, St};
 use leptos::prelude::*;
 use lvslab_engine::shell::Lab;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
-
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-pub fn get_item(key: &str) -> Option<String> {
-    storage()?.get_item(key).ok().flatten()
-}
-
-pub fn set_item(key: &str, value: &str) {
-    if let Some(s) = storage() {
-        let _ = s.set_item(key, value);
-    }
-}
-
-pub fn load_lang() -> Lang {
-    match get_item("lvslab.lang").as_deref() {
-        Some("zh") => Lang::Zh,
-        Some("en") => Lang::En,
-        _ => {
-            let nav = window().navigator().language().unwrap_or_default();
-            if nav.starts_with("zh") {
-                Lang::Zh
-            } else {
-                Lang::En
-            }
-        }
-    }
-}
-
-pub fn load_flag(key: &str) -> bool {
-    get_item(key).as_deref() == Some("1")
-}
-
-pub fn load_solved() -> Vec<String> {
-    get_item("lvslab.solved")
-        .map(|s| {
-            s.split(',')
-                .filter(|x| !x.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn save_solved(v: &[String]) {
-    set_item("lvslab.solved", &v.join(","));
-}
 
 fn enc(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
@@ -70,7 +23,20 @@ fn dec(s: &str) -> String {
         .unwrap_or_else(|_| s.to_string())
 }
 
-/// What a link carries.
+/// The page's layout a link reopens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    #[default]
+    Normal,
+    /// The presenter (projector) layout.
+    Presenter,
+    /// The host card maximised.
+    Maximised,
+}
+
+/// What a link carries: the lab (scenario, exercise, commands, selected
+/// event, open terminal) and how it is shown (layout, side tab, language,
+/// the compare pair and its commands).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shared {
     pub scenario: String,
@@ -78,6 +44,39 @@ pub struct Shared {
     pub host: Option<String>,
     pub event: Option<usize>,
     pub cmds: Vec<Cmd>,
+    pub layout: Layout,
+    pub panel: Option<Panel>,
+    pub lang: Option<Lang>,
+    /// Compare mode open on these two scenarios.
+    pub compare: Option<(String, String)>,
+    pub compare_cmds: Vec<Cmd>,
+}
+
+fn panel_code(p: Panel) -> &'static str {
+    match p {
+        Panel::Inspect => "packet",
+        Panel::Tour => "tour",
+        Panel::Exercises => "exercises",
+        Panel::Why => "why",
+    }
+}
+
+fn panel_of(code: &str) -> Option<Panel> {
+    [Panel::Inspect, Panel::Tour, Panel::Exercises, Panel::Why]
+        .into_iter()
+        .find(|p| panel_code(*p) == code)
+}
+
+fn cmd_text(c: &Cmd) -> String {
+    format!("{}~{}", enc(&c.host), enc(&c.line))
+}
+
+fn cmd_of(v: &str) -> Option<Cmd> {
+    let (h, l) = v.split_once('~')?;
+    Some(Cmd {
+        host: dec(h),
+        line: dec(l),
+    })
 }
 
 pub fn encode(s: &Shared) -> String {
@@ -91,8 +90,25 @@ pub fn encode(s: &Shared) -> String {
     if let Some(e) = s.event {
         out.push_str(&format!("&e={e}"));
     }
+    match s.layout {
+        Layout::Normal => {}
+        Layout::Presenter => out.push_str("&l=presenter"),
+        Layout::Maximised => out.push_str("&l=max"),
+    }
+    if let Some(p) = s.panel {
+        out.push_str(&format!("&t={}", panel_code(p)));
+    }
+    if let Some(l) = s.lang {
+        out.push_str(&format!("&lang={}", lang_code(l)));
+    }
+    if let Some((a, b)) = &s.compare {
+        out.push_str(&format!("&cmp={}~{}", enc(a), enc(b)));
+    }
     for c in &s.cmds {
-        out.push_str(&format!("&c={}~{}", enc(&c.host), enc(&c.line)));
+        out.push_str(&format!("&c={}", cmd_text(c)));
+    }
+    for c in &s.compare_cmds {
+        out.push_str(&format!("&k={}", cmd_text(c)));
     }
     out
 }
@@ -112,33 +128,61 @@ pub fn decode(hash: &str) -> Option<Shared> {
             "x" => s.exercise = Some(dec(v)),
             "h" => s.host = Some(dec(v)),
             "e" => s.event = v.parse().ok(),
-            "c" => {
-                if let Some((h, l)) = v.split_once('~') {
-                    s.cmds.push(Cmd {
-                        host: dec(h),
-                        line: dec(l),
-                    });
+            "l" => {
+                s.layout = match v {
+                    "presenter" => Layout::Presenter,
+                    "max" => Layout::Maximised,
+                    _ => Layout::Normal,
                 }
             }
+            "t" => s.panel = panel_of(v),
+            "lang" => {
+                s.lang = match v {
+                    "zh" => Some(Lang::Zh),
+                    "en" => Some(Lang::En),
+                    _ => None,
+                }
+            }
+            "cmp" => {
+                s.compare = v.split_once('~').map(|(a, b)| (dec(a), dec(b)));
+            }
+            "c" => s.cmds.extend(cmd_of(v)),
+            "k" => s.compare_cmds.extend(cmd_of(v)),
             _ => {}
         }
     }
     (!s.scenario.is_empty()).then_some(s)
 }
 
-pub fn current(st: &St) -> Shared {
+pub fn current(st: &St, cmp: &CmpSt) -> Shared {
+    let compare = cmp.open.get();
     Shared {
         scenario: st.scenario.get(),
         exercise: st.exercise.get().map(String::from),
         host: Some(st.host_tab.get()),
         event: st.cursor.get(),
         cmds: st.cmds.get(),
+        layout: if st.big.get() {
+            Layout::Presenter
+        } else if st.maxi.get() {
+            Layout::Maximised
+        } else {
+            Layout::Normal
+        },
+        panel: Some(st.panel.get()).filter(|p| *p != Panel::Inspect),
+        lang: Some(st.lang.get()),
+        compare: compare.then(|| (cmp.left.get(), cmp.right.get())),
+        compare_cmds: if compare { cmp.cmds.get() } else { vec![] },
     }
 }
 
-/// Rebuild a shared state: load, replay, select.
-pub fn apply(st: &St, s: &Shared) {
-    let ex = s.exercise.as_deref().and_then(crate::guide::exercise_id);
+/// Rebuild a shared state: load, replay, select; then the layout, the side
+/// tab (an exercise's link opens Exercises), the language and compare mode.
+pub fn apply(st: &St, cmp: &CmpSt, s: &Shared) {
+    let ex = s
+        .exercise
+        .as_deref()
+        .and_then(crate::guide::exercises::exercise_id);
     st.load(&s.scenario, ex);
     for c in &s.cmds {
         st.run(&c.host, &c.line, true);
@@ -151,6 +195,25 @@ pub fn apply(st: &St, s: &Shared) {
     let len = st.trace_len.get_untracked();
     st.select(s.event.filter(|&e| e < len), Motion::Jump);
     st.fresh.set(0);
+    st.big.set(s.layout == Layout::Presenter);
+    st.maxi.set(s.layout == Layout::Maximised);
+    let panel = s
+        .panel
+        .or(ex.map(|_| Panel::Exercises))
+        .unwrap_or(Panel::Inspect);
+    st.panel.set(panel);
+    if let Some(l) = s.lang {
+        st.lang.set(l);
+    }
+    match &s.compare {
+        Some((a, b)) => {
+            cmp.left.set(a.clone());
+            cmp.right.set(b.clone());
+            cmp.cmds.set(s.compare_cmds.clone());
+            cmp.open.set(true);
+        }
+        None => cmp.open.set(false),
+    }
 }
 
 pub fn location_hash() -> String {
@@ -170,14 +233,14 @@ pub fn write_hash(h: &str, push: bool) {
     }
 }
 
-pub fn link(st: &St) -> String {
+pub fn link(st: &St, cmp: &CmpSt) -> String {
     let loc = window().location();
     let base = format!(
         "{}{}",
         loc.origin().unwrap_or_default(),
         loc.pathname().unwrap_or_default()
     );
-    format!("{base}#{}", encode(&current(st)))
+    format!("{base}#{}", encode(&current(st, cmp)))
 }
 
 /// Offer bytes as a file download.
@@ -243,39 +306,38 @@ fn without_apps(l: &Lab) -> Lab {
     l
 }
 
-fn js_str(o: &wasm_bindgen::JsValue, key: &str) -> Option<String> {
-    js_sys::Reflect::get(o, &key.into()).ok()?.as_string()
+/// What an export carries besides the lab itself (which is not read: the
+/// engine rebuilds it by replaying the commands).
+#[derive(Deserialize)]
+struct Import {
+    #[allow(dead_code)]
+    lvslab: u32,
+    #[serde(default)]
+    scenario: Option<String>,
+    #[serde(default)]
+    exercise: Option<String>,
+    #[serde(default)]
+    commands: Vec<Cmd>,
 }
 
 /// Import an export: rebuild the lab by replaying its commands in the engine
 /// (the engine is deterministic), then check that the result is the `lab` the
-/// file carries, byte for byte. The browser's JSON parser reads the file.
-pub fn import_json(st: &St, text: &str) -> bool {
+/// file carries, byte for byte.
+pub fn import_json(st: &St, cmp: &CmpSt, text: &str) -> bool {
     let lang = st.lang_now();
-    let parsed = js_sys::JSON::parse(text).ok().filter(|v| v.is_object());
-    let Some(v) = parsed.filter(|v| js_sys::Reflect::has(v, &"lvslab".into()).unwrap_or(false))
-    else {
+    let Ok(v) = serde_json::from_str::<Import>(text) else {
         st.flash(t(lang, "import.bad").into());
         return false;
     };
-    let mut cmds = Vec::new();
-    if let Ok(list) = js_sys::Reflect::get(&v, &"commands".into()) {
-        if js_sys::Array::is_array(&list) {
-            for c in js_sys::Array::from(&list).iter() {
-                if let (Some(host), Some(line)) = (js_str(&c, "host"), js_str(&c, "line")) {
-                    cmds.push(Cmd { host, line });
-                }
-            }
-        }
-    }
     let shared = Shared {
-        scenario: js_str(&v, "scenario").unwrap_or_else(|| "bare".into()),
-        exercise: js_str(&v, "exercise"),
-        host: None,
-        event: None,
-        cmds,
+        scenario: v.scenario.unwrap_or_else(|| "bare".into()),
+        exercise: v.exercise,
+        cmds: v.commands,
+        lang: Some(st.lang_now()),
+        panel: Some(st.panel.get_untracked()),
+        ..Shared::default()
     };
-    apply(st, &shared);
+    apply(st, cmp, &shared);
     // The file's lab, verbatim: everything after the last `"lab":` but the
     // closing brace of the export object.
     let ours = st
@@ -302,12 +364,12 @@ pub fn import_json(st: &St, text: &str) -> bool {
 }
 
 /// Read a file the user picked and import it.
-pub fn import_file(st: St, file: web_sys::File) {
+pub fn import_file(st: St, cmp: CmpSt, file: web_sys::File) {
     leptos::task::spawn_local(async move {
         let promise = file.text();
         if let Ok(v) = wasm_bindgen_futures::JsFuture::from(promise).await {
             if let Some(text) = v.as_string() {
-                let _ = import_json(&st, &text);
+                let _ = import_json(&st, &cmp, &text);
             }
         }
     });

@@ -2,10 +2,10 @@
 //! user is looking at. Every change to the lab goes through [`St::run`], so
 //! the command list (what a shared link replays) is always complete.
 
-use crate::guide;
+use crate::guide::exercises;
 use crate::i18n::Lang;
 use crate::model::Links;
-use crate::share;
+use crate::store;
 use leptos::prelude::*;
 use lvslab_engine::scenario;
 use lvslab_engine::shell::Lab;
@@ -44,6 +44,13 @@ pub struct Group {
     pub end: usize,
 }
 
+/// What the host card shows: the terminal, or the host's state tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostView {
+    Terminal,
+    Tables,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Panel {
     Inspect,
@@ -79,6 +86,9 @@ pub struct St {
     pub playing: RwSignal<bool>,
     pub speed: RwSignal<f64>,
     pub host_tab: RwSignal<String>,
+    pub host_view: RwSignal<HostView>,
+    /// The host card fills the page (a big terminal).
+    pub maxi: RwSignal<bool>,
     pub panel: RwSignal<Panel>,
     pub pinned: RwSignal<Option<usize>>,
     pub big: RwSignal<bool>,
@@ -114,7 +124,7 @@ impl St {
         let links = Memo::new(move |_| lab.with(|l| Links::build(&l.world)));
         let trace_len = Memo::new(move |_| lab.with(|l| l.world.trace.len()));
         St {
-            lang: RwSignal::new(share::load_lang()),
+            lang: RwSignal::new(store::load_lang()),
             lab,
             links,
             trace_len,
@@ -129,15 +139,17 @@ impl St {
             playing: RwSignal::new(false),
             speed: RwSignal::new(1.0),
             host_tab: RwSignal::new("client".into()),
+            host_view: RwSignal::new(HostView::Terminal),
+            maxi: RwSignal::new(false),
             panel: RwSignal::new(Panel::Inspect),
             pinned: RwSignal::new(None),
-            big: RwSignal::new(share::load_flag("lvslab.big")),
+            big: RwSignal::new(store::load_flag("lvslab.big")),
             frames_only: RwSignal::new(false),
             host_filter: RwSignal::new(None),
             toast: RwSignal::new(None),
             fresh: RwSignal::new(0),
             tour_step: RwSignal::new(0),
-            solved: RwSignal::new(share::load_solved()),
+            solved: RwSignal::new(store::load_solved()),
             epoch: RwSignal::new(0),
             ex_hints: RwSignal::new(0),
             ex_result: RwSignal::new(None),
@@ -236,7 +248,7 @@ impl St {
     }
 
     pub fn load(&self, scenario_name: &str, exercise: Option<&'static str>) {
-        let ex = exercise.and_then(guide::exercise);
+        let ex = exercise.and_then(exercises::exercise);
         let scenario_name = ex.and_then(|e| e.scenario).unwrap_or(scenario_name);
         let world = match scenario::load(scenario_name) {
             Ok(w) => w,
@@ -285,7 +297,7 @@ impl St {
                 .trace
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| !frames || crate::model::is_wire(&e.kind))
+                .filter(|(_, e)| !frames || e.kind.is_wire())
                 .filter(|(_, e)| host.as_ref().is_none_or(|h| &e.host == h))
                 .map(|(i, _)| i)
                 .collect()

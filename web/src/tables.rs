@@ -2,13 +2,13 @@
 //! routes (local table first, as the kernel consults it), neighbours, TCP
 //! sockets and the ARP sysctls with the values Linux actually uses.
 
-use crate::html::esc;
+use crate::html::{esc, Markup};
 use crate::i18n::t;
 use crate::state::st;
+use crate::w;
 use leptos::prelude::*;
 use lvslab_engine::fib::{TABLE_LOCAL, TABLE_MAIN};
 use lvslab_engine::Host;
-use std::fmt::Write;
 
 type Rows = Vec<Vec<String>>;
 
@@ -127,37 +127,42 @@ struct Ctx<'a> {
 }
 
 fn table_html(
-    h: &mut String,
+    h: &mut Markup,
     title: &str,
     cols: &[String],
     rows: &[Vec<String>],
     class: &str,
     cx: &mut Ctx<'_>,
 ) {
-    let _ = write!(
+    w!(
         h,
-        "<section class=\"ltable {class}\"><h4>{}</h4><table><thead><tr>",
+        "<section class=\"ltable {}\"><h4>{}</h4><table><thead><tr>",
+        class,
         esc(title)
     );
     for c in cols {
-        let _ = write!(h, "<th>{}</th>", esc(c));
+        w!(h, "<th>{}</th>", esc(c));
     }
-    h.push_str("</tr></thead><tbody>");
+    h.raw("</tr></thead><tbody>");
     for r in rows {
         let key = format!("{title}|{}", r.join("|"));
         let fresh = cx.seen.as_ref().is_some_and(|s| !s.contains_key(&key));
         cx.now.insert(key, ());
-        let _ = write!(h, "<tr{}>", if fresh { " class=\"fresh-row\"" } else { "" });
+        h.raw(if fresh {
+            "<tr class=\"fresh-row\">"
+        } else {
+            "<tr>"
+        });
         for c in r {
-            let _ = write!(h, "<td class=\"mono\">{}</td>", esc(c));
+            w!(h, "<td class=\"mono\">{}</td>", esc(c));
         }
-        h.push_str("</tr>");
+        h.raw("</tr>");
     }
-    h.push_str("</tbody></table>");
+    h.raw("</tbody></table>");
     if rows.is_empty() {
-        let _ = write!(h, "<p class=\"muted small\">{}</p>", esc(cx.none));
+        w!(h, "<p class=\"muted small\">{}</p>", esc(cx.none));
     }
-    h.push_str("</section>");
+    h.raw("</section>");
 }
 
 #[component]
@@ -169,7 +174,7 @@ pub fn Tables(host: String) -> impl IntoView {
     let render = move || {
         let l = s.lang.get();
         let Some(snap) = s.lab.with(|lab| lab.world.host(&host).map(snapshot)) else {
-            return String::new();
+            return Markup::new();
         };
         let devs: Vec<String> = s.lab.with_untracked(|lab| {
             lab.world
@@ -194,7 +199,7 @@ pub fn Tables(host: String) -> impl IntoView {
             now: lvslab_engine::vecmap::VecMap::new(),
             none: t(l, "t.none"),
         };
-        let mut h = String::with_capacity(4096);
+        let mut h = Markup::new();
         let cols = |v: &[&'static str]| v.iter().map(|k| tt(k)).collect::<Vec<_>>();
         table_html(
             &mut h,
@@ -255,16 +260,10 @@ pub fn Tables(host: String) -> impl IntoView {
             })
         });
         if let Some((ln, lnc)) = ipvs {
-            let _ = write!(
-                h,
-                "<section class=\"ltable ipvs\"><h4>{}</h4><pre class=\"mono\">{}</pre><pre class=\"mono\">{}</pre></section>",
-                esc(t(l, "t.ipvs")),
-                esc(&ln),
-                esc(&lnc)
-            );
+            w!(h, "<section class=\"ltable ipvs\"><h4>{}</h4><pre class=\"mono\">{}</pre><pre class=\"mono\">{}</pre></section>", esc(t(l, "t.ipvs")), esc(&ln), esc(&lnc));
         }
         seen.set_value(Some(cx.now));
         h
     };
-    crate::html::markup("tables", Box::new(render))
+    crate::act::markup("tables", Box::new(render))
 }

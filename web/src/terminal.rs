@@ -2,18 +2,51 @@
 //! with the working directory, history (↑/↓), Tab completion, multi-line
 //! paste (run line by line), and links from each command to its events.
 
-use crate::html::esc;
+use crate::act::Act;
+use crate::html::{esc, Markup};
 use crate::i18n::{t, tr, Lang};
-use crate::state::{st, St};
+use crate::state::{st, HostView, St};
+use crate::w;
 use leptos::prelude::*;
 use lvslab_engine::shell::Lab;
-use std::fmt::Write;
 use wasm_bindgen::JsCast;
 
 const COMMANDS: &[&str] = &[
-    "arp", "arping", "cat", "cd", "clear", "curl", "echo", "false", "grep", "head", "hostname",
-    "ifconfig", "ip", "iptables", "ipvsadm", "nc", "netstat", "ping", "pwd", "service", "sleep",
-    "sort", "sysctl", "tail", "true", "wc", "wget", "yum",
+    "arp",
+    "arping",
+    "cat",
+    "cd",
+    "clear",
+    "curl",
+    "echo",
+    "false",
+    "grep",
+    "head",
+    "hostname",
+    "ifconfig",
+    "ip",
+    "iptables",
+    "ipvsadm",
+    "nc",
+    "netstat",
+    "ping",
+    "pwd",
+    "service",
+    "sleep",
+    "sort",
+    "sysctl",
+    "tail",
+    "tcpdump",
+    "true",
+    "wc",
+    "wget",
+    "yum",
+    "ss",
+    "ls",
+    "help",
+    "route",
+    "watch",
+    "systemctl",
 ];
 
 /// The command names the simulator knows (asked once).
@@ -22,7 +55,7 @@ fn known_commands() -> Vec<&'static str> {
         static KNOWN: Vec<&'static str> = COMMANDS
             .iter()
             .copied()
-            .filter(|c| *c == "clear" || crate::guide::command_known(c))
+            .filter(|c| *c == "clear" || crate::guide::tour::command_known(c))
             .collect();
     }
     KNOWN.with(|k| k.clone())
@@ -256,10 +289,11 @@ fn exec(s: &St, host: &str, line: &str) {
 }
 
 /// The scrollback of one host as markup.
-fn scrollback_html(s: &St, host: &str) -> String {
+fn scrollback_html(s: &St, host: &str) -> Markup {
     let l = s.lang.get();
     let from = s.term_cleared.with(|c| c.get(host).copied().unwrap_or(0));
-    let mut h = format!("<p class=\"term-hint\">{}</p>", esc(t(l, "term.hint")));
+    let mut h = Markup::new();
+    h.el("p", "term-hint", t(l, "term.hint"));
     s.terms.with(|terms| {
         for it in terms.get(host).map(|v| &v[from.min(v.len())..]).unwrap_or(&[]) {
             let mut cls = String::from("ti");
@@ -269,29 +303,18 @@ fn scrollback_html(s: &St, host: &str) -> String {
             if it.status != 0 {
                 cls.push_str(" fail");
             }
-            let _ = write!(
-                h,
-                "<div class=\"{cls}\"><div><span class=\"ps1\">{}</span> <span class=\"cmdline\">{}</span></div>",
-                esc(&it.prompt),
-                esc(&it.line)
-            );
+            w!(h, "<div class=\"{}\"><div><span class=\"ps1\">{}</span> <span class=\"cmdline\">{}</span></div>", cls, esc(&it.prompt), esc(&it.line));
             if !it.output.is_empty() {
-                let _ = write!(h, "<pre class=\"out\">{}</pre>", esc(&it.output));
+                w!(h, "<pre class=\"out\">{}</pre>", esc(&it.output));
             }
             if let Some((en, zh)) = &it.hint {
                 let text = if l == Lang::Zh { zh } else { en };
-                let _ = write!(h, "<p class=\"teach\"><b>{}</b> {}</p>", esc(t(l, "teach")), esc(text));
+                w!(h, "<p class=\"teach\"><b>{}</b> {}</p>", esc(t(l, "teach")), esc(text));
             }
             if it.count > 0 {
-                let _ = write!(
-                    h,
-                    "<button class=\"evlink\" data-act=\"jump\" data-arg=\"{}\">→ {} {}</button>",
-                    it.first,
-                    it.count,
-                    esc(t(l, "term.events"))
-                );
+                w!(h, "<button class=\"evlink\"{}>→ {} {}</button>", Act::Jump(it.first).attrs(), it.count, t(l, "term.events"));
             }
-            h.push_str("</div>");
+            h.raw("</div>");
         }
     });
     h
@@ -311,11 +334,20 @@ fn Terminal(host: String) -> impl IntoView {
     Effect::new(move |_| {
         let mut html = scrollback_html(&s, &h.get_value());
         if let Some(x) = hint.get() {
-            let _ = write!(html, "<pre class=\"out hint\">{}</pre>", esc(&x));
+            w!(html, "<pre class=\"out hint\">{}</pre>", esc(&x));
         }
         if let Some(el) = out_ref.get() {
-            el.set_inner_html(&html);
-            el.set_scroll_top(el.scroll_height());
+            el.set_inner_html(html.as_str());
+            // Keep the newest output in view; measure in the next frame (a
+            // layout forced here, during the first render, costs ~90 ms)
+            // and only when there is something to scroll to.
+            let has_output = s
+                .terms
+                .with(|t| t.get(&h.get_value()).is_some_and(|v| !v.is_empty()));
+            if has_output || hint.with(Option::is_some) {
+                let el: web_sys::HtmlElement = el.into();
+                request_animation_frame(move || el.set_scroll_top(el.scroll_height()));
+            }
         }
         // Screen readers hear only the newest command and its output.
         let last = s.terms.with(|t| {
@@ -420,7 +452,9 @@ fn Terminal(host: String) -> impl IntoView {
                 }
             }
             "Escape" => {
-                if let Some(el) = in_ref.get_untracked() {
+                if s.maxi.get_untracked() {
+                    s.maxi.set(false);
+                } else if let Some(el) = in_ref.get_untracked() {
                     let _ = el.blur();
                 }
             }
@@ -440,7 +474,11 @@ fn Terminal(host: String) -> impl IntoView {
         set_input(String::new());
         s.run_lines(&host, &format!("{typed}{text}"));
     };
-    let focus = move |_| {
+    let focus = move |e: web_sys::MouseEvent| {
+        // A button in the scrollback (an event link) decides where focus goes.
+        if crate::html::closest_with(e.target(), "data-act").is_some() {
+            return;
+        }
         // Clicking the scrollback focuses the prompt, unless text is selected.
         let sel = window()
             .get_selection()
@@ -462,7 +500,7 @@ fn Terminal(host: String) -> impl IntoView {
     view! {
         <div class="term" on:click=focus>
             <div class="term-out" node_ref=out_ref role="log" aria-live="off"
-                on:click=move |e| crate::act::dispatch(&s, &e)></div>
+                on:click=crate::act::handler()></div>
             <div class="visually-hidden" aria-live="polite" node_ref=live_ref></div>
             <div class="term-in">
                 <label class="ps1" for=input_id.clone()>{prompt}</label>
@@ -521,31 +559,64 @@ pub fn Hosts() -> impl IntoView {
     };
     let tabs_html = move || {
         let cur = s.host_tab.get();
-        let mut o = String::new();
+        let mut o = Markup::new();
         for h in hosts() {
             let on = h == cur;
-            let h = esc(&h);
-            let _ = write!(
-                o,
-                "<button role=\"tab\" id=\"tab-{h}\" class=\"tab{}\" data-tab=\"{h}\" data-act=\"tab\" data-arg=\"{h}\" aria-selected=\"{on}\" tabindex=\"{}\">{h}</button>",
-                if on { " on" } else { "" },
-                if on { 0 } else { -1 }
-            );
+            w!(o, "<button role=\"tab\" id=\"tab-{}\" class=\"tab{}\" data-tab=\"{}\"{} aria-selected=\"{}\" tabindex=\"{}\">{}</button>", h, if on { " on" } else { "" }, h, Act::Tab(h.clone()).attrs(), on, if on { 0 } else { -1 }, h);
         }
-        o
+        o.as_str().to_owned()
+    };
+    let view_btn = move |v: HostView, key: &'static str, id: &'static str| {
+        view! {
+            <button class="chip" id=id class:on=move || s.host_view.get() == v
+                aria-pressed=move || (s.host_view.get() == v).to_string()
+                on:click=move |_| {
+                    s.host_view.set(v);
+                    if v == HostView::Terminal {
+                        focus_input(&s.host_tab.get_untracked());
+                    }
+                }>{tr(key)}</button>
+        }
     };
     view! {
-        <div class="tabs" role="tablist" aria-label=tr("hosts") on:keydown=on_tabkey
-            on:click=move |e| crate::act::dispatch(&s, &e) inner_html=tabs_html></div>
+        <div class="host-bar">
+            <div class="tabs" role="tablist" aria-label=tr("hosts") on:keydown=on_tabkey
+                on:click=crate::act::handler() inner_html=tabs_html></div>
+            <div class="host-views">
+                {view_btn(HostView::Terminal, "terminal", "view-term")}
+                {view_btn(HostView::Tables, "tables", "view-tables")}
+                <button class="chip" id="maxi" aria-pressed=move || s.maxi.get().to_string()
+                    title=tr("maxi.title")
+                    on:click=move |_| {
+                        s.maxi.update(|m| *m = !*m);
+                        if s.host_view.get_untracked() == HostView::Terminal {
+                            focus_input(&s.host_tab.get_untracked());
+                        }
+                    }>
+                    {move || if s.maxi.get() { "⤡ " } else { "⤢ " }}
+                    {move || t(s.lang.get(), if s.maxi.get() { "maxi.off" } else { "maxi.on" })}
+                </button>
+            </div>
+        </div>
         <div class="host-body" role="tabpanel">
             {move || {
                 let h = s.host_tab.get();
                 let _ = s.epoch.get();
-                view! {
-                    <Terminal host=h.clone() />
-                    <crate::tables::Tables host=h />
+                match s.host_view.get() {
+                    HostView::Terminal => view! { <Terminal host=h /> }.into_any(),
+                    HostView::Tables => view! { <crate::tables::Tables host=h /> }.into_any(),
                 }
             }}
         </div>
+    }
+}
+
+/// Put the keyboard in a host's prompt.
+pub fn focus_input(host: &str) {
+    if let Some(el) = document()
+        .get_element_by_id(&format!("term-in-{host}"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
     }
 }

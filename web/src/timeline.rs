@@ -2,16 +2,18 @@
 //! them), the transport controls, keyboard shortcuts, and the explanation
 //! banner of the selected event.
 
+use crate::act::Act;
+use crate::html::{esc, Markup};
 use crate::i18n::{t, tr, Lang};
-use crate::model::{self, fmt_time, kind_label, kind_name};
+use crate::model::{self, fmt_time};
 use crate::state::{st, Motion, St};
 use crate::topology::STEP_MS;
+use crate::w;
 use leptos::ev;
 use leptos::prelude::*;
 use lvslab_engine::shell::Lab;
 use lvslab_engine::trace::EventKind;
 use lvslab_engine::wire::FrameRepr;
-use std::fmt::Write;
 use wasm_bindgen::JsCast;
 
 /// The one-line description of event `i` shown in the list.
@@ -87,10 +89,32 @@ pub fn toggle_play(s: &St) {
     s.playing.set(true);
 }
 
-/// Global shortcuts: Space, ←, →, Home, End (not while typing).
+/// What a key press in a text field means to the timeline: a terminal's
+/// prompt with nothing typed gives Space and ←/→ to the timeline (there is
+/// nothing to edit); any other field keeps its keys.
+fn field_yields(target: &web_sys::Element) -> bool {
+    target.id().starts_with("term-in-")
+        && target
+            .dyn_ref::<web_sys::HtmlInputElement>()
+            .is_some_and(|i| i.value().is_empty())
+}
+
+/// Global shortcuts, wherever focus is: Space play/pause, ←/→ step, Home,
+/// End; Alt+←/→ step even while typing. In a terminal they apply when its
+/// line is empty; other text fields keep their keys.
 pub fn install_keys(s: St) {
     let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-        if e.ctrl_key() || e.alt_key() || e.meta_key() || e.default_prevented() {
+        if e.ctrl_key() || e.meta_key() || e.default_prevented() {
+            return;
+        }
+        let key = e.key();
+        if e.alt_key() {
+            // Alt+←/→ would be the browser's Back/Forward: here they step.
+            if key == "ArrowRight" || key == "ArrowLeft" {
+                e.prevent_default();
+                s.playing.set(false);
+                s.step(key == "ArrowRight");
+            }
             return;
         }
         let target = e
@@ -101,19 +125,23 @@ pub fn install_keys(s: St) {
             .map(|t| t.tag_name().to_ascii_lowercase())
             .unwrap_or_default();
         if matches!(tag.as_str(), "input" | "textarea" | "select") {
-            return;
+            let yields = target.as_ref().is_some_and(field_yields);
+            if !(yields && matches!(key.as_str(), " " | "ArrowRight" | "ArrowLeft")) {
+                return;
+            }
         }
         // Space activates a focused control (keyboard users rely on it),
-        // except the timeline's own rows and play button.
+        // except the timeline's own rows, the play button and the banner.
         let control = target.as_ref().is_some_and(|t| {
             matches!(tag.as_str(), "button" | "summary" | "a" | "label")
                 && t.get_attribute("data-act").as_deref() != Some("sel")
                 && t.id() != "play"
+                && t.id() != "banner"
         });
-        if control && e.key() == " " {
+        if control && key == " " {
             return;
         }
-        match e.key().as_str() {
+        match key.as_str() {
             " " | "Spacebar" => {
                 e.prevent_default();
                 toggle_play(&s);
@@ -140,6 +168,7 @@ pub fn install_keys(s: St) {
                 let v = s.visible_untracked();
                 s.select(v.last().copied(), Motion::Jump);
             }
+            "Escape" if s.maxi.get_untracked() => s.maxi.set(false),
             _ => {}
         }
     });
@@ -235,13 +264,13 @@ pub fn Controls() -> impl IntoView {
                 } prop:value=move || s.host_filter.get().unwrap_or_default()
                     inner_html=move || {
                         let l = lang.get();
-                        let mut o = format!("<option value=\"\">{}</option>", crate::html::esc(t(l, "all.hosts")));
+                        let mut o = Markup::new();
+                        w!(o, "<option value=\"\">{}</option>", t(l, "all.hosts"));
                         for h in hosts() {
-                            let h = crate::html::esc(&h);
-                            let _ = write!(o, "<option value=\"{h}\">{h}</option>");
+                            w!(o, "<option value=\"{}\">{}</option>", h, h);
                         }
-                        let _ = write!(o, "<option value=\"switch\">{}</option>", crate::html::esc(t(l, "switch")));
-                        o
+                        w!(o, "<option value=\"switch\">{}</option>", t(l, "switch"));
+                        o.as_str().to_owned()
                     }>
                 </select>
             </label>
@@ -249,18 +278,14 @@ pub fn Controls() -> impl IntoView {
     }
 }
 
-fn esc(x: &str) -> String {
-    crate::html::esc(x)
-}
-
 /// The list's markup: a header per command, a row per visible event.
-fn list_html(s: &St) -> String {
+fn list_html(s: &St) -> Markup {
     let l = s.lang.get();
     let vis = s.visible();
     let groups = s.groups.get();
     let links = s.links.get();
     let cur = s.cursor.get_untracked();
-    let mut h = String::with_capacity(vis.len() * 200 + 64);
+    let mut h = Markup::new();
     let mut g = 0;
     let mut shown_hdr = usize::MAX;
     s.lab.with_untracked(|lab| {
@@ -271,26 +296,17 @@ fn list_html(s: &St) -> String {
             }
             if g < groups.len() && groups[g].start <= i && shown_hdr != g {
                 shown_hdr = g;
-                let _ = write!(h, "<li class=\"grp\" aria-hidden=\"true\"><code>[root@{}]# {}</code></li>", esc(&groups[g].host), esc(&groups[g].line));
+                w!(h, "<li class=\"grp\" aria-hidden=\"true\"><code>[root@{}]# {}</code></li>", esc(&groups[g].host), esc(&groups[g].line));
             }
             let e = &trace[i];
             let pk = links
                 .frame(trace, i)
                 .and_then(|b| FrameRepr::parse(b).ok())
-                .map(|f| format!(" pk-{}", model::classify(&f).css()))
+                .map(|f| model::classify(&f).css())
                 .unwrap_or_default();
             let sel = cur == Some(i);
-            let _ = write!(
-                h,
-                "<li><button class=\"ev k-{k}{sc}\" data-act=\"sel\" data-arg=\"{i}\" data-i=\"{i}\" aria-current=\"{sel}\"><span class=\"ev-n\">{n}</span><span class=\"ev-t\">{tm}</span><span class=\"ev-h\">{host}</span><span class=\"ev-k{pk}\">{label}</span><span class=\"ev-x\">{text}</span></button></li>",
-                k = kind_name(&e.kind),
-                sc = if sel { " sel" } else { "" },
-                n = i + 1,
-                tm = fmt_time(e.time.0),
-                host = esc(&e.host),
-                label = esc(kind_label(&e.kind, l)),
-                text = esc(&describe(lab, &links, i, l)),
-            );
+            let kt = e.kind.text();
+            w!(h, "<li><button class=\"ev k-{}{}\"{} data-i=\"{}\" aria-current=\"{}\"><span class=\"ev-n\">{}</span><span class=\"ev-t\">{}</span><span class=\"ev-h\">{}</span><span class=\"ev-k{}{}\">{}</span><span class=\"ev-x\">{}</span></button></li>", kt.name, if sel { " sel" } else { "" }, Act::Sel(i).attrs(), i, sel, i + 1, fmt_time(e.time.0), e.host, if pk.is_empty() { "" } else { " pk-" }, pk, kt.label(l), describe(lab, &links, i, l));
         }
     });
     h
@@ -339,7 +355,7 @@ pub fn EventList() -> impl IntoView {
     Effect::new(move |_| {
         let html = list_html(&s);
         if let Some(list) = list_ref.get() {
-            list.set_inner_html(&html);
+            list.set_inner_html(html.as_str());
             let list: web_sys::Element = list.into();
             show_selected(&list, s.cursor.get_untracked());
         }
@@ -352,17 +368,20 @@ pub fn EventList() -> impl IntoView {
     });
     view! {
         <ol class="events" node_ref=list_ref aria-label=tr("timeline")
-            on:click=move |e| crate::act::dispatch(&s, &e)></ol>
+            data-step=move || s.cursor.get().map(|c| c.to_string())
+            on:click=crate::act::handler()></ol>
     }
 }
 
 /// The selected event's explanation, big, under the topology.
-pub fn banner_html(s: &St) -> String {
+pub fn banner_html(s: &St) -> Markup {
     let l = s.lang.get();
     let fresh = s.fresh.get();
+    let playing = s.playing.get();
     let _ = s.trace_len.get();
     let links = s.links.get();
-    let mut h = String::new();
+    let mut h = Markup::new();
+    h.raw(if playing { ICON_PAUSE } else { ICON_PLAY });
     let body = s.cursor.get().and_then(|cur| {
         s.lab.with_untracked(|lab| {
             let e = lab.world.trace.get(cur)?;
@@ -376,43 +395,46 @@ pub fn banner_html(s: &St) -> String {
                 EventKind::ArpIgnored { .. } => " warn",
                 _ => "",
             };
-            Some(format!(
-                "<span class=\"b-n\">#{}</span><span class=\"b-t\">{} s</span><span class=\"b-x{cls}\">{}</span>",
-                cur + 1,
-                fmt_time(e.time.0),
-                esc(&text)
-            ))
+            let mut m = Markup::new();
+            w!(m, "<span class=\"b-n\">#{}</span><span class=\"b-t\">{} s</span><span class=\"b-x{}\">{}</span>", cur + 1, fmt_time(e.time.0), cls, text);
+            Some(m)
         })
     });
     match body {
-        Some(b) => h.push_str(&b),
+        Some(b) => {
+            h.push(&b);
+        }
         None => {
-            let _ = write!(
-                h,
-                "<span class=\"b-x muted\">{}</span>",
-                esc(t(l, "no.event"))
-            );
+            w!(h, "<span class=\"b-x muted\">{}</span>", t(l, "no.event"));
         }
     }
     if fresh > 0 {
-        let _ = write!(
+        w!(
             h,
-            "<span class=\"fresh\">{fresh} {}</span>",
-            esc(t(l, "new.events"))
+            "<span class=\"fresh\">{} {}</span>",
+            fresh,
+            t(l, "new.events")
         );
     }
     h
 }
 
+/// The banner is the big Play button: a click plays from the selected
+/// event (or pauses); the key shortcuts work as before.
 #[component]
 pub fn Banner() -> impl IntoView {
     let s = st();
-    let el = NodeRef::<leptos::html::Div>::new();
+    let el = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         let html = banner_html(&s);
         if let Some(e) = el.get() {
-            e.set_inner_html(&html);
+            e.set_inner_html(html.as_str());
         }
     });
-    view! { <div class="banner" role="status" aria-live="polite" node_ref=el></div> }
+    let lang = s.lang;
+    view! {
+        <button class="banner" id="banner" node_ref=el aria-live="polite"
+            title=move || t(lang.get(), if s.playing.get() { "pause" } else { "play" })
+            on:click=move |_| toggle_play(&s)></button>
+    }
 }

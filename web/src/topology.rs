@@ -5,16 +5,16 @@
 //! Animation: a fixed pool of packet shapes moved with requestAnimationFrame
 //! (one `transform` per shape per frame, no reactive updates while moving).
 
-use crate::html::esc;
+use crate::html::{esc, Markup};
 use crate::i18n::{t, tr, Lang};
 use crate::model::{classify, PktKind};
 use crate::state::{st, Motion};
+use crate::w;
 use leptos::prelude::*;
 use lvslab_engine::trace::EventKind;
 use lvslab_engine::wire::FrameRepr;
 use lvslab_engine::World;
 use std::cell::RefCell;
-use std::fmt::Write;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
@@ -32,6 +32,9 @@ struct Line {
     text: String,
     alias: bool,
     down: bool,
+    /// A note across the box instead of a device's line: the director's
+    /// IPVS summary (`ipvs`) or a mistake the engine found (`bad`, `warn`).
+    note: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +49,12 @@ struct HostBox {
 struct Topo {
     hosts: Vec<HostBox>,
     box_h: f64,
+    box_w: f64,
+    /// Height of one text row.
+    line_h: f64,
+    /// Presenter layout: each line's label on a row of its own above the
+    /// address, so that both can be drawn at projector size in one box.
+    two_row: bool,
 }
 
 impl Topo {
@@ -69,7 +78,8 @@ fn role_key(name: &str) -> Option<&'static str> {
     }
 }
 
-fn topo(w: &World) -> Topo {
+fn topo(w: &World, presenter: bool, lang: Lang) -> Topo {
+    let badges = lvslab_engine::teach::badges::badges(w);
     let n = w.ports.len().max(1);
     let mut hosts = Vec::new();
     for (i, p) in w.ports.iter().enumerate() {
@@ -81,12 +91,15 @@ fn topo(w: &World) -> Topo {
         devs.sort_by_key(|(i, _)| **i != p.ifindex);
         for (ifi, d) in devs {
             let addrs = h.addrs.get(ifi).cloned().unwrap_or_default();
-            if *ifi == p.ifindex {
+            // The presenter layout leaves the MAC out: its rows go to the
+            // terminal (the inspector and the banner still name MACs).
+            if *ifi == p.ifindex && !presenter {
                 lines.push(Line {
                     label: d.name.clone(),
                     text: d.mac.to_string(),
                     alias: false,
                     down: !d.up,
+                    note: None,
                 });
             }
             for a in addrs {
@@ -98,8 +111,28 @@ fn topo(w: &World) -> Topo {
                     label: a.label.clone(),
                     text: a.net.to_string(),
                     down: !d.up,
+                    note: None,
                 });
             }
+        }
+        // The director's table in a line, then the mistakes on this host.
+        for text in lvslab_engine::teach::badges::ipvs_summary(w, &h.name) {
+            lines.push(Line {
+                label: String::new(),
+                text,
+                alias: false,
+                down: false,
+                note: Some("ipvs"),
+            });
+        }
+        for b in badges.iter().filter(|b| b.host == h.name) {
+            lines.push(Line {
+                label: String::new(),
+                text: format!("⚠ {}", b.text(lang)),
+                alias: false,
+                down: false,
+                note: Some(if b.error { "bad" } else { "warn" }),
+            });
         }
         hosts.push(HostBox {
             name: h.name.clone(),
@@ -108,15 +141,30 @@ fn topo(w: &World) -> Topo {
             lines,
         });
     }
-    let max_lines = hosts
+    // Rows of text in a box: a device line takes two in the presenter
+    // layout (label above address), a note one.
+    let rows_of = |ls: &[Line]| -> usize {
+        ls.iter()
+            .map(|l| if presenter && l.note.is_none() { 2 } else { 1 })
+            .sum()
+    };
+    let rows = hosts
         .iter()
-        .map(|h| h.lines.len())
+        .map(|h| rows_of(&h.lines))
         .max()
         .unwrap_or(1)
-        .max(3);
+        .max(if presenter { 4 } else { 3 });
+    let (line_h, head) = if presenter {
+        (25.0, 36.0)
+    } else {
+        (LINE_H, 34.0)
+    };
     Topo {
         hosts,
-        box_h: 34.0 + LINE_H * max_lines as f64,
+        box_h: head + line_h * rows as f64,
+        box_w: if presenter { 284.0 } else { BOX_W },
+        line_h,
+        two_row: presenter,
     }
 }
 
@@ -294,7 +342,11 @@ pub const STEP_MS: f64 = 700.0;
 pub fn Topology() -> impl IntoView {
     let s = st();
     let lang = s.lang;
-    let tp = Memo::new(move |_| s.lab.with(|l| topo(&l.world)));
+    let tp = Memo::new(move |_| {
+        let presenter = s.big.get();
+        let l = lang.get();
+        s.lab.with(|lab| topo(&lab.world, presenter, l))
+    });
     let anim: Rc<RefCell<Anim>> = Rc::new(RefCell::new(Anim::default()));
     let anim = StoredValue::new_local(anim);
 
@@ -356,7 +408,7 @@ pub fn Topology() -> impl IntoView {
                     <rect x="20" y=BAR_Y width=W - 40.0 height=BAR_H rx="8" />
                     <text class="sw-label" x="34" y=BAR_Y + 25.0>{tr("switch")}</text>
                 </g>
-                <g id="topo-hosts" inner_html=move || hosts_svg(&tp.get(), lang.get())></g>
+                <g id="topo-hosts" inner_html=move || hosts_svg(&tp.get(), lang.get()).as_str().to_owned()></g>
                 <g id="topo-badge"></g>
                 <g class="pkts" aria-hidden="true" inner_html=PKT_POOL></g>
             </svg>
@@ -367,30 +419,23 @@ pub fn Topology() -> impl IntoView {
 const PKT_POOL: &str = r#"<g id="pkt-0" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g><g id="pkt-1" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g><g id="pkt-2" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g><g id="pkt-3" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g><g id="pkt-4" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g><g id="pkt-5" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g><g id="pkt-6" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g><g id="pkt-7" class="pkt" opacity="0"><rect x="-36" y="-12" width="72" height="24" rx="6"/><text y="5"></text></g>"#;
 
 /// The hosts, their links and switch ports, as SVG markup.
-fn hosts_svg(tp: &Topo, lang: Lang) -> String {
-    let mut h = String::with_capacity(4096);
+fn hosts_svg(tp: &Topo, lang: Lang) -> Markup {
+    let mut h = Markup::new();
+    let head = if tp.two_row { 28.0 } else { 22.0 };
     for hb in &tp.hosts {
         let x = hb.x;
-        let left = x - BOX_W / 2.0;
+        let left = x - tp.box_w / 2.0;
         let role = role_key(&hb.name).map(|k| t(lang, k)).unwrap_or("");
-        let _ = write!(
-            h,
-            "<g class=\"link\"><line x1=\"{x}\" y1=\"{y1}\" x2=\"{x}\" y2=\"{HOST_Y}\"/></g>\
-             <g class=\"port\"><rect x=\"{px}\" y=\"{py}\" width=\"22\" height=\"14\" rx=\"3\"/><text x=\"{x}\" y=\"{ty}\">{port}</text></g>\
-             <g class=\"host\" data-host=\"{name}\"><rect x=\"{left}\" y=\"{HOST_Y}\" width=\"{BOX_W}\" height=\"{bh}\" rx=\"9\"/>\
-             <text class=\"h-name\" x=\"{tx}\" y=\"{ny}\">{name}<tspan class=\"h-role\" dx=\"8\">{role}</tspan></text>",
-            y1 = BAR_Y + BAR_H,
-            px = x - 11.0,
-            py = BAR_Y + BAR_H - 12.0,
-            ty = BAR_Y + BAR_H - 1.5,
-            port = hb.port,
-            name = esc(&hb.name),
-            bh = tp.box_h,
-            tx = left + 12.0,
-            ny = HOST_Y + 22.0,
-            role = esc(role),
-        );
-        for (k, ln) in hb.lines.iter().enumerate() {
+        w!(h, "<g class=\"link\"><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/></g><g class=\"port\"><rect x=\"{}\" y=\"{}\" width=\"22\" height=\"14\" rx=\"3\"/><text x=\"{}\" y=\"{}\">{}</text></g><g class=\"host\" data-host=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"9\"/><text class=\"h-name\" x=\"{}\" y=\"{}\">{}<tspan class=\"h-role\" dx=\"8\">{}</tspan></text>", x, BAR_Y + BAR_H, x, HOST_Y, x - 11.0, BAR_Y + BAR_H - 12.0, x, BAR_Y + BAR_H - 1.5, hb.port, hb.name, left, HOST_Y, tp.box_w, tp.box_h, left + 12.0, HOST_Y + head, hb.name, role);
+        let y0 = HOST_Y + head + tp.line_h;
+        let mut row = 0usize;
+        for ln in &hb.lines {
+            let k = row;
+            row += if tp.two_row && ln.note.is_none() {
+                2
+            } else {
+                1
+            };
             let mut cls = String::from("h-line");
             if ln.alias {
                 cls.push_str(" alias");
@@ -398,22 +443,37 @@ fn hosts_svg(tp: &Topo, lang: Lang) -> String {
             if ln.down {
                 cls.push_str(" down");
             }
-            let _ = write!(
-                h,
-                "<text class=\"{cls}\" x=\"{tx}\" y=\"{y}\"><tspan class=\"h-dev\">{label}</tspan><tspan x=\"{vx}\">{text}</tspan>{down}</text>",
-                tx = left + 12.0,
-                y = HOST_Y + 42.0 + LINE_H * k as f64,
-                label = esc(&ln.label),
-                vx = left + 78.0,
-                text = esc(&ln.text),
-                down = if ln.down {
-                    format!("<tspan class=\"h-down\" dx=\"6\">{}</tspan>", esc(t(lang, "down")))
+            let mut down = Markup::new();
+            if ln.down {
+                w!(
+                    down,
+                    "<tspan class=\"h-down\" dx=\"6\">{}</tspan>",
+                    t(lang, "down")
+                );
+            }
+            if let Some(note) = ln.note {
+                let y = if tp.two_row {
+                    y0 + tp.line_h * k as f64
                 } else {
-                    String::new()
-                },
-            );
+                    y0 + 1.0 + tp.line_h * k as f64
+                };
+                w!(
+                    h,
+                    "<text class=\"h-note {}\" x=\"{}\" y=\"{}\">{}</text>",
+                    note,
+                    left + 12.0,
+                    y,
+                    ln.text
+                );
+            } else if tp.two_row {
+                let y = y0 + tp.line_h * k as f64;
+                w!(h, "<text class=\"{}\" x=\"{}\" y=\"{}\"><tspan class=\"h-dev\">{}</tspan>{}<tspan x=\"{}\" dy=\"{}\">{}</tspan></text>", cls, left + 12.0, y, ln.label, down, left + 12.0, tp.line_h, ln.text);
+            } else {
+                let y = y0 + 1.0 + tp.line_h * k as f64;
+                w!(h, "<text class=\"{}\" x=\"{}\" y=\"{}\"><tspan class=\"h-dev\">{}</tspan><tspan x=\"{}\">{}</tspan>{}</text>", cls, left + 12.0, y, ln.label, left + 78.0, ln.text, down);
+            }
         }
-        h.push_str("</g>");
+        h.raw("</g>");
     }
     h
 }
@@ -450,7 +510,7 @@ fn mark(tp: &Topo, e: Option<&lvslab_engine::trace::Event>, lang: Lang) {
             let _ = el.class_list().add_1("dropped");
         }
     }
-    let label = crate::model::kind_label(&e.kind, lang);
+    let label = e.kind.text().label(lang);
     let (cls, text) = match &e.kind {
         EventKind::FrameTx { .. } | EventKind::FrameRx { .. } | EventKind::Switch { .. } => return,
         EventKind::ArpReply { .. } | EventKind::LocalDeliver { .. } => ("ok", label.to_string()),
@@ -480,16 +540,14 @@ fn mark(tp: &Topo, e: Option<&lvslab_engine::trace::Event>, lang: Lang) {
     let Some(x) = tp.x_of_host(&e.host) else {
         return;
     };
-    let w = 16.0 + 7.6 * text.chars().count() as f64;
+    let w = 16.0 + if tp.two_row { 12.6 } else { 7.6 } * text.chars().count() as f64;
     // Keep the badge inside the drawing.
     let x = x.clamp(w / 2.0 + 4.0, W - w / 2.0 - 4.0);
     if let Some(b) = badge {
-        b.set_inner_html(&format!(
-            "<g class=\"badge {cls}\" transform=\"translate({x} {y})\"><rect x=\"{rx}\" y=\"-13\" width=\"{w}\" height=\"24\" rx=\"12\"/><text y=\"4\">{}</text></g>",
-            esc(&text),
-            y = HOST_Y - 30.0,
-            rx = -w / 2.0,
-        ));
+        let mut m = Markup::new();
+        let (bh, ty) = if tp.two_row { (34.0, 7.0) } else { (24.0, 4.0) };
+        w!(m, "<g class=\"badge {}\" transform=\"translate({} {})\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\"/><text y=\"{}\">{}</text></g>", cls, x, HOST_Y - 30.0, -w / 2.0, -bh / 2.0, w, bh, bh / 2.0, ty, text);
+        b.set_inner_html(m.as_str());
     }
 }
 
@@ -500,12 +558,12 @@ pub fn Legend() -> impl IntoView {
     view! {
         <ul class="legend" aria-label=tr("legend") inner_html=move || {
             let l = lang.get();
-            let mut h = String::new();
+            let mut h = Markup::new();
             for k in PktKind::ALL.iter().filter(|k| !matches!(k, PktKind::Ipv4 | PktKind::Other)) {
-                let _ = write!(h, "<li><span class=\"sw pk-{}\"></span>{}</li>", k.css(), esc(k.name(l)));
+                w!(h, "<li><span class=\"sw pk-{}\"></span>{}</li>", k.css(), esc(k.name(l)));
             }
-            let _ = write!(h, "<li><span class=\"sw drop\"></span>{}</li>", esc(t(l, "pk.drop")));
-            h
+            w!(h, "<li><span class=\"sw drop\"></span>{}</li>", esc(t(l, "pk.drop")));
+            h.as_str().to_owned()
         }></ul>
     }
 }
