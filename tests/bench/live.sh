@@ -8,15 +8,15 @@
 # still answered.
 #
 #   cargo build --release -p lvslab
-#   tests/bench-live.sh                      # seed scenario (2 services)
-#   SERVICES=10000 tests/bench-live.sh       # plus 10 000 simulated services
+#   tests/bench/live.sh                      # seed scenario (2 services)
+#   SERVICES=10000 tests/bench/live.sh       # plus 10 000 simulated services
 #
 # Bounded: every client has a deadline, the server is killed at the end.
 # Loopback only. Needs python3 (standard library only) and curl: the event
 # streams and the timed reads are curl processes (Python alone cannot read
 # 200 streams of a 10 000-service table fast enough to load the server).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BIN=${LVSLAB_BIN:-${CARGO_TARGET_DIR:-target}/release/lvslab}
 SERVICES=${SERVICES:-0}
 CLIENTS=${CLIENTS:-200}
