@@ -19,14 +19,12 @@ need_root() {
     return 1
   fi
 }
-lan=0 vm=0 lanpid=
-# The two halves share nothing (host namespaces here, qemu there), so the
-# namespace scripts run while the VM boots and works through its scripts.
+lan=0 vm=0
 if [[ ${LVSLAB_SKIP_REAL:-0} == 1 ]]; then
   echo "REAL-KERNEL LAN CONFORMANCE SKIPPED (LVSLAB_SKIP_REAL=1)"
 elif need_root "the host-kernel conformance (ip netns)" LVSLAB_SKIP_REAL; then
-  conformance/run-real.sh -j 2 > "$OUT/conformance/real.txt" 2>&1 &
-  lanpid=$!
+  conformance/run-real.sh -j 2 | tee "$OUT/conformance/real.txt"
+  lan=${PIPESTATUS[0]}
 else
   lan=1
 fi
@@ -41,11 +39,5 @@ elif need_root "the VM conformance (apt packages, qemu, netns in the guest)" LVS
   echo "VM suite wall time: $(( $(date +%s) - start )) s"
 else
   vm=1
-fi
-if [[ -n $lanpid ]]; then
-  wait "$lanpid"
-  lan=$?
-  echo "== host-kernel (namespaces) half:"
-  cat "$OUT/conformance/real.txt"
 fi
 (( lan == 0 && vm == 0 ))
