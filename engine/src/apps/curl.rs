@@ -106,15 +106,7 @@ impl World {
             let elapsed = c.elapsed_ms(now);
             let host = c.host.clone();
             if let Some(s) = c.sock {
-                let state = self
-                    .hosts
-                    .get(&host)
-                    .and_then(|h| h.tcp.get(s))
-                    .map(|s| s.state);
-                match state {
-                    Some(TcpState::SynSent) | None => self.tcp_abort(&host, s),
-                    _ => self.tcp_close(&host, s),
-                }
+                self.close_on_exit(&host, s);
             }
             if !c.silent {
                 let msg = if c.sent {
@@ -131,6 +123,22 @@ impl World {
             app.done = true;
         }
         app
+    }
+
+    /// A client program ends with its socket `sock` open (the `-m`
+    /// deadline, a signal): the kernel closes it as on any exit — a
+    /// connection still in SYN_SENT just goes away, an open one gets FIN
+    /// (RST with unread data: `tcp_close`).
+    pub(crate) fn close_on_exit(&mut self, host: &str, sock: u32) {
+        let state = self
+            .hosts
+            .get(host)
+            .and_then(|h| h.tcp.get(sock))
+            .map(|s| s.state);
+        match state {
+            Some(TcpState::SynSent) | None => self.tcp_abort(host, sock),
+            _ => self.tcp_close(host, sock),
+        }
     }
 
     /// A socket owned by a client program changed.

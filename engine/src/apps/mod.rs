@@ -388,7 +388,7 @@ fn parse_quoted(orig: &[u8]) -> Result<(u16, u16), ()> {
     ))
 }
 
-fn finish_ping(p: &PingApp, out: &mut Vec<String>, now: SimTime) {
+pub(crate) fn finish_ping(p: &PingApp, out: &mut Vec<String>, now: SimTime) {
     out.push(String::new());
     out.push(format!("--- {} ping statistics ---", p.dst));
     let mut line = format!("{} packets transmitted, {} received", p.sent, p.received);
@@ -430,7 +430,7 @@ fn finish_ping(p: &PingApp, out: &mut Vec<String>, now: SimTime) {
     let _ = now;
 }
 
-fn finish_arping(a: &ArpingApp, out: &mut Vec<String>) {
+pub(crate) fn finish_arping(a: &ArpingApp, out: &mut Vec<String>) {
     out.push(format!(
         "Sent {} probes ({} broadcast(s))",
         a.sent, a.broadcasts

@@ -16,6 +16,7 @@ pub use iptables::parse_save_line;
 mod netutils;
 mod route;
 mod services;
+pub mod session;
 mod sysctl;
 mod tcpdump;
 mod words;
@@ -82,6 +83,13 @@ pub struct Lab {
     /// programs' ids, in job-number order.
     #[serde(skip)]
     pub jobs: VecMap<String, Vec<u32>>,
+    /// Each terminal's program still running (see [`session`]).
+    #[serde(skip)]
+    pub(crate) fg: VecMap<String, session::Foreground>,
+    /// The command being run came from a terminal that may leave its
+    /// program running ([`Lab::start`]).
+    #[serde(skip)]
+    pub(crate) interactive: bool,
 }
 
 impl Lab {
@@ -91,6 +99,8 @@ impl Lab {
             cwd: VecMap::new(),
             last_status: VecMap::new(),
             jobs: VecMap::new(),
+            fg: VecMap::new(),
+            interactive: false,
         }
     }
 

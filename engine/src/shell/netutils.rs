@@ -8,6 +8,7 @@ use super::{Io, Lab};
 use crate::apps::{AppKind, ArpingApp, PingApp};
 use crate::net::core::neighbour::Nud;
 use crate::net::ipv4::route::OutError;
+use crate::shell::session::Render;
 use crate::wire::mac::Mac;
 use crate::wire::ArpOp;
 use std::net::Ipv4Addr;
@@ -207,7 +208,13 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         )),
         (None, None) => io.outln(format!("PING {dst} ({dst}) 56(84) bytes of data.")),
     }
-    let count = count.unwrap_or(if deadline.is_some() { u32::MAX } else { 4 });
+    // Without -c or -w ping runs until Ctrl+C: at a terminal that is what
+    // happens; a script stops it after 4 probes, as if interrupted then.
+    let count = count.unwrap_or(if deadline.is_some() || lab.interactive {
+        u32::MAX
+    } else {
+        4
+    });
     let now = lab.world.now;
     let ident = 0x4c00 | (lab.world.next_app as u16 & 0xff);
     let id = lab.world.spawn(AppKind::Ping(PingApp {
@@ -228,15 +235,9 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         send_times: vec![],
         exit_at: None,
     }));
-    if let Some(app) = lab.world.run_app(id) {
-        let skip_replies = quiet;
-        for l in app.output {
-            if skip_replies && (l.starts_with("64 bytes") || l.starts_with("From ")) {
-                continue;
-            }
-            io.outln(l);
-        }
-        io.status = app.status;
+    let render = Render::Ping { quiet };
+    if lab.wait_fg(host, id, render) {
+        lab.render_fg(id, render, None, io);
     }
 }
 
@@ -379,7 +380,7 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let dev_name = dev.name.clone();
     let dev_mac = dev.mac;
     io.outln(format!("ARPING {target} from {src} {dev_name}"));
-    let count = if count.is_none() && deadline.is_none() {
+    let count = if count.is_none() && deadline.is_none() && !lab.interactive {
         Some(4)
     } else {
         count
@@ -403,14 +404,9 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         last_send: now,
         start: now,
     }));
-    if let Some(app) = lab.world.run_app(id) {
-        for l in app.output {
-            if quiet {
-                continue;
-            }
-            io.outln(l);
-        }
-        io.status = app.status;
+    let render = Render::Arping { quiet };
+    if lab.wait_fg(host, id, render) {
+        lab.render_fg(id, render, None, io);
     }
 }
 

@@ -7,6 +7,7 @@ use super::{Io, Lab};
 use crate::apps::curl::CurlApp;
 use crate::apps::AppKind;
 use crate::net::ipv4::tcp::{Owner, Service, TcpState};
+use crate::shell::session::Render;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 const PACKAGES: &[(&str, &str)] = &[
@@ -278,9 +279,8 @@ pub fn curl_like(
     if background {
         return;
     }
-    if let Some(app) = lab.world.run_app(id) {
-        io.out(app.text);
-        io.status = app.status;
+    if lab.wait_fg(host, id, Render::Curl) {
+        lab.render_fg(id, Render::Curl, None, io);
     }
 }
 

@@ -10,6 +10,7 @@ use super::{fs, Io, Lab};
 use crate::apps::tcpdump::TcpdumpApp;
 use crate::apps::AppKind;
 use crate::net::core::dev::DeviceKind;
+use crate::shell::session::Render;
 use crate::tools::tcpdump::{Args, Printer};
 
 /// How long a foreground capture without `-c` may wait in simulated time.
@@ -108,6 +109,13 @@ pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io:
         lab.jobs.entry(host.to_string()).or_default().push(id);
         return;
     }
+    if lab.interactive {
+        // At a terminal the capture runs until -c or Ctrl+C.
+        if lab.wait_fg(host, id, Render::Tcpdump) {
+            finish(lab, id, false, io);
+        }
+        return;
+    }
     let limit = lab.world.now.plus(FOREGROUND_LIMIT_US);
     let mut interrupted = false;
     loop {
@@ -134,7 +142,7 @@ pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io:
 }
 
 /// A capture ends: its lines (or its file) and the summary on stderr.
-fn finish(lab: &mut Lab, id: u32, interrupted: bool, io: &mut Io) {
+pub(crate) fn finish(lab: &mut Lab, id: u32, interrupted: bool, io: &mut Io) {
     let Some(app) = lab.world.stop_tcpdump(id) else {
         return;
     };
