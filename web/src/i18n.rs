@@ -257,6 +257,7 @@ table! {
     "terminal" => "Terminal", "终端";
     "term.hint" => "Type a command (Tab completes, ↑/↓ history, paste several lines to run them in order, clear or Ctrl+L clears).",
                    "输入命令（Tab 补全，↑/↓ 历史，可粘贴多行按顺序执行，clear 或 Ctrl+L 清屏）。";
+    "term.running" => "Still running — Ctrl+C stops it. The other terminals work meanwhile, and the lab's clock runs with yours.", "仍在运行——按 Ctrl+C 停止。其他终端照常可用，实验的时钟与真实时间同步走。";
     "term.events" => "events", "个事件";
     "teach" => "Note:", "说明：";
     "term.input" => "Command line on", "命令行：";

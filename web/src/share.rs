@@ -1,13 +1,15 @@
 //! Links, downloads, imports and the few preferences kept in localStorage.
 //!
 //! A link is the URL hash `#s=SCENARIO&x=EXERCISE&h=HOST&e=EVENT&c=HOST~LINE…`:
-//! opening it loads the scenario (and the exercise's setup), replays the
-//! commands in order in the engine and selects the same event. The engine is
-//! deterministic, so the same commands give the same lab, byte for byte.
+//! opening it loads the scenario (and the exercise's setup), replays the log
+//! in order in the engine and selects the same event. The log's steps are
+//! `c=HOST~LINE` (a command), `w=MICROSECONDS` (time passing while a
+//! program ran) and `i=HOST` (Ctrl+C). The engine is deterministic, so the
+//! same log gives the same lab, byte for byte.
 
 use crate::compare::CmpSt;
 use crate::i18n::{lang_code, t, Lang};
-use crate::state::{Cmd, Motion, Panel, St};
+use crate::state::{Cmd, Motion, Panel, St, Step};
 use leptos::prelude::*;
 use lvslab_engine::shell::Lab;
 use serde::{Deserialize, Serialize};
@@ -43,7 +45,7 @@ pub struct Shared {
     pub exercise: Option<String>,
     pub host: Option<String>,
     pub event: Option<usize>,
-    pub cmds: Vec<Cmd>,
+    pub cmds: Vec<Step>,
     pub layout: Layout,
     pub panel: Option<Panel>,
     pub lang: Option<Lang>,
@@ -69,6 +71,14 @@ fn panel_of(code: &str) -> Option<Panel> {
 
 fn cmd_text(c: &Cmd) -> String {
     format!("{}~{}", enc(&c.host), enc(&c.line))
+}
+
+fn step_text(s: &Step) -> String {
+    match s {
+        Step::Run { host, line } => format!("c={}~{}", enc(host), enc(line)),
+        Step::Wait { wait_us } => format!("w={wait_us}"),
+        Step::Interrupt { interrupt } => format!("i={}", enc(interrupt)),
+    }
 }
 
 fn cmd_of(v: &str) -> Option<Cmd> {
@@ -105,7 +115,8 @@ pub fn encode(s: &Shared) -> String {
         out.push_str(&format!("&cmp={}~{}", enc(a), enc(b)));
     }
     for c in &s.cmds {
-        out.push_str(&format!("&c={}", cmd_text(c)));
+        out.push('&');
+        out.push_str(&step_text(c));
     }
     for c in &s.compare_cmds {
         out.push_str(&format!("&k={}", cmd_text(c)));
@@ -146,7 +157,11 @@ pub fn decode(hash: &str) -> Option<Shared> {
             "cmp" => {
                 s.compare = v.split_once('~').map(|(a, b)| (dec(a), dec(b)));
             }
-            "c" => s.cmds.extend(cmd_of(v)),
+            "c" => s.cmds.extend(cmd_of(v).map(|c| Step::run(c.host, c.line))),
+            "w" => s
+                .cmds
+                .extend(v.parse().ok().map(|wait_us| Step::Wait { wait_us })),
+            "i" => s.cmds.push(Step::Interrupt { interrupt: dec(v) }),
             "k" => s.compare_cmds.extend(cmd_of(v)),
             _ => {}
         }
@@ -185,8 +200,9 @@ pub fn apply(st: &St, cmp: &CmpSt, s: &Shared) {
         .and_then(crate::guide::exercises::exercise_id);
     st.load(&s.scenario, ex);
     for c in &s.cmds {
-        st.run(&c.host, &c.line, true);
+        st.replay(c);
     }
+    st.resume_clock();
     if let Some(h) = &s.host {
         if st.lab.with_untracked(|l| l.world.hosts.contains_key(h)) {
             st.host_tab.set(h.clone());
@@ -296,7 +312,7 @@ struct Export<'a> {
     lvslab: u32,
     scenario: &'a str,
     exercise: Option<&'a str>,
-    commands: &'a [Cmd],
+    commands: &'a [Step],
     lab: &'a Lab,
 }
 
@@ -317,7 +333,7 @@ struct Import {
     #[serde(default)]
     exercise: Option<String>,
     #[serde(default)]
-    commands: Vec<Cmd>,
+    commands: Vec<Step>,
 }
 
 /// Import an export: rebuild the lab by replaying its commands in the engine

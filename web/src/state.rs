@@ -12,7 +12,11 @@ use lvslab_engine::shell::Lab;
 use lvslab_engine::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 
-/// A command line run on a host: what links and exports replay.
+/// One step of the lab's log (a command, time passing, a Ctrl+C): what
+/// links and exports replay.
+pub use lvslab_engine::shell::session::Step;
+
+/// A command line run on a host (compare mode's log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cmd {
     pub host: String,
@@ -33,6 +37,8 @@ pub struct TermItem {
     pub setup: bool,
     /// The engine's teaching hint about this command (en, zh).
     pub hint: Option<(String, String)>,
+    /// Its program is still running (see `session`).
+    pub running: bool,
 }
 
 /// The trace range a command produced, for the timeline's headers.
@@ -76,7 +82,7 @@ pub struct St {
     pub trace_len: Memo<usize>,
     pub scenario: RwSignal<String>,
     pub exercise: RwSignal<Option<&'static str>>,
-    pub cmds: RwSignal<Vec<Cmd>>,
+    pub cmds: RwSignal<Vec<Step>>,
     pub groups: RwSignal<Vec<Group>>,
     pub terms: RwSignal<VecMap<String, Vec<TermItem>>>,
     /// Cleared-screen marks: items before this index are hidden.
@@ -112,6 +118,12 @@ pub struct St {
     /// The next URL update starts a new history entry (a new lab was
     /// loaded: Back returns to the previous one).
     pub push_hash: StoredValue<bool>,
+    /// The lab's clock follows the wall clock from here while a program
+    /// runs in a terminal.
+    pub clock: StoredValue<Option<crate::session::Clock>>,
+    pub ticker: StoredValue<Option<IntervalHandle>>,
+    /// A log is being replayed: the wall clock does not count.
+    pub replaying: StoredValue<bool>,
 }
 
 pub fn st() -> St {
@@ -155,6 +167,9 @@ impl St {
             ex_result: RwSignal::new(None),
             why_tab: RwSignal::new(0),
             push_hash: StoredValue::new(false),
+            clock: StoredValue::new(None),
+            ticker: StoredValue::new(None),
+            replaying: StoredValue::new(false),
         }
     }
 
@@ -176,21 +191,31 @@ impl St {
     }
 
     /// Run a command line in the engine on `host`, record it, and show its
-    /// first new event. `record` is false for exercise setup commands.
+    /// first new event. `record` is false for exercise setup commands
+    /// (which run to completion, as a script does); a recorded command's
+    /// program may keep running in its terminal (see `session`).
     pub fn run(&self, host: &str, line: &str, record: bool) {
+        self.catch_up();
         let prompt = self.prompt(host);
         let before = self.trace_len.get_untracked();
+        let start_us = self.lab.with_untracked(|l| l.world.now.0);
         let mut out = lvslab_engine::shell::Output::default();
-        self.lab.update(|l| out = l.run(host, line));
+        let mut running = false;
+        let mut progress = vec![];
+        self.lab.update(|l| {
+            if record {
+                let s = l.start(host, line);
+                out = s.output;
+                running = s.running;
+                progress = l.progress();
+            } else {
+                out = l.run(host, line);
+            }
+        });
         let after = self.lab.with_untracked(|l| l.world.trace.len());
         let count = after.saturating_sub(before);
         if record {
-            self.cmds.update(|c| {
-                c.push(Cmd {
-                    host: host.into(),
-                    line: line.into(),
-                })
-            });
+            self.cmds.update(|c| c.push(Step::run(host, line)));
         }
         if count > 0 {
             self.groups.update(|g| {
@@ -212,8 +237,15 @@ impl St {
                 count,
                 setup: !record,
                 hint: out.hint,
+                running,
             })
         });
+        // Other terminals' programs may have printed or ended meanwhile.
+        let now_len = self.lab.with_untracked(|l| l.world.trace.len());
+        self.absorb(progress, now_len);
+        if running {
+            self.ensure_clock(start_us);
+        }
         if count > 0 && record {
             self.playing.set(false);
             self.motion.set(Motion::Jump);
@@ -255,6 +287,11 @@ impl St {
             Err(_) => scenario::bare(),
         };
         self.playing.set(false);
+        self.clock.set_value(None);
+        if let Some(h) = self.ticker.get_value() {
+            h.clear();
+        }
+        self.ticker.set_value(None);
         self.lab.set(Lab::new(world));
         self.scenario.set(scenario_name.to_string());
         self.exercise.set(exercise);

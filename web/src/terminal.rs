@@ -300,12 +300,17 @@ fn scrollback_html(s: &St, host: &str) -> Markup {
             if it.setup {
                 cls.push_str(" setup");
             }
-            if it.status != 0 {
+            if it.running {
+                cls.push_str(" running");
+            } else if it.status != 0 {
                 cls.push_str(" fail");
             }
             w!(h, "<div class=\"{}\"><div><span class=\"ps1\">{}</span> <span class=\"cmdline\">{}</span></div>", cls, esc(&it.prompt), esc(&it.line));
             if !it.output.is_empty() {
                 w!(h, "<pre class=\"out\">{}</pre>", esc(&it.output));
+            }
+            if it.running {
+                h.el("p", "term-run", t(l, "term.running"));
             }
             if let Some((en, zh)) = &it.hint {
                 let text = if l == Lang::Zh { zh } else { en };
@@ -385,6 +390,11 @@ fn Terminal(host: String) -> impl IntoView {
         match e.key().as_str() {
             "Enter" => {
                 e.prevent_default();
+                if s.lab.with_untracked(|l| l.is_running(&host)) {
+                    // The program has the terminal: bash reads the line
+                    // only when it ends.
+                    return;
+                }
                 let line = input.get_untracked();
                 set_input(String::new());
                 hint.set(None);
@@ -443,6 +453,10 @@ fn Terminal(host: String) -> impl IntoView {
                 e.prevent_default();
                 exec(&s, &host, "clear");
             }
+            "c" if e.ctrl_key() && s.lab.with_untracked(|l| l.is_running(&host)) => {
+                e.prevent_default();
+                s.interrupt(&host);
+            }
             "c" if e.ctrl_key() => {
                 let cur = input.get_untracked();
                 if !cur.is_empty() {
@@ -492,9 +506,15 @@ fn Terminal(host: String) -> impl IntoView {
             }
         }
     };
+    // No prompt while a program has the terminal.
     let prompt = move || {
         s.terms.track();
-        s.prompt(&h.get_value())
+        let host = h.get_value();
+        if s.lab.with_untracked(|l| l.is_running(&host)) {
+            String::new()
+        } else {
+            s.prompt(&host)
+        }
     };
     let input_id = format!("term-in-{host}");
     view! {

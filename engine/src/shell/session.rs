@@ -116,7 +116,7 @@ impl Lab {
                     status: 1,
                     hint: None,
                 },
-                running: true,
+                running: false,
             };
         }
         self.interactive = super::split_words(line).is_ok_and(|w| simple_command(&w));
@@ -426,7 +426,8 @@ mod tests {
         assert!(t.contains("SYN_RECV"), "{t}");
         // Another command at the busy terminal is refused, not queued.
         let busy = l.start("client", "echo hi");
-        assert!(busy.running && busy.output.status == 1);
+        assert!(!busy.running && busy.output.status == 1);
+        assert!(l.is_running("client"));
         let o = l.interrupt("client").expect("curl was running");
         assert_eq!(o.text, "^C\n");
         assert_eq!(o.status, STATUS_SIGINT);

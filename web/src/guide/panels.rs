@@ -34,13 +34,22 @@ fn tour_known() -> Vec<bool> {
 }
 
 /// Has tour step `i` been run in this lab (its commands are in the log)?
-fn step_ran(cmds: &[crate::state::Cmd], i: usize) -> bool {
+fn step_ran(cmds: &[crate::state::Step], i: usize) -> bool {
+    use crate::state::Step;
     let want = TOUR[i].cmds;
+    // The commands typed, in order (time passing between them does not count).
+    let runs: Vec<(&str, &str)> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Step::Run { host, line } => Some((host.as_str(), line.as_str())),
+            _ => None,
+        })
+        .collect();
     !want.is_empty()
-        && cmds.windows(want.len()).any(|w| {
+        && runs.windows(want.len()).any(|w| {
             w.iter()
                 .zip(want.iter())
-                .all(|(c, (h, l))| c.host == *h && c.line == *l)
+                .all(|((ch, cl), (h, l))| ch == h && cl == l)
         })
 }
 
