@@ -91,13 +91,15 @@ fn snapshot(h: &Host) -> Snapshot {
         .collect();
     let mut sysctl = Vec::new();
     let devs: Vec<String> = h.devices.values().map(|d| d.name.clone()).collect();
-    for knob in ["arp_ignore", "arp_announce", "rp_filter"] {
-        let mut row = vec![knob.to_string()];
-        row.push(h.sysctl.get("all", knob).unwrap_or(0).to_string());
+    use lvslab_engine::sysctl::Knob;
+    for knob in [Knob::ArpIgnore, Knob::ArpAnnounce, Knob::RpFilter] {
+        let name = knob.name();
+        let mut row = vec![name.to_string()];
+        row.push(h.sysctl.get("all", name).unwrap_or(0).to_string());
         for d in &devs {
             row.push(format!(
                 "{} → {}",
-                h.sysctl.get(d, knob).unwrap_or(0),
+                h.sysctl.get(d, name).unwrap_or(0),
                 h.sysctl.effective(d, knob)
             ));
         }

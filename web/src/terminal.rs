@@ -103,7 +103,7 @@ fn paths(lab: &Lab, host: &str) -> Vec<String> {
     if let Some(h) = lab.world.host(host) {
         for (scope, knobs) in &h.sysctl.conf {
             v.push(format!("/proc/sys/net/ipv4/conf/{scope}/"));
-            for k in knobs.keys() {
+            for (k, _) in knobs.iter() {
                 v.push(format!("/proc/sys/net/ipv4/conf/{scope}/{k}"));
             }
         }
@@ -225,7 +225,7 @@ pub fn candidates(lab: &Lab, host: &str, input: &str) -> (usize, Vec<String>) {
             let mut v = owned(&["-w", "-a"]);
             if let Some(h) = lab.world.host(host) {
                 for (scope, knobs) in &h.sysctl.conf {
-                    for k in knobs.keys() {
+                    for (k, _) in knobs.iter() {
                         v.push(format!("net.ipv4.conf.{scope}.{k}"));
                     }
                 }

@@ -224,7 +224,10 @@ impl Host {
     /// Delete the address at `idx` of `ifindex` (`inet_del_ifa()`).
     pub fn del_addr(&mut self, ifindex: u32, idx: usize) -> Vec<IfAddr> {
         let dev_name = self.dev_name(ifindex).to_string();
-        let promote = self.sysctl.effective(&dev_name, "promote_secondaries") != 0;
+        let promote = self.sysctl.effective(
+            &dev_name,
+            crate::net::ipv4::devconf::Knob::PromoteSecondaries,
+        ) != 0;
         let Some(list) = self.addrs.get_mut(&ifindex) else {
             return vec![];
         };

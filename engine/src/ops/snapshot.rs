@@ -204,7 +204,15 @@ impl HostSnapshot {
             links,
             addrs,
             routes,
-            sysctl: h.sysctl.conf.clone(),
+            sysctl: h
+                .sysctl
+                .conf
+                .iter()
+                .map(|(scope, c)| {
+                    let knobs = c.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                    (scope.clone(), knobs)
+                })
+                .collect(),
             ipvs: services,
             notes: Vec::new(),
             mangle: Some(
@@ -278,10 +286,9 @@ impl HostSnapshot {
         }
         for (scope, knobs) in &self.sysctl {
             for (k, v) in knobs {
-                if let Some(c) = h.sysctl.conf.get_mut(scope) {
-                    if let Some(x) = c.get_mut(k) {
-                        *x = *v;
-                    }
+                let knob = crate::net::ipv4::devconf::Knob::from_name(k);
+                if let (Some(c), Some(knob)) = (h.sysctl.conf.get_mut(scope), knob) {
+                    c.set(knob, *v);
                 }
             }
         }

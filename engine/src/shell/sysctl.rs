@@ -147,8 +147,8 @@ fn list_all(lab: &Lab, host: &str, values_only: bool, io: &mut Io) {
     };
     let mut keys: Vec<(String, i64)> = Vec::new();
     for (scope, conf) in &h.sysctl.conf {
-        for (knob, v) in conf {
-            keys.push((format!("net.ipv4.conf.{scope}.{knob}"), *v));
+        for (knob, v) in conf.iter() {
+            keys.push((format!("net.ipv4.conf.{scope}.{knob}"), v));
         }
     }
     keys.push(("net.ipv4.ip_forward".into(), h.sysctl.ip_forward()));

@@ -91,9 +91,9 @@ pub enum EventKind {
     /// A route lookup and what it matched.
     RouteLookup {
         dst: Ipv4Addr,
-        table: String,
-        prefix: String,
-        rtype: String,
+        table: crate::net::ipv4::route::TableName,
+        prefix: ipnet::Ipv4Net,
+        rtype: crate::net::ipv4::fib::RouteType,
         dev: Option<String>,
     },
     /// Local delivery of an IPv4 packet.

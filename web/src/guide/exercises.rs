@@ -95,7 +95,10 @@ fn check_arp(lab: &Lab) -> Result<(), Tx> {
             "node02 必须保留 VIP（在 lo:2 上），否则会丢弃调度器转发来的包。",
         ));
     }
-    if h.sysctl.effective("eth0", "arp_announce") < 2 {
+    if h.sysctl
+        .effective("eth0", lvslab_engine::sysctl::Knob::ArpAnnounce)
+        < 2
+    {
         return Err((
             "ARP replies are fixed; now make sure node02 never announces the VIP either (arp_announce).",
             "ARP 应答已修好；还要确保 node02 也不会通告 VIP（arp_announce）。",

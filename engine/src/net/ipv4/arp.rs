@@ -33,7 +33,10 @@ use std::net::Ipv4Addr;
 impl Host {
     /// `arp_ignore()`: true when the request must not be answered.
     pub fn arp_ignore(&self, ifindex: u32, sip: Ipv4Addr, tip: Ipv4Addr) -> (bool, i64) {
-        let level = self.sysctl.effective(self.dev_name(ifindex), "arp_ignore");
+        let level = self.sysctl.effective(
+            self.dev_name(ifindex),
+            crate::net::ipv4::devconf::Knob::ArpIgnore,
+        );
         let empty = Vec::new();
         let list = self.addrs.get(&ifindex).unwrap_or(&empty);
         let ignore = match level {
@@ -52,7 +55,10 @@ impl Host {
 
     /// `arp_accept` for a sender (`arp_accept()` in arp.c).
     pub(crate) fn arp_accept(&self, ifindex: u32, sip: Ipv4Addr) -> bool {
-        match self.sysctl.effective(self.dev_name(ifindex), "arp_accept") {
+        match self.sysctl.effective(
+            self.dev_name(ifindex),
+            crate::net::ipv4::devconf::Knob::ArpAccept,
+        ) {
             0 => false,
             1 => true,
             _ => self
@@ -103,7 +109,9 @@ impl World {
             if input_ok && h.addr_type(tip) == RouteType::Local {
                 let (ignore, level) = h.arp_ignore(ifindex, sip, tip);
                 let filtered = !ignore
-                    && h.sysctl.effective(&dev_name, "arp_filter") != 0
+                    && h.sysctl
+                        .effective(&dev_name, crate::net::ipv4::devconf::Knob::ArpFilter)
+                        != 0
                     && h.route_output(sip, None, Some(tip))
                         .map(|r| r.ifindex != ifindex)
                         .unwrap_or(true);
@@ -324,7 +332,9 @@ impl World {
         };
         let Some(d) = h.device(ifindex) else { return };
         let dev_name = d.name.clone();
-        let announce = h.sysctl.effective(&dev_name, "arp_announce");
+        let announce = h
+            .sysctl
+            .effective(&dev_name, crate::net::ipv4::devconf::Knob::ArpAnnounce);
         let mut saddr = None;
         match announce {
             0 => {

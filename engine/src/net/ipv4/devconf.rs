@@ -30,6 +30,55 @@ pub const CONF_KNOBS: &[&str] = &[
     "rp_filter",
 ];
 
+/// One knob of `struct ipv4_devconf` that we model (`IPV4_DEVCONF_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Knob {
+    AcceptLocal,
+    ArpAccept,
+    ArpAnnounce,
+    ArpFilter,
+    ArpIgnore,
+    Forwarding,
+    LogMartians,
+    PromoteSecondaries,
+    ProxyArp,
+    RpFilter,
+}
+
+impl Knob {
+    /// Every knob, in `ls conf/eth0` order (the order of [`CONF_KNOBS`]).
+    pub const ALL: [Knob; 10] = [
+        Knob::AcceptLocal,
+        Knob::ArpAccept,
+        Knob::ArpAnnounce,
+        Knob::ArpFilter,
+        Knob::ArpIgnore,
+        Knob::Forwarding,
+        Knob::LogMartians,
+        Knob::PromoteSecondaries,
+        Knob::ProxyArp,
+        Knob::RpFilter,
+    ];
+
+    /// Its file name under `conf/DEV/`.
+    pub fn name(self) -> &'static str {
+        CONF_KNOBS[self as usize]
+    }
+
+    pub fn from_name(name: &str) -> Option<Knob> {
+        Knob::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// How `all` and a device's value combine for this knob.
+    pub fn combine(self) -> Combine {
+        match self {
+            Knob::ArpIgnore | Knob::ArpAnnounce | Knob::RpFilter | Knob::ArpAccept => Combine::Max,
+            Knob::Forwarding => Combine::DevOnly,
+            _ => Combine::Or,
+        }
+    }
+}
+
 /// How `all` and a device's value combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Combine {
@@ -39,25 +88,57 @@ pub enum Combine {
 }
 
 pub fn combine_rule(knob: &str) -> Combine {
-    match knob {
-        "arp_ignore" | "arp_announce" | "rp_filter" | "arp_accept" => Combine::Max,
-        "forwarding" => Combine::DevOnly,
-        _ => Combine::Or,
-    }
+    Knob::from_name(knob).map_or(Combine::Or, Knob::combine)
 }
 
 /// The range a write accepts. Every knob modelled here is a plain
 /// `proc_dointvec` (`devinet_conf_proc()`): any `int`, even values the code
 /// never interprets (arp_announce=7 acts like the highest defined level).
-fn knob_range(_knob: &str) -> (i64, i64) {
+fn knob_range(_knob: Knob) -> (i64, i64) {
     (i32::MIN as i64, i32::MAX as i64)
 }
 
-/// One `ipv4_devconf`.
-pub type Conf = VecMap<String, i64>;
+/// One `ipv4_devconf`: a value per [`Knob`]. Serialised as a map from the
+/// knob's file name to its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Conf([i64; Knob::ALL.len()]);
+
+impl Conf {
+    pub fn get(&self, k: Knob) -> i64 {
+        self.0[k as usize]
+    }
+
+    pub fn set(&mut self, k: Knob, v: i64) {
+        self.0[k as usize] = v;
+    }
+
+    /// (file name, value) in `ls` order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, i64)> + '_ {
+        Knob::ALL.into_iter().map(|k| (k.name(), self.get(k)))
+    }
+}
+
+impl Serialize for Conf {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Conf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = VecMap::<String, i64>::deserialize(d)?;
+        let mut c = Conf::default();
+        for (k, v) in m.iter() {
+            let knob = Knob::from_name(k)
+                .ok_or_else(|| serde::de::Error::custom(format!("not an ipv4 conf knob: {k:?}")))?;
+            c.set(knob, *v);
+        }
+        Ok(c)
+    }
+}
 
 fn default_conf() -> Conf {
-    CONF_KNOBS.iter().map(|k| (k.to_string(), 0)).collect()
+    Conf::default()
 }
 
 /// A host's IPv4 sysctl state.
@@ -107,18 +188,20 @@ impl Sysctls {
     }
 
     /// The value a device's code path actually uses.
-    pub fn effective(&self, dev: &str, knob: &str) -> i64 {
-        let all = self.get("all", knob).unwrap_or(0);
-        let own = self.get(dev, knob).unwrap_or(0);
-        match combine_rule(knob) {
+    pub fn effective(&self, dev: &str, knob: Knob) -> i64 {
+        let all = self.conf.get("all").map_or(0, |c| c.get(knob));
+        let own = self.conf.get(dev).map_or(0, |c| c.get(knob));
+        match knob.combine() {
             Combine::Max => all.max(own),
             Combine::Or => i64::from(all != 0 || own != 0),
             Combine::DevOnly => own,
         }
     }
 
+    /// `conf/<scope>/<knob>` by file names (what the shell reads).
     pub fn get(&self, scope: &str, knob: &str) -> Option<i64> {
-        self.conf.get(scope)?.get(knob).copied()
+        let k = Knob::from_name(knob)?;
+        Some(self.conf.get(scope)?.get(k))
     }
 
     /// The TTL of locally generated packets.
@@ -127,27 +210,26 @@ impl Sysctls {
     }
 
     pub fn ip_forward(&self) -> i64 {
-        self.get("all", "forwarding").unwrap_or(0)
+        self.conf.get("all").map_or(0, |c| c.get(Knob::Forwarding))
     }
 
     /// Write `conf/<scope>/<knob>`.
     pub fn set(&mut self, scope: &str, knob: &str, value: i64) -> Result<(), SysctlError> {
-        let (lo, hi) = knob_range(knob);
-        let exists = self.conf.get(scope).is_some_and(|c| c.contains_key(knob));
-        if !exists {
+        let k = Knob::from_name(knob).ok_or(SysctlError::NoEntry)?;
+        if !self.conf.contains_key(scope) {
             return Err(SysctlError::NoEntry);
         }
+        let (lo, hi) = knob_range(k);
         if value < lo || value > hi {
             return Err(SysctlError::Invalid);
         }
-        if knob == "forwarding" && scope == "all" {
+        if k == Knob::Forwarding && scope == "all" {
             self.set_ip_forward(value);
             return Ok(());
         }
         self.conf
             .get_mut(scope)
-            .and_then(|c| c.get_mut(knob))
-            .map(|v| *v = value)
+            .map(|c| c.set(k, value))
             .ok_or(SysctlError::NoEntry)
     }
 
@@ -156,7 +238,7 @@ impl Sysctls {
     pub fn set_ip_forward(&mut self, value: i64) {
         let v = i64::from(value != 0);
         for c in self.conf.values_mut() {
-            c.insert("forwarding".into(), v);
+            c.set(Knob::Forwarding, v);
         }
     }
 }
@@ -170,18 +252,38 @@ mod tests {
         let mut s = Sysctls::default();
         s.add_device("eth0");
         s.set("eth0", "arp_ignore", 1).unwrap();
-        assert_eq!(s.effective("eth0", "arp_ignore"), 1);
+        assert_eq!(s.effective("eth0", Knob::ArpIgnore), 1);
         s.set("all", "arp_ignore", 2).unwrap();
-        assert_eq!(s.effective("eth0", "arp_ignore"), 2);
+        assert_eq!(s.effective("eth0", Knob::ArpIgnore), 2);
         s.set("all", "promote_secondaries", 1).unwrap();
-        assert_eq!(s.effective("eth0", "promote_secondaries"), 1);
+        assert_eq!(s.effective("eth0", Knob::PromoteSecondaries), 1);
         assert_eq!(
             s.set("eth0", "arp_announce", 1 << 40),
             Err(SysctlError::Invalid)
         );
         assert_eq!(s.set("eth9", "arp_announce", 1), Err(SysctlError::NoEntry));
         s.set_ip_forward(1);
-        assert_eq!(s.effective("eth0", "forwarding"), 1);
+        assert_eq!(s.effective("eth0", Knob::Forwarding), 1);
+        assert_eq!(s.set("eth0", "arp_ignorez", 1), Err(SysctlError::NoEntry));
+    }
+
+    #[test]
+    fn knobs_are_the_files_in_ls_order_and_serialise_as_before() {
+        let names: Vec<&str> = Knob::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names, CONF_KNOBS);
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, names, "a VecMap serialised them in this order");
+        let mut c = Conf::default();
+        c.set(Knob::ArpIgnore, 1);
+        c.set(Knob::RpFilter, 2);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(
+            json,
+            r#"{"accept_local":0,"arp_accept":0,"arp_announce":0,"arp_filter":0,"arp_ignore":1,"forwarding":0,"log_martians":0,"promote_secondaries":0,"proxy_arp":0,"rp_filter":2}"#
+        );
+        assert_eq!(serde_json::from_str::<Conf>(&json).unwrap(), c);
+        assert!(serde_json::from_str::<Conf>(r#"{"nope":1}"#).is_err());
     }
 
     #[test]

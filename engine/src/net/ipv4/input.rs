@@ -10,7 +10,7 @@
 
 use crate::net::ipv4::fib::RouteType;
 use crate::net::ipv4::icmp::{IcmpError, Unreach};
-use crate::net::ipv4::route::{is_martian_source, table_name};
+use crate::net::ipv4::route::{is_martian_source, TableName};
 use crate::net::netfilter::hook::HookState;
 use crate::net::netfilter::Hook;
 use crate::sim::trace::{DropReason, EventKind};
@@ -97,9 +97,9 @@ impl World {
         };
         let kind = EventKind::RouteLookup {
             dst: ip.dst,
-            table: table_name(route.table),
-            prefix: crate::net::ipv4::devinet::prefix_text(&route.dst),
-            rtype: route.rtype.name().into(),
+            table: TableName(route.table),
+            prefix: route.dst,
+            rtype: route.rtype,
             dev: route.ifindex.map(|i| h.dev_name(i).to_string()),
         };
         self.record(host, kind);
@@ -137,7 +137,10 @@ impl World {
                     return;
                 }
                 let dev = h.dev_name(ifindex).to_string();
-                if h.sysctl.effective(&dev, "forwarding") == 0 {
+                if h.sysctl
+                    .effective(&dev, crate::net::ipv4::devconf::Knob::Forwarding)
+                    == 0
+                {
                     self.record(
                         host,
                         EventKind::Drop {

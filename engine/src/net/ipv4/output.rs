@@ -11,7 +11,7 @@
 
 use crate::net::core::dev::DeviceKind;
 use crate::net::ipv4::fib::{FibError, RouteType};
-use crate::net::ipv4::route::{table_name, OutError, OutRoute};
+use crate::net::ipv4::route::{OutError, OutRoute, TableName};
 use crate::net::netfilter::hook::HookState;
 use crate::net::netfilter::Hook;
 use crate::sim::trace::{DropReason, EventKind};
@@ -81,9 +81,9 @@ impl World {
         }
         let kind = EventKind::RouteLookup {
             dst: ip.dst,
-            table: table_name(rt.table),
-            prefix: crate::net::ipv4::devinet::prefix_text(&rt.prefix),
-            rtype: rt.rtype.name().into(),
+            table: TableName(rt.table),
+            prefix: rt.prefix,
+            rtype: rt.rtype,
             dev: Some(h.dev_name(rt.ifindex).to_string()),
         };
         self.record(host, kind);

@@ -211,8 +211,13 @@ impl Host {
     /// only with accept_local) and, for rp_filter=1, leave by `ifindex`.
     pub fn validate_source(&self, src: Ipv4Addr, ifindex: u32) -> Result<(), DropReason> {
         let dev = self.dev_name(ifindex);
-        let rpf = self.sysctl.effective(dev, "rp_filter");
-        let accept_local = self.sysctl.effective(dev, "accept_local") != 0;
+        let rpf = self
+            .sysctl
+            .effective(dev, crate::net::ipv4::devconf::Knob::RpFilter);
+        let accept_local = self
+            .sysctl
+            .effective(dev, crate::net::ipv4::devconf::Knob::AcceptLocal)
+            != 0;
         if rpf == 0 && !self.fib.custom_local_routes {
             if accept_local || !self.all_addrs().any(|a| a.local() == src) {
                 return Ok(());
@@ -251,10 +256,43 @@ pub(crate) fn is_martian_source(ip: Ipv4Addr) -> bool {
 }
 
 pub fn table_name(id: u32) -> String {
-    match id {
-        TABLE_LOCAL => "local".into(),
-        TABLE_MAIN => "main".into(),
-        253 => "default".into(),
-        n => n.to_string(),
+    TableName(id).to_string()
+}
+
+/// A routing table as `ip route` names it (iproute2's `rt_tables`: 255
+/// local, 254 main, 253 default, any other by its number). The trace keeps
+/// the number and writes the name only when it is shown or serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableName(pub u32);
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            TABLE_LOCAL => f.write_str("local"),
+            TABLE_MAIN => f.write_str("main"),
+            253 => f.write_str("default"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+impl serde::Serialize for TableName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TableName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "local" => Ok(TableName(TABLE_LOCAL)),
+            "main" => Ok(TableName(TABLE_MAIN)),
+            "default" => Ok(TableName(253)),
+            n => n
+                .parse()
+                .map(TableName)
+                .map_err(|_| serde::de::Error::custom(format!("not a routing table: {n:?}"))),
+        }
     }
 }

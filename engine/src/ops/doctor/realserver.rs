@@ -131,8 +131,12 @@ pub(crate) fn realserver_arp(cx: &mut Ctx<'_>) {
     let mut bad_announce = Vec::new();
     let mut mute = Vec::new();
     for d in &devs {
-        let ig = host.sysctl.effective(d, "arp_ignore");
-        let an = host.sysctl.effective(d, "arp_announce");
+        let ig = host
+            .sysctl
+            .effective(d, crate::net::ipv4::devconf::Knob::ArpIgnore);
+        let an = host
+            .sysctl
+            .effective(d, crate::net::ipv4::devconf::Knob::ArpAnnounce);
         match ig {
             1 | 2 => {}
             8 => mute.push(*d),
@@ -218,7 +222,10 @@ pub(crate) fn realserver_rp_filter(cx: &mut Ctx<'_>) {
         .and_then(|r| r.route.ifindex);
     let mut ok = true;
     for d in cx.arp_devices() {
-        let strict = host.sysctl.effective(d, "rp_filter") == 1;
+        let strict = host
+            .sysctl
+            .effective(d, crate::net::ipv4::devconf::Knob::RpFilter)
+            == 1;
         let Ok(idx) = host.ifindex(d) else { continue };
         if strict && default_dev.is_some_and(|dd| dd != idx) {
             ok = false;

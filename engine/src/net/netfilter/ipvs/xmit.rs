@@ -22,7 +22,7 @@
 //! and local transmitters.
 
 use crate::net::ipv4::fib::RouteType;
-use crate::net::ipv4::route::{table_name, OutRoute};
+use crate::net::ipv4::route::{OutRoute, TableName};
 use crate::sim::trace::{DropReason, EventKind};
 use crate::sim::world::World;
 use crate::wire::{Ipv4Repr, L4};
@@ -145,9 +145,9 @@ impl World {
         };
         let lookup = EventKind::RouteLookup {
             dst: rip,
-            table: table_name(rt.table),
-            prefix: crate::net::ipv4::devinet::prefix_text(&rt.prefix),
-            rtype: rt.rtype.name().into(),
+            table: TableName(rt.table),
+            prefix: rt.prefix,
+            rtype: rt.rtype,
             dev: Some(h.dev_name(rt.ifindex).to_string()),
         };
         self.record(host, lookup);
