@@ -104,12 +104,14 @@ pub enum EventKind {
     /// which real server, the entry's new state.
     Ipvs {
         service: String,
-        client: String,
-        dest: String,
-        state: String,
+        client: std::net::SocketAddr,
+        dest: std::net::SocketAddr,
+        /// The entry's state name (`ip_vs_state_name()`).
+        state: std::borrow::Cow<'static, str>,
         new_conn: bool,
         scheduler: String,
-        method: String,
+        /// The forwarding method (`Route`, `Masq`, `Tunnel`).
+        method: std::borrow::Cow<'static, str>,
     },
     /// IPVS found the service but no real server to send to.
     IpvsNoDest { service: String },

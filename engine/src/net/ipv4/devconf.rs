@@ -179,7 +179,7 @@ pub enum SysctlError {
 impl Sysctls {
     /// A device appeared: it starts with `default`'s values.
     pub fn add_device(&mut self, dev: &str) {
-        let d = self.conf["default"].clone();
+        let d = self.conf["default"];
         self.conf.insert(dev.to_string(), d);
     }
 

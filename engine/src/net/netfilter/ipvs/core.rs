@@ -116,15 +116,12 @@ impl World {
                     host,
                     EventKind::Ipvs {
                         service: service.unwrap_or_default(),
-                        client: crate::net::ipv4::devinet::addr_port_text(
-                            IpAddr::V4(ip.src),
-                            sport,
-                        ),
-                        dest: crate::net::ipv4::devinet::addr_port_text(daddr, dport),
-                        state: state.name().into(),
+                        client: std::net::SocketAddr::new(IpAddr::V4(ip.src), sport),
+                        dest: std::net::SocketAddr::new(daddr, dport),
+                        state: std::borrow::Cow::Borrowed(state.name()),
                         new_conn,
                         scheduler: svc.map(|(_, s)| s).unwrap_or_default(),
-                        method: fwd.name().into(),
+                        method: std::borrow::Cow::Borrowed(fwd.name()),
                     },
                 );
                 self.schedule_ipvs_timer(host);
