@@ -411,17 +411,9 @@ pub fn netstat(lab: &Lab, host: &str, args: &[String], io: &mut Io) {
             s.state.name()
         );
         if progs {
-            let prog = match (
-                &s.owner,
-                s.parent
-                    .and_then(|p| h.tcp.get(p))
-                    .and_then(|p| p.owner.as_ref()),
-            ) {
-                (Some(o), _) => format!("{}/{}", o.pid, o.program),
-                (None, Some(o)) if !s.orphan && s.state != TcpState::SynRecv => {
-                    format!("{}/{}", o.pid, o.program)
-                }
-                _ => "-".to_string(),
+            let prog = match super::ss::process_of(&h.tcp, s) {
+                Some(o) => format!("{}/{}", o.pid, o.program),
+                None => "-".to_string(),
             };
             line.push_str(&format!(" {prog:<20}"));
         }
