@@ -19,6 +19,8 @@ mod route;
 mod services;
 mod ss;
 mod sysctl;
+mod systemctl;
+pub use systemctl::UnitState;
 mod tcpdump;
 mod words;
 
@@ -85,6 +87,9 @@ pub struct Lab {
     /// programs' ids, in job-number order.
     #[serde(skip)]
     pub jobs: VecMap<String, Vec<u32>>,
+    /// Each host's httpd.service as systemd keeps it (`systemctl`).
+    #[serde(default)]
+    pub units: VecMap<String, UnitState>,
 }
 
 impl Lab {
@@ -94,6 +99,7 @@ impl Lab {
             cwd: VecMap::new(),
             last_status: VecMap::new(),
             jobs: VecMap::new(),
+            units: VecMap::new(),
         }
     }
 
@@ -436,7 +442,8 @@ impl Lab {
                 self.world.schedule_ipvs_timer(host);
             }
             Cmd::Ss => ss::ss(self, host, args, &mut io),
-            Cmd::Systemctl | Cmd::Ls => {
+            Cmd::Systemctl => systemctl::systemctl(self, host, args, &mut io),
+            Cmd::Ls => {
                 io.errln(format!("bash: {}: command not found", argv[0]));
                 io.status = 127;
             }
