@@ -13,6 +13,7 @@ mod fs;
 mod ifconfig;
 mod ip;
 mod iptables;
+mod ls;
 pub use iptables::parse_save_line;
 mod netutils;
 mod route;
@@ -90,6 +91,9 @@ pub struct Lab {
     /// Each host's httpd.service as systemd keeps it (`systemctl`).
     #[serde(default)]
     pub units: VecMap<String, UnitState>,
+    /// When each host's plain files were last written (`ls -l`).
+    #[serde(default)]
+    pub file_times: VecMap<String, VecMap<String, crate::time::SimTime>>,
 }
 
 impl Lab {
@@ -100,6 +104,7 @@ impl Lab {
             last_status: VecMap::new(),
             jobs: VecMap::new(),
             units: VecMap::new(),
+            file_times: VecMap::new(),
         }
     }
 
@@ -319,10 +324,19 @@ impl Lab {
                     Word::Pipe | Word::Background | Word::Seq | Word::AndIf | Word::OrIf => {}
                 }
             }
+            // The terminal is the last stage's stdout unless redirected.
+            let tty =
+                i + 1 == nstages && !redirs.iter().any(|r| matches!(r, words::Redir::Out { .. }));
             let mut sio = if argv.is_empty() {
                 Io::default()
             } else {
-                self.exec(host, &argv, input.take(), background && i + 1 == nstages)
+                self.exec(
+                    host,
+                    &argv,
+                    input.take(),
+                    background && i + 1 == nstages,
+                    tty,
+                )
             };
             // Apply redirections.
             let mut out_target: Option<(String, bool)> = None;
@@ -385,7 +399,14 @@ impl Lab {
     }
 
     /// Run one command (argv[0] …) with optional piped input.
-    fn exec(&mut self, host: &str, argv: &[String], input: Option<String>, background: bool) -> Io {
+    fn exec(
+        &mut self,
+        host: &str,
+        argv: &[String],
+        input: Option<String>,
+        background: bool,
+        tty: bool,
+    ) -> Io {
         let mut io = Io::default();
         let args = &argv[1..];
         let Some(cmd) = commands::lookup(&argv[0]) else {
@@ -443,10 +464,7 @@ impl Lab {
             }
             Cmd::Ss => ss::ss(self, host, args, &mut io),
             Cmd::Systemctl => systemctl::systemctl(self, host, args, &mut io),
-            Cmd::Ls => {
-                io.errln(format!("bash: {}: command not found", argv[0]));
-                io.status = 127;
-            }
+            Cmd::Ls => ls::ls(self, host, args, tty, &mut io),
         }
         io
     }
