@@ -25,13 +25,6 @@ pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io:
             return;
         }
     };
-    if a.verbose {
-        io.errln(
-            "lvslab: tcpdump -v (the full protocol decode) is not modelled; run it without -v",
-        );
-        io.status = 1;
-        return;
-    }
     if let Some(path) = &a.read {
         read(lab, host, &a, path, io);
         return;
@@ -87,7 +80,7 @@ pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io:
         io.status = 1;
         return;
     }
-    if write.is_some() {
+    if write.is_some() || a.print.verbose {
         io.errln(format!("tcpdump: listening on {name}, {LINK} bytes"));
     } else {
         io.errln("tcpdump: verbose output suppressed, use -v[v]... for full protocol decode");

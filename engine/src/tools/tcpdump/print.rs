@@ -9,7 +9,16 @@
 //! initial numbers and prints them absolute, later ones print `seq - isn`
 //! and `ack - isn` of their direction. Without `-n` ports are named from
 //! `/etc/services` (addresses stay numeric: the lab has no resolver).
-//! Left out: `-v` decodes, IPv6, fragments.
+//! With `-v` (`ndo_vflag` 1): `ip_print()`'s header line `(tos 0x0, ttl 64,
+//! id N, offset 0, flags [DF], proto ICMP (1), length 84)` and the decode
+//! on the next line indented by four spaces, ARP's `Ethernet (len 6), IPv4
+//! (len 4), `, TCP's `cksum 0x… (correct)` and UDP's `[udp sum ok]`.
+//! Without `-n` an Ethernet address is followed by its OUI's name
+//! (`etheraddr_string()`: ` (oui Unknown)`, the broadcast address is
+//! `Broadcast`). Left out: the quoted packet `-v` prints under an ICMP
+//! error, checksum offload (a real sender's own TCP/UDP segments carry a
+//! partial checksum until the NIC fills it in, which tcpdump reports as
+//! incorrect; the lab's are always complete), IPv6, fragments.
 
 use crate::time::SimTime;
 use crate::tools::services::port_name;
@@ -27,6 +36,9 @@ pub struct PrintOpts {
     pub link: bool,
     /// `-t`: no timestamp.
     pub no_time: bool,
+    /// `-v`: the IPv4 header's fields, ARP's address formats, TCP's and
+    /// UDP's checksums.
+    pub verbose: bool,
 }
 
 type ConvKey = (Ipv4Addr, Ipv4Addr, u32);
@@ -92,8 +104,8 @@ impl Printer {
             let _ = write!(
                 out,
                 "{} > {}, ethertype {name} (0x{code:04x}), length {}: ",
-                f.src,
-                f.dst,
+                self.mac(f.src),
+                self.mac(f.dst),
                 frame.len()
             );
         }
@@ -102,16 +114,24 @@ impl Printer {
                 if !self.opts.link {
                     out.push_str("ARP, ");
                 }
+                if self.opts.verbose {
+                    out.push_str("Ethernet (len 6), IPv4 (len 4), ");
+                }
                 match a.op {
                     ArpOp::Request => {
                         let _ = write!(out, "Request who-has {}", a.target_ip);
                         if a.target_mac != crate::wire::Mac::ZERO {
-                            let _ = write!(out, " ({})", a.target_mac);
+                            let _ = write!(out, " ({})", self.mac(a.target_mac));
                         }
                         let _ = write!(out, " tell {}", a.sender_ip);
                     }
                     ArpOp::Reply => {
-                        let _ = write!(out, "Reply {} is-at {}", a.sender_ip, a.sender_mac);
+                        let _ = write!(
+                            out,
+                            "Reply {} is-at {}",
+                            a.sender_ip,
+                            self.mac(a.sender_mac)
+                        );
                     }
                 }
                 out.push_str(", length 28");
@@ -125,6 +145,61 @@ impl Printer {
         out
     }
 
+    /// `etheraddr_string()`: the address, and without -n its OUI's name.
+    fn mac(&self, m: crate::wire::Mac) -> String {
+        if self.opts.numeric {
+            return m.to_string();
+        }
+        if m == crate::wire::Mac::BROADCAST {
+            return "Broadcast".into();
+        }
+        let oui = if m.0[..3] == [0, 0, 0] {
+            "Ethernet"
+        } else {
+            "Unknown"
+        };
+        format!("{m} (oui {oui})")
+    }
+
+    /// `ip_print()`'s header fields under -v, from the header's bytes.
+    fn ip_header(out: &mut String, b: &[u8]) {
+        let Some(h) = b.get(..20) else {
+            return;
+        };
+        let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+        let off = be16(6);
+        let mut flags: Vec<&str> = Vec::new();
+        for (bit, name) in [(0x2000u16, "+"), (0x4000, "DF"), (0x8000, "rsvd")] {
+            if off & bit != 0 {
+                flags.push(name);
+            }
+        }
+        let flags = if flags.is_empty() {
+            "none".to_string()
+        } else {
+            flags.join(", ")
+        };
+        let proto = match h[9] {
+            1 => "ICMP",
+            4 => "IPIP",
+            6 => "TCP",
+            17 => "UDP",
+            _ => "unknown",
+        };
+        let _ = write!(out, "(tos 0x{:x}", h[1]);
+        if h[8] >= 1 {
+            let _ = write!(out, ", ttl {}", h[8]);
+        }
+        let _ = write!(
+            out,
+            ", id {}, offset {}, flags [{flags}], proto {proto} ({}), length {})\n    ",
+            be16(4),
+            (off & 0x1fff) * 8,
+            h[9],
+            be16(2)
+        );
+    }
+
     fn port(&self, p: u16) -> String {
         match (self.opts.numeric, port_name(p)) {
             (false, Some(n)) => n.to_string(),
@@ -136,6 +211,9 @@ impl Printer {
     fn ip(&mut self, out: &mut String, ip: &Ipv4Repr, bytes: &[u8], prefix: bool) {
         if prefix {
             out.push_str("IP ");
+        }
+        if self.opts.verbose {
+            Self::ip_header(out, bytes);
         }
         let hlen = usize::from(bytes.first().copied().unwrap_or(0x45) & 0x0f) * 4;
         let total = bytes
@@ -153,18 +231,29 @@ impl Printer {
                     ip.dst,
                     self.port(t.dst_port)
                 );
-                self.tcp(out, ip, t, l4_len);
+                let cksum = bytes
+                    .get(hlen + 16..hlen + 18)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]));
+                self.tcp(out, ip, t, l4_len, cksum);
             }
             L4::Udp(u) => {
                 let _ = write!(
                     out,
-                    "{}.{} > {}.{}: UDP, length {}",
+                    "{}.{} > {}.{}: ",
                     ip.src,
                     self.port(u.src_port),
                     ip.dst,
                     self.port(u.dst_port),
-                    u.payload.len()
                 );
+                if self.opts.verbose {
+                    let sum = bytes.get(hlen + 6..hlen + 8).unwrap_or(&[0, 0]);
+                    out.push_str(if sum == [0, 0] {
+                        "[no cksum] "
+                    } else {
+                        "[udp sum ok] "
+                    });
+                }
+                let _ = write!(out, "UDP, length {}", u.payload.len());
             }
             L4::Icmp(icmp) => {
                 let _ = write!(out, "{} > {}: ICMP ", ip.src, ip.dst);
@@ -253,7 +342,14 @@ impl Printer {
     }
 
     /// `tcp_print()` after the addresses.
-    fn tcp(&mut self, out: &mut String, ip: &Ipv4Repr, t: &TcpRepr, l4_len: usize) {
+    fn tcp(
+        &mut self,
+        out: &mut String,
+        ip: &Ipv4Repr,
+        t: &TcpRepr,
+        l4_len: usize,
+        cksum: Option<u16>,
+    ) {
         use crate::wire::tcp_flags as F;
         let mut flags = String::new();
         for (bit, c) in [
@@ -274,6 +370,9 @@ impl Printer {
             flags.push_str("none");
         }
         let _ = write!(out, "Flags [{flags}]");
+        if let (true, Some(c)) = (self.opts.verbose, cksum) {
+            let _ = write!(out, ", cksum 0x{c:04x} (correct)");
+        }
         let (mut seq, mut ack) = (t.seq, t.ack);
         if t.has(F::ACK) {
             let (sport, dport) = (t.src_port, t.dst_port);
