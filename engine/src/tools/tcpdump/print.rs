@@ -8,7 +8,8 @@
 //! take part; the first of a conversation (or any SYN) records both
 //! initial numbers and prints them absolute, later ones print `seq - isn`
 //! and `ack - isn` of their direction. Without `-n` ports are named from
-//! `/etc/services` (addresses stay numeric: the lab has no resolver).
+//! `/etc/services`, and 127.0.0.1 is `localhost` (the lab's /etc/hosts has
+//! no other name).
 //! With `-v` (`ndo_vflag` 1): `ip_print()`'s header line `(tos 0x0, ttl 64,
 //! id N, offset 0, flags [DF], proto ICMP (1), length 84)` and the decode
 //! on the next line indented by four spaces, ARP's `Ethernet (len 6), IPv4
@@ -96,11 +97,7 @@ impl Printer {
             return out;
         };
         if self.opts.link {
-            let (name, code) = match &f.payload {
-                Payload::Arp(_) => ("ARP", 0x0806),
-                Payload::Ipv4(_) => ("IPv4", 0x0800),
-                Payload::Other { ethertype } => ("Unknown", *ethertype),
-            };
+            let (name, code) = ethertype(&f);
             let _ = write!(
                 out,
                 "{} > {}, ethertype {name} (0x{code:04x}), length {}: ",
@@ -109,6 +106,47 @@ impl Printer {
                 frame.len()
             );
         }
+        self.body(&mut out, &f, frame);
+        out
+    }
+
+    /// The line for a LINUX_SLL2 record (`-i any`, print-sll.c): the
+    /// device's name and the packet's direction, with -e the device's
+    /// index, the link-layer source and the record's length (a 20-byte
+    /// header instead of Ethernet's 14).
+    pub fn cooked_line(
+        &mut self,
+        t: SimTime,
+        frame: &[u8],
+        ifname: &str,
+        ifindex: u32,
+        direction: &str,
+    ) -> String {
+        let mut out = String::new();
+        if !self.opts.no_time {
+            out.push_str(&timestamp(t));
+            out.push(' ');
+        }
+        let _ = write!(out, "{ifname:<5} {direction:<3} ");
+        let Ok(f) = FrameRepr::parse(frame) else {
+            out.push_str("[|sll2]");
+            return out;
+        };
+        if self.opts.link {
+            let (name, code) = ethertype(&f);
+            let _ = write!(
+                out,
+                "ifindex {ifindex} {} ethertype {name} (0x{code:04x}), length {}: ",
+                self.mac(f.src),
+                frame.len().saturating_sub(crate::wire::ETH_HLEN) + 20
+            );
+        }
+        self.body(&mut out, &f, frame);
+        out
+    }
+
+    /// What follows the link-level header.
+    fn body(&mut self, out: &mut String, f: &FrameRepr, frame: &[u8]) {
         match &f.payload {
             Payload::Arp(a) => {
                 if !self.opts.link {
@@ -138,11 +176,10 @@ impl Printer {
             }
             Payload::Ipv4(ip) => {
                 let bytes = &frame[crate::wire::ETH_HLEN..];
-                self.ip(&mut out, ip, bytes, !self.opts.link);
+                self.ip(out, ip, bytes, !self.opts.link);
             }
             Payload::Other { .. } => {}
         }
-        out
     }
 
     /// `etheraddr_string()`: the address, and without -n its OUI's name.
@@ -200,6 +237,15 @@ impl Printer {
         );
     }
 
+    /// `ipaddr_string()`: without -n a name from /etc/hosts, which on the
+    /// lab's hosts (as on Debian's) names only the loopback address.
+    fn host(&self, a: Ipv4Addr) -> String {
+        if !self.opts.numeric && a == Ipv4Addr::LOCALHOST {
+            return "localhost".into();
+        }
+        a.to_string()
+    }
+
     fn port(&self, p: u16) -> String {
         match (self.opts.numeric, port_name(p)) {
             (false, Some(n)) => n.to_string(),
@@ -226,9 +272,9 @@ impl Printer {
                 let _ = write!(
                     out,
                     "{}.{} > {}.{}: ",
-                    ip.src,
+                    self.host(ip.src),
                     self.port(t.src_port),
-                    ip.dst,
+                    self.host(ip.dst),
                     self.port(t.dst_port)
                 );
                 let cksum = bytes
@@ -240,9 +286,9 @@ impl Printer {
                 let _ = write!(
                     out,
                     "{}.{} > {}.{}: ",
-                    ip.src,
+                    self.host(ip.src),
                     self.port(u.src_port),
-                    ip.dst,
+                    self.host(ip.dst),
                     self.port(u.dst_port),
                 );
                 if self.opts.verbose {
@@ -256,11 +302,11 @@ impl Printer {
                 let _ = write!(out, "UDP, length {}", u.payload.len());
             }
             L4::Icmp(icmp) => {
-                let _ = write!(out, "{} > {}: ICMP ", ip.src, ip.dst);
+                let _ = write!(out, "{} > {}: ICMP ", self.host(ip.src), self.host(ip.dst));
                 self.icmp(out, icmp, l4_len);
             }
             L4::Ipip(inner) => {
-                let _ = write!(out, "{} > {}: ", ip.src, ip.dst);
+                let _ = write!(out, "{} > {}: ", self.host(ip.src), self.host(ip.dst));
                 let inner_bytes = bytes.get(hlen..).unwrap_or(&[]);
                 self.ip(out, inner, inner_bytes, true);
             }
@@ -268,8 +314,8 @@ impl Printer {
                 let _ = write!(
                     out,
                     "{} > {}:  ip-proto-{protocol} {}",
-                    ip.src,
-                    ip.dst,
+                    self.host(ip.src),
+                    self.host(ip.dst),
                     data.len()
                 );
             }
@@ -429,6 +475,15 @@ impl Printer {
             out.push_str(": ");
             http(out, &t.payload);
         }
+    }
+}
+
+/// The ethertype's name and number as print-ether.c names them.
+fn ethertype(f: &FrameRepr) -> (&'static str, u16) {
+    match &f.payload {
+        Payload::Arp(_) => ("ARP", 0x0806),
+        Payload::Ipv4(_) => ("IPv4", 0x0800),
+        Payload::Other { ethertype } => ("Unknown", *ethertype),
     }
 }
 
