@@ -508,6 +508,49 @@ mod tests {
         );
     }
 
+    /// The seed lab: httpd on node02 with a held connection and a
+    /// finished request (TIME-WAIT, shown only with -a).
+    #[test]
+    fn sockets_of_the_seed_lab() {
+        let world = crate::sim::scenario::load("seed").expect("seed lab");
+        let mut lab = crate::shell::Lab::new(world);
+        lab.run(
+            "client",
+            "sleep 60 | curl -s -m 60 --local-port 20021 telnet://192.168.150.12:80 > /dev/null 2>&1 &",
+        );
+        lab.run("client", "sleep 1");
+        lab.run(
+            "client",
+            "curl -s --local-port 20011 http://192.168.150.12/",
+        );
+        let pid = lab
+            .world
+            .host("node02")
+            .and_then(|h| h.tcp.socks().values().find_map(|s| s.owner.clone()))
+            .expect("httpd")
+            .pid;
+        let t = lab.run("node02", "ss -tanp").text;
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4, "{t}");
+        assert!(lines[0]
+            .starts_with("State     Recv-Q Send-Q  Local Address:Port  Peer Address:Port Process"));
+        assert_eq!(
+            lines[1],
+            format!("LISTEN    0      511           0.0.0.0:80         0.0.0.0:*     users:((\"httpd\",pid={pid},fd=3))")
+        );
+        assert_eq!(
+            lines[2],
+            format!("ESTAB     0      0      192.168.150.12:80   192.168.150.1:20021 users:((\"httpd\",pid={pid},fd=4))")
+        );
+        assert!(
+            lines[3].starts_with("TIME-WAIT 0      0      192.168.150.12:80   192.168.150.1:20011")
+        );
+        let t = lab.run("node02", "ss -t").text;
+        assert_eq!(t.lines().count(), 2, "{t}");
+        assert!(t.contains("192.168.150.12:http"));
+        assert!(t.contains("192.168.150.1:20021"));
+    }
+
     #[test]
     fn options() {
         let p = |s: &str| parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>());
