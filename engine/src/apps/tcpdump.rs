@@ -4,6 +4,14 @@
 //! with the device in promiscuous mode, so frames for other MACs that the
 //! switch floods are seen too. Each frame that passes the filter is
 //! decoded at once (or kept for `-w`); `-c N` ends the capture after N.
+//!
+//! `-i any` is a packet socket bound to ifindex 0: it sees every device's
+//! frames, and libpcap writes them as LINUX_SLL2 records (the device's
+//! index, the packet type `In`/`B`/`M`/`P`/`Out`, the link-layer source
+//! address). On `lo` the socket sees each packet twice, as loopback_xmit()
+//! sends it and as it comes back in; libpcap drops the outgoing copy after
+//! the filter (it is counted as received by the filter, not captured), so
+//! `-i lo` and `-i any` show a loopback packet once, as `In`.
 //! See `crate::tools::tcpdump` for the command line and the decode.
 
 use crate::apps::{App, AppKind};
@@ -16,7 +24,59 @@ use crate::wire::FrameRepr;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Captured {
     pub time: SimTime,
+    /// The frame as an Ethernet frame (a loopback packet behind an
+    /// all-zero Ethernet header, as `lo` carries it).
     pub frame: Vec<u8>,
+    /// For a capture on `any`: the SLL2 record's device and packet type.
+    #[serde(default)]
+    pub cooked: Option<Cooked>,
+}
+
+/// The fields of a LINUX_SLL2 record besides the frame's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cooked {
+    pub ifindex: u32,
+    pub pkttype: PktType,
+    /// The device is `lo` (ARPHRD_LOOPBACK) rather than Ethernet.
+    pub loopback: bool,
+}
+
+/// `skb->pkt_type` as a packet socket reports it (`sll_pkttype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PktType {
+    Host,
+    Broadcast,
+    Multicast,
+    OtherHost,
+    Outgoing,
+}
+
+impl PktType {
+    /// tcpdump's `sll_pkttype_values`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PktType::Host => "In",
+            PktType::Broadcast => "B",
+            PktType::Multicast => "M",
+            PktType::OtherHost => "P",
+            PktType::Outgoing => "Out",
+        }
+    }
+}
+
+/// Which way a frame crosses a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    In,
+    Out,
+}
+
+/// `lo`'s Ethernet header: all-zero addresses, IPv4.
+pub fn loopback_frame(packet: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00]);
+    f.extend_from_slice(packet);
+    f
 }
 
 #[derive(Debug, Clone)]
@@ -63,11 +123,23 @@ impl TcpdumpApp {
 impl World {
     /// Show a frame that `host`'s device `ifindex` sends or receives to
     /// every capture on that device.
-    pub(crate) fn packet_taps(&mut self, host: &str, ifindex: u32, frame: &[u8]) {
+    pub(crate) fn packet_taps(&mut self, host: &str, ifindex: u32, frame: &[u8], dir: Dir) {
         if self.apps.is_empty() {
             return;
         }
         let now = self.now;
+        let Some((_, mac, kind, _)) = self.host_dev(host, ifindex) else {
+            return;
+        };
+        let loopback = kind == crate::net::core::dev::DeviceKind::Loopback;
+        let dst = frame.get(..6).unwrap_or(&[]);
+        let pkttype = match dir {
+            Dir::Out => PktType::Outgoing,
+            Dir::In if loopback || dst == mac.0 => PktType::Host,
+            Dir::In if dst == [0xff; 6] => PktType::Broadcast,
+            Dir::In if dst.first().is_some_and(|b| b & 1 == 1) => PktType::Multicast,
+            Dir::In => PktType::OtherHost,
+        };
         let mut parsed: Option<Option<FrameRepr>> = None;
         let hosts = &mut self.hosts;
         for (_, app) in self.apps.iter_mut() {
@@ -80,7 +152,7 @@ impl World {
             else {
                 continue;
             };
-            if *done || t.ifindex != ifindex || t.host != host {
+            if *done || (t.ifindex != 0 && t.ifindex != ifindex) || t.host != host {
                 continue;
             }
             let f = parsed.get_or_insert_with(|| FrameRepr::parse(frame).ok());
@@ -90,14 +162,34 @@ impl World {
                 }
             }
             t.received += 1;
+            if loopback && dir == Dir::Out {
+                continue; // libpcap drops lo's outgoing copy
+            }
             t.captured += 1;
+            let cooked = (t.ifindex == 0).then_some(Cooked {
+                ifindex,
+                pkttype,
+                loopback,
+            });
             if t.write.is_some() {
                 t.frames.push(Captured {
                     time: now,
                     frame: frame.to_vec(),
+                    cooked,
                 });
             } else {
-                output.push(t.printer.line(now, frame));
+                let name = hosts
+                    .get(host)
+                    .and_then(|h| h.device(ifindex))
+                    .map(|d| d.name.clone())
+                    .unwrap_or_default();
+                output.push(match cooked {
+                    Some(c) => {
+                        t.printer
+                            .cooked_line(now, frame, &name, c.ifindex, c.pkttype.name())
+                    }
+                    None => t.printer.line(now, frame),
+                });
             }
             if t.count.is_some_and(|c| t.captured >= c) {
                 *done = true;

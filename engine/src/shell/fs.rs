@@ -5,7 +5,7 @@
 use super::{Io, Lab};
 
 /// Directories that exist on every lab host besides /proc/sys.
-const DIRS: &[&str] = &[
+pub(super) const DIRS: &[&str] = &[
     "/",
     "/root",
     "/tmp",
@@ -246,11 +246,16 @@ pub fn write_file(
                     "{path}: No such file or directory"
                 )));
             };
-            let e = h.files.entry(abs).or_default();
+            let e = h.files.entry(abs.clone()).or_default();
             if !append {
                 e.clear();
             }
             e.push_str(data);
+            let now = lab.world.now;
+            lab.file_times
+                .entry(host.to_string())
+                .or_default()
+                .insert(abs, now);
             Ok(())
         }
     }

@@ -8,21 +8,27 @@
 //! submodules). Every command either succeeds or leaves the host exactly as
 //! it was (a failed command never half-applies).
 
+mod commands;
 mod fs;
 mod ifconfig;
 mod ip;
 mod iptables;
+mod ls;
 pub use iptables::parse_save_line;
 mod netutils;
 mod route;
 mod services;
 pub mod session;
+mod ss;
 mod sysctl;
+mod systemctl;
+pub use systemctl::UnitState;
 mod tcpdump;
 mod words;
 
 use crate::sim::world::World;
 use crate::util::vecmap::VecMap;
+use commands::Cmd;
 use serde::{Deserialize, Serialize};
 
 pub use words::{split_words, Word, WordsError};
@@ -90,6 +96,12 @@ pub struct Lab {
     /// program running ([`Lab::start`]).
     #[serde(skip)]
     pub(crate) interactive: bool,
+    /// Each host's httpd.service as systemd keeps it (`systemctl`).
+    #[serde(default)]
+    pub units: VecMap<String, UnitState>,
+    /// When each host's plain files were last written (`ls -l`).
+    #[serde(default)]
+    pub file_times: VecMap<String, VecMap<String, crate::time::SimTime>>,
 }
 
 impl Lab {
@@ -101,6 +113,8 @@ impl Lab {
             jobs: VecMap::new(),
             fg: VecMap::new(),
             interactive: false,
+            units: VecMap::new(),
+            file_times: VecMap::new(),
         }
     }
 
@@ -320,10 +334,19 @@ impl Lab {
                     Word::Pipe | Word::Background | Word::Seq | Word::AndIf | Word::OrIf => {}
                 }
             }
+            // The terminal is the last stage's stdout unless redirected.
+            let tty =
+                i + 1 == nstages && !redirs.iter().any(|r| matches!(r, words::Redir::Out { .. }));
             let mut sio = if argv.is_empty() {
                 Io::default()
             } else {
-                self.exec(host, &argv, input.take(), background && i + 1 == nstages)
+                self.exec(
+                    host,
+                    &argv,
+                    input.take(),
+                    background && i + 1 == nstages,
+                    tty,
+                )
             };
             // Apply redirections.
             let mut out_target: Option<(String, bool)> = None;
@@ -386,42 +409,55 @@ impl Lab {
     }
 
     /// Run one command (argv[0] …) with optional piped input.
-    fn exec(&mut self, host: &str, argv: &[String], input: Option<String>, background: bool) -> Io {
+    fn exec(
+        &mut self,
+        host: &str,
+        argv: &[String],
+        input: Option<String>,
+        background: bool,
+        tty: bool,
+    ) -> Io {
         let mut io = Io::default();
         let args = &argv[1..];
-        match argv[0].as_str() {
+        let Some(cmd) = commands::lookup(&argv[0]) else {
+            io.errln(format!("bash: {}: command not found", argv[0]));
+            io.status = 127;
+            return io;
+        };
+        match cmd {
             // `cd &` runs in a subshell: the shell's directory stays.
-            "cd" if background => {}
-            "cd" => fs::cd(self, host, args, &mut io),
-            "pwd" => io.outln(self.cwd(host)),
-            "echo" => fs::echo(args, &mut io),
-            "cat" => fs::cat(self, host, args, input, &mut io),
-            "sleep" => netutils::sleep(self, args, &mut io),
-            "true" => {}
-            "false" => io.status = 1,
-            "grep" | "head" | "tail" | "sort" | "wc" => {
+            Cmd::Cd if background => {}
+            Cmd::Cd => fs::cd(self, host, args, &mut io),
+            Cmd::Pwd => io.outln(self.cwd(host)),
+            Cmd::Echo => fs::echo(args, &mut io),
+            Cmd::Cat => fs::cat(self, host, args, input, &mut io),
+            Cmd::Sleep => netutils::sleep(self, args, &mut io),
+            Cmd::True => {}
+            Cmd::False => io.status = 1,
+            Cmd::Grep | Cmd::Head | Cmd::Tail | Cmd::Sort | Cmd::Wc => {
                 fs::filter(&argv[0], args, input.unwrap_or_default(), &mut io)
             }
-            "sysctl" => sysctl::sysctl(self, host, args, &mut io),
-            "ip" => ip::ip(self, host, args, &mut io),
-            "ifconfig" => ifconfig::ifconfig(self, host, args, &mut io),
-            "ping" => netutils::ping(self, host, args, &mut io),
-            "arping" => netutils::arping(self, host, args, &mut io),
-            "arp" => netutils::arp(self, host, args, &mut io),
-            "hostname" => io.outln(host),
-            "yum" => services::yum(args, &mut io),
-            "modprobe" => services::modprobe(self, host, args, &mut io),
-            "service" => services::service(self, host, args, &mut io),
-            "curl" => services::curl_like(self, host, "curl", args, background, &mut io),
-            "wget" => services::curl_like(self, host, "wget", args, background, &mut io),
-            "nc" => services::nc(self, host, args, background, &mut io),
-            "netstat" => services::netstat(self, host, args, &mut io),
-            "route" => route::route(self, host, args, &mut io),
-            "iptables" => iptables::iptables(self, host, args, &mut io),
-            "tcpdump" => tcpdump::tcpdump(self, host, args, background, &mut io),
-            "kill" => tcpdump::kill(self, host, args, &mut io),
-            "seq" => fs::seq(args, &mut io),
-            "ipvsadm" => {
+            Cmd::Help => commands::help(args, &mut io),
+            Cmd::Sysctl => sysctl::sysctl(self, host, args, &mut io),
+            Cmd::Ip => ip::ip(self, host, args, &mut io),
+            Cmd::Ifconfig => ifconfig::ifconfig(self, host, args, &mut io),
+            Cmd::Ping => netutils::ping(self, host, args, &mut io),
+            Cmd::Arping => netutils::arping(self, host, args, &mut io),
+            Cmd::Arp => netutils::arp(self, host, args, &mut io),
+            Cmd::Hostname => io.outln(host),
+            Cmd::Yum => services::yum(args, &mut io),
+            Cmd::Modprobe => services::modprobe(self, host, args, &mut io),
+            Cmd::Service => services::service(self, host, args, &mut io),
+            Cmd::Curl => services::curl_like(self, host, "curl", args, background, &mut io),
+            Cmd::Wget => services::curl_like(self, host, "wget", args, background, &mut io),
+            Cmd::Nc => services::nc(self, host, args, background, &mut io),
+            Cmd::Netstat => services::netstat(self, host, args, &mut io),
+            Cmd::Route => route::route(self, host, args, &mut io),
+            Cmd::Iptables => iptables::iptables(self, host, args, &mut io),
+            Cmd::Tcpdump => tcpdump::tcpdump(self, host, args, background, &mut io),
+            Cmd::Kill => tcpdump::kill(self, host, args, &mut io),
+            Cmd::Seq => fs::seq(args, &mut io),
+            Cmd::Ipvsadm => {
                 let now = self.world.now;
                 let h = self.world.host_mut(host).expect("host checked");
                 let mut b = crate::net::netfilter::ipvs::SimBackend {
@@ -436,10 +472,9 @@ impl Lab {
                 io.status = r.status;
                 self.world.schedule_ipvs_timer(host);
             }
-            other => {
-                io.errln(format!("bash: {other}: command not found"));
-                io.status = 127;
-            }
+            Cmd::Ss => ss::ss(self, host, args, &mut io),
+            Cmd::Systemctl => systemctl::systemctl(self, host, args, &mut io),
+            Cmd::Ls => ls::ls(self, host, args, tty, &mut io),
         }
         io
     }

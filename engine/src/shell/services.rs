@@ -6,7 +6,7 @@
 use super::{Io, Lab};
 use crate::apps::curl::CurlApp;
 use crate::apps::AppKind;
-use crate::net::ipv4::tcp::{Owner, Service, TcpState};
+use crate::net::ipv4::tcp::TcpState;
 use crate::shell::session::Render;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -62,95 +62,18 @@ pub fn yum(args: &[String], io: &mut Io) {
     }
 }
 
+/// CentOS 7's `service NAME ACTION`: says where it redirects, then runs
+/// `systemctl ACTION NAME.service` (`super::systemctl`, the one model of
+/// the host's services).
 pub fn service(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let (Some(name), Some(action)) = (args.first(), args.get(1)) else {
         io.outln("Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]");
         io.status = 1;
         return;
     };
-    if name != "httpd" {
-        io.outln(format!(
-            "Redirecting to /bin/systemctl {action} {name}.service"
-        ));
-        io.errln(format!(
-            "Failed to {action} {name}.service: Unit not found."
-        ));
-        io.status = 5;
-        return;
-    }
-    let running = lab.world.host(host).is_some_and(|h| h.tcp.listening_on(80));
-    match action.as_str() {
-        "start" | "restart" => {
-            io.outln(format!(
-                "Redirecting to /bin/systemctl {action} httpd.service"
-            ));
-            if action == "restart" && running {
-                stop_httpd(lab, host);
-            }
-            if !lab.world.host(host).is_some_and(|h| h.tcp.listening_on(80)) {
-                let pid = lab
-                    .world
-                    .host_mut(host)
-                    .map(|h| h.tcp.alloc_pid())
-                    .unwrap_or(1);
-                let owner = Owner {
-                    pid,
-                    program: "httpd".into(),
-                };
-                lab.world.tcp_listen(
-                    host,
-                    SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80),
-                    owner,
-                    Service::Http {
-                        docroot: "/var/www/html".into(),
-                    },
-                );
-            }
-        }
-        "stop" => {
-            io.outln("Redirecting to /bin/systemctl stop httpd.service");
-            stop_httpd(lab, host);
-        }
-        "status" => {
-            io.outln("Redirecting to /bin/systemctl status httpd.service");
-            if running {
-                io.outln("● httpd.service - The Apache HTTP Server");
-                io.outln("   Loaded: loaded (/usr/lib/systemd/system/httpd.service; disabled; vendor preset: disabled)");
-                io.outln("   Active: active (running)");
-            } else {
-                io.outln("● httpd.service - The Apache HTTP Server");
-                io.outln("   Loaded: loaded (/usr/lib/systemd/system/httpd.service; disabled; vendor preset: disabled)");
-                io.outln("   Active: inactive (dead)");
-                io.status = 3;
-            }
-        }
-        other => {
-            io.outln(format!(
-                "Redirecting to /bin/systemctl {other} httpd.service"
-            ));
-            io.errln(format!("Unknown operation '{other}'."));
-            io.status = 1;
-        }
-    }
-}
-
-fn stop_httpd(lab: &mut Lab, host: &str) {
-    let Some(h) = lab.world.host(host) else {
-        return;
-    };
-    let ids: Vec<u32> = h
-        .tcp
-        .socks()
-        .values()
-        .filter(|s| {
-            s.owner.as_ref().is_some_and(|o| o.program == "httpd")
-                || (s.parent.is_some() && !s.orphan && s.state != TcpState::TimeWait)
-        })
-        .map(|s| s.id)
-        .collect();
-    for id in ids {
-        lab.world.tcp_close(host, id);
-    }
+    let unit = format!("{}.service", name.trim_end_matches(".service"));
+    io.outln(format!("Redirecting to /bin/systemctl {action} {unit}"));
+    super::systemctl::systemctl(lab, host, &[action.clone(), unit], io);
 }
 
 /// Parse `http://HOST[:PORT][/PATH]`.
@@ -411,17 +334,9 @@ pub fn netstat(lab: &Lab, host: &str, args: &[String], io: &mut Io) {
             s.state.name()
         );
         if progs {
-            let prog = match (
-                &s.owner,
-                s.parent
-                    .and_then(|p| h.tcp.get(p))
-                    .and_then(|p| p.owner.as_ref()),
-            ) {
-                (Some(o), _) => format!("{}/{}", o.pid, o.program),
-                (None, Some(o)) if !s.orphan && s.state != TcpState::SynRecv => {
-                    format!("{}/{}", o.pid, o.program)
-                }
-                _ => "-".to_string(),
+            let prog = match super::ss::process_of(&h.tcp, s) {
+                Some(o) => format!("{}/{}", o.pid, o.program),
+                None => "-".to_string(),
             };
             line.push_str(&format!(" {prog:<20}"));
         }

@@ -4,7 +4,10 @@
 //! once nothing more happens (or after ten simulated minutes) and says so.
 //! `tcpdump … -w FILE &` captures in the background while the student
 //! works in other terminals; `kill %1` (or `-c`) ends it and writes the
-//! file, which `tcpdump -r FILE` prints. See `crate::tools::tcpdump`.
+//! file, which `tcpdump -r FILE` prints. `-i lo` captures loopback
+//! packets (Ethernet framing with zero addresses, as `lo` has), `-i any`
+//! every device's frames as LINUX_SLL2 records (see
+//! `crate::apps::tcpdump`). See `crate::tools::tcpdump`.
 
 use super::{fs, Io, Lab};
 use crate::apps::tcpdump::TcpdumpApp;
@@ -16,6 +19,7 @@ use crate::tools::tcpdump::{Args, Printer};
 /// How long a foreground capture without `-c` may wait in simulated time.
 const FOREGROUND_LIMIT_US: u64 = 600_000_000;
 const LINK: &str = "link-type EN10MB (Ethernet), snapshot length 262144";
+const COOKED: &str = "link-type LINUX_SLL2 (Linux cooked v2), snapshot length 262144";
 
 pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut Io) {
     let a = match Args::parse(args) {
@@ -26,13 +30,6 @@ pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io:
             return;
         }
     };
-    if a.verbose {
-        io.errln(
-            "lvslab: tcpdump -v (the full protocol decode) is not modelled; run it without -v",
-        );
-        io.status = 1;
-        return;
-    }
     if let Some(path) = &a.read {
         read(lab, host, &a, path, io);
         return;
@@ -40,43 +37,48 @@ pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io:
     let Some(h) = lab.world.host(host) else {
         return;
     };
-    let dev = match &a.interface {
-        Some(name) => match h.device_by_name(name) {
-            Some(d) => d,
-            None => {
-                io.errln(format!("tcpdump: {name}: No such device exists"));
-                io.errln("(No such device exists)");
-                io.status = 1;
-                return;
-            }
-        },
-        None => match h
-            .devices
-            .values()
-            .find(|d| d.up && d.kind == DeviceKind::Ether)
-        {
-            Some(d) => d,
-            None => {
-                io.errln("tcpdump: no suitable device found");
-                io.status = 1;
-                return;
-            }
-        },
+    let (ifindex, name) = if a.interface.as_deref() == Some("any") {
+        (0, "any".to_string())
+    } else {
+        let dev = match &a.interface {
+            Some(name) => match h.device_by_name(name) {
+                Some(d) => d,
+                None => {
+                    io.errln(format!("tcpdump: {name}: No such device exists"));
+                    io.errln("(No such device exists)");
+                    io.status = 1;
+                    return;
+                }
+            },
+            None => match h
+                .devices
+                .values()
+                .find(|d| d.up && d.kind == DeviceKind::Ether)
+            {
+                Some(d) => d,
+                None => {
+                    io.errln("tcpdump: no suitable device found");
+                    io.status = 1;
+                    return;
+                }
+            },
+        };
+        if !dev.up {
+            io.errln(format!("tcpdump: {}: That device is not up", dev.name));
+            io.status = 1;
+            return;
+        }
+        if !matches!(dev.kind, DeviceKind::Ether | DeviceKind::Loopback) {
+            io.errln(format!(
+                "lvslab: capturing on {} is not modelled (capture on eth0, lo or any)",
+                dev.name
+            ));
+            io.status = 1;
+            return;
+        }
+        (dev.ifindex, dev.name.clone())
     };
-    if !dev.up {
-        io.errln(format!("tcpdump: {}: That device is not up", dev.name));
-        io.status = 1;
-        return;
-    }
-    if dev.kind != DeviceKind::Ether {
-        io.errln(format!(
-            "lvslab: capturing on {} is not modelled (capture on an Ethernet device, e.g. -i eth0)",
-            dev.name
-        ));
-        io.status = 1;
-        return;
-    }
-    let (ifindex, name) = (dev.ifindex, dev.name.clone());
+    let link = if ifindex == 0 { COOKED } else { LINK };
     if let Some(e) = &a.filter_error {
         io.errln(format!("tcpdump: {e}"));
         io.status = 1;
@@ -88,11 +90,15 @@ pub fn tcpdump(lab: &mut Lab, host: &str, args: &[String], background: bool, io:
         io.status = 1;
         return;
     }
-    if write.is_some() {
-        io.errln(format!("tcpdump: listening on {name}, {LINK} bytes"));
+    if ifindex == 0 {
+        // libpcap 1.10 picks LINUX_SLL2 for "any"; tcpdump says so.
+        io.errln("tcpdump: data link type LINUX_SLL2");
+    }
+    if write.is_some() || a.print.verbose {
+        io.errln(format!("tcpdump: listening on {name}, {link} bytes"));
     } else {
         io.errln("tcpdump: verbose output suppressed, use -v[v]... for full protocol decode");
-        io.errln(format!("listening on {name}, {LINK} bytes"));
+        io.errln(format!("listening on {name}, {link} bytes"));
     }
     let id = lab.world.spawn(AppKind::Tcpdump(Box::new(TcpdumpApp {
         host: host.to_string(),
@@ -164,7 +170,16 @@ fn read(lab: &Lab, host: &str, a: &Args, path: &str, io: &mut Io) {
         io.status = 1;
         return;
     };
-    io.errln(format!("reading from file {path}, {LINK}"));
+    let cooked = frames.first().is_some_and(|c| c.cooked.is_some());
+    io.errln(format!(
+        "reading from file {path}, {}",
+        if cooked { COOKED } else { LINK }
+    ));
+    if cooked {
+        // tcpdump names the devices by this host's ifindexes, which need
+        // not be the capturing host's.
+        io.errln("Warning: interface names might be incorrect");
+    }
     if let Some(e) = &a.filter_error {
         io.errln(format!("tcpdump: {e}"));
         io.status = 1;
@@ -181,7 +196,18 @@ fn read(lab: &Lab, host: &str, a: &Args, path: &str, io: &mut Io) {
             .as_ref()
             .is_none_or(|f| crate::wire::FrameRepr::parse(&c.frame).is_ok_and(|fr| f.matches(&fr)));
         if pass {
-            io.outln(p.line(c.time, &c.frame));
+            io.outln(match c.cooked {
+                Some(k) => {
+                    let name = lab
+                        .world
+                        .host(host)
+                        .and_then(|h| h.device(k.ifindex))
+                        .map(|d| d.name.clone())
+                        .unwrap_or_else(|| format!("#{}", k.ifindex));
+                    p.cooked_line(c.time, &c.frame, &name, k.ifindex, k.pkttype.name())
+                }
+                None => p.line(c.time, &c.frame),
+            });
             shown += 1;
         }
     }

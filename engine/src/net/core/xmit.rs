@@ -46,7 +46,7 @@ impl World {
                 frame: frame.clone(),
             },
         );
-        self.packet_taps(host, ifindex, &frame);
+        self.packet_taps(host, ifindex, &frame, crate::apps::tcpdump::Dir::Out);
         if kind != DeviceKind::Ether {
             return; // dummy: dropped after counting, like dummy_xmit()
         }
@@ -82,7 +82,7 @@ impl World {
         );
         // Packet sockets in promiscuous mode see the frame before the MAC
         // filter (`__netif_receive_skb_core()`'s `ptype_all`).
-        self.packet_taps(&p.host, p.ifindex, &frame);
+        self.packet_taps(&p.host, p.ifindex, &frame, crate::apps::tcpdump::Dir::In);
         let parsed = match FrameRepr::parse(&frame) {
             Ok(f) => f,
             Err(e) => {

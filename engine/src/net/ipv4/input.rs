@@ -20,6 +20,12 @@ use std::net::Ipv4Addr;
 
 impl World {
     pub(crate) fn loopback_in(&mut self, host: &str, packet: Vec<u8>) {
+        self.packet_taps(
+            host,
+            1,
+            &crate::apps::tcpdump::loopback_frame(&packet),
+            crate::apps::tcpdump::Dir::In,
+        );
         let Ok(ip) = Ipv4Repr::parse(&packet) else {
             return;
         };

@@ -172,6 +172,12 @@ impl World {
                         d.stats.rx_bytes += packet.len() as u64;
                     }
                 }
+                self.packet_taps(
+                    host,
+                    1,
+                    &crate::apps::tcpdump::loopback_frame(&packet),
+                    crate::apps::tcpdump::Dir::Out,
+                );
                 let at = now.plus(LOOPBACK_DELAY);
                 self.schedule(
                     at,

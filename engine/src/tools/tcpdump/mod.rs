@@ -8,7 +8,8 @@
 //! `pcap_lookupdev()` picks it), `-n`/`-nn`, `-e`, `-t`, `-c N`, `-w FILE`,
 //! `-r FILE`, `-l`, `-p` (accepted; the lab's capture is always promiscuous
 //! unless `-p`), `-s N`. Messages on stderr as tcpdump writes them.
-//! Left out: `-v` decodes, `-i any` (the cooked SLL2 link type), `-X`.
+//! `-v` prints the IPv4 header's fields (see `print`). Left out: `-i any`
+//! (the cooked SLL2 link type), `-X`.
 
 pub mod filter;
 pub mod print;
@@ -28,7 +29,6 @@ pub struct Args {
     /// The filter's compile error: tcpdump reports it after opening the
     /// capture (after "reading from file" with `-r`).
     pub filter_error: Option<FilterError>,
-    pub verbose: bool,
 }
 
 /// tcpdump's answer to a bad command line (stderr, exit status 1).
@@ -94,7 +94,7 @@ impl Args {
                     'e' => a.print.link = true,
                     't' => a.print.no_time = true,
                     'l' | 'p' | 'U' => {}
-                    'v' => a.verbose = true,
+                    'v' => a.print.verbose = true,
                     'i' => {
                         a.interface = Some(take(&mut i)?);
                         break;
@@ -193,6 +193,7 @@ mod tests {
             numeric: true,
             link: true,
             no_time: false,
+            verbose: false,
         });
         assert_eq!(
             p.line(crate::time::SimTime(3_723_000_005), &req),

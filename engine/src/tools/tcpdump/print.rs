@@ -8,8 +8,18 @@
 //! take part; the first of a conversation (or any SYN) records both
 //! initial numbers and prints them absolute, later ones print `seq - isn`
 //! and `ack - isn` of their direction. Without `-n` ports are named from
-//! `/etc/services` (addresses stay numeric: the lab has no resolver).
-//! Left out: `-v` decodes, IPv6, fragments.
+//! `/etc/services`, and 127.0.0.1 is `localhost` (the lab's /etc/hosts has
+//! no other name).
+//! With `-v` (`ndo_vflag` 1): `ip_print()`'s header line `(tos 0x0, ttl 64,
+//! id N, offset 0, flags [DF], proto ICMP (1), length 84)` and the decode
+//! on the next line indented by four spaces, ARP's `Ethernet (len 6), IPv4
+//! (len 4), `, TCP's `cksum 0x… (correct)` and UDP's `[udp sum ok]`.
+//! Without `-n` an Ethernet address is followed by its OUI's name
+//! (`etheraddr_string()`: ` (oui Unknown)`, the broadcast address is
+//! `Broadcast`). Left out: the quoted packet `-v` prints under an ICMP
+//! error, checksum offload (a real sender's own TCP/UDP segments carry a
+//! partial checksum until the NIC fills it in, which tcpdump reports as
+//! incorrect; the lab's are always complete), IPv6, fragments.
 
 use crate::time::SimTime;
 use crate::tools::services::port_name;
@@ -27,6 +37,9 @@ pub struct PrintOpts {
     pub link: bool,
     /// `-t`: no timestamp.
     pub no_time: bool,
+    /// `-v`: the IPv4 header's fields, ARP's address formats, TCP's and
+    /// UDP's checksums.
+    pub verbose: bool,
 }
 
 type ConvKey = (Ipv4Addr, Ipv4Addr, u32);
@@ -84,45 +97,153 @@ impl Printer {
             return out;
         };
         if self.opts.link {
-            let (name, code) = match &f.payload {
-                Payload::Arp(_) => ("ARP", 0x0806),
-                Payload::Ipv4(_) => ("IPv4", 0x0800),
-                Payload::Other { ethertype } => ("Unknown", *ethertype),
-            };
+            let (name, code) = ethertype(&f);
             let _ = write!(
                 out,
                 "{} > {}, ethertype {name} (0x{code:04x}), length {}: ",
-                f.src,
-                f.dst,
+                self.mac(f.src),
+                self.mac(f.dst),
                 frame.len()
             );
         }
+        self.body(&mut out, &f, frame);
+        out
+    }
+
+    /// The line for a LINUX_SLL2 record (`-i any`, print-sll.c): the
+    /// device's name and the packet's direction, with -e the device's
+    /// index, the link-layer source and the record's length (a 20-byte
+    /// header instead of Ethernet's 14).
+    pub fn cooked_line(
+        &mut self,
+        t: SimTime,
+        frame: &[u8],
+        ifname: &str,
+        ifindex: u32,
+        direction: &str,
+    ) -> String {
+        let mut out = String::new();
+        if !self.opts.no_time {
+            out.push_str(&timestamp(t));
+            out.push(' ');
+        }
+        let _ = write!(out, "{ifname:<5} {direction:<3} ");
+        let Ok(f) = FrameRepr::parse(frame) else {
+            out.push_str("[|sll2]");
+            return out;
+        };
+        if self.opts.link {
+            let (name, code) = ethertype(&f);
+            let _ = write!(
+                out,
+                "ifindex {ifindex} {} ethertype {name} (0x{code:04x}), length {}: ",
+                self.mac(f.src),
+                frame.len().saturating_sub(crate::wire::ETH_HLEN) + 20
+            );
+        }
+        self.body(&mut out, &f, frame);
+        out
+    }
+
+    /// What follows the link-level header.
+    fn body(&mut self, out: &mut String, f: &FrameRepr, frame: &[u8]) {
         match &f.payload {
             Payload::Arp(a) => {
                 if !self.opts.link {
                     out.push_str("ARP, ");
                 }
+                if self.opts.verbose {
+                    out.push_str("Ethernet (len 6), IPv4 (len 4), ");
+                }
                 match a.op {
                     ArpOp::Request => {
                         let _ = write!(out, "Request who-has {}", a.target_ip);
                         if a.target_mac != crate::wire::Mac::ZERO {
-                            let _ = write!(out, " ({})", a.target_mac);
+                            let _ = write!(out, " ({})", self.mac(a.target_mac));
                         }
                         let _ = write!(out, " tell {}", a.sender_ip);
                     }
                     ArpOp::Reply => {
-                        let _ = write!(out, "Reply {} is-at {}", a.sender_ip, a.sender_mac);
+                        let _ = write!(
+                            out,
+                            "Reply {} is-at {}",
+                            a.sender_ip,
+                            self.mac(a.sender_mac)
+                        );
                     }
                 }
                 out.push_str(", length 28");
             }
             Payload::Ipv4(ip) => {
                 let bytes = &frame[crate::wire::ETH_HLEN..];
-                self.ip(&mut out, ip, bytes, !self.opts.link);
+                self.ip(out, ip, bytes, !self.opts.link);
             }
             Payload::Other { .. } => {}
         }
-        out
+    }
+
+    /// `etheraddr_string()`: the address, and without -n its OUI's name.
+    fn mac(&self, m: crate::wire::Mac) -> String {
+        if self.opts.numeric {
+            return m.to_string();
+        }
+        if m == crate::wire::Mac::BROADCAST {
+            return "Broadcast".into();
+        }
+        let oui = if m.0[..3] == [0, 0, 0] {
+            "Ethernet"
+        } else {
+            "Unknown"
+        };
+        format!("{m} (oui {oui})")
+    }
+
+    /// `ip_print()`'s header fields under -v, from the header's bytes.
+    fn ip_header(out: &mut String, b: &[u8]) {
+        let Some(h) = b.get(..20) else {
+            return;
+        };
+        let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+        let off = be16(6);
+        let mut flags: Vec<&str> = Vec::new();
+        for (bit, name) in [(0x2000u16, "+"), (0x4000, "DF"), (0x8000, "rsvd")] {
+            if off & bit != 0 {
+                flags.push(name);
+            }
+        }
+        let flags = if flags.is_empty() {
+            "none".to_string()
+        } else {
+            flags.join(", ")
+        };
+        let proto = match h[9] {
+            1 => "ICMP",
+            4 => "IPIP",
+            6 => "TCP",
+            17 => "UDP",
+            _ => "unknown",
+        };
+        let _ = write!(out, "(tos 0x{:x}", h[1]);
+        if h[8] >= 1 {
+            let _ = write!(out, ", ttl {}", h[8]);
+        }
+        let _ = write!(
+            out,
+            ", id {}, offset {}, flags [{flags}], proto {proto} ({}), length {})\n    ",
+            be16(4),
+            (off & 0x1fff) * 8,
+            h[9],
+            be16(2)
+        );
+    }
+
+    /// `ipaddr_string()`: without -n a name from /etc/hosts, which on the
+    /// lab's hosts (as on Debian's) names only the loopback address.
+    fn host(&self, a: Ipv4Addr) -> String {
+        if !self.opts.numeric && a == Ipv4Addr::LOCALHOST {
+            return "localhost".into();
+        }
+        a.to_string()
     }
 
     fn port(&self, p: u16) -> String {
@@ -137,6 +258,9 @@ impl Printer {
         if prefix {
             out.push_str("IP ");
         }
+        if self.opts.verbose {
+            Self::ip_header(out, bytes);
+        }
         let hlen = usize::from(bytes.first().copied().unwrap_or(0x45) & 0x0f) * 4;
         let total = bytes
             .get(2..4)
@@ -148,30 +272,41 @@ impl Printer {
                 let _ = write!(
                     out,
                     "{}.{} > {}.{}: ",
-                    ip.src,
+                    self.host(ip.src),
                     self.port(t.src_port),
-                    ip.dst,
+                    self.host(ip.dst),
                     self.port(t.dst_port)
                 );
-                self.tcp(out, ip, t, l4_len);
+                let cksum = bytes
+                    .get(hlen + 16..hlen + 18)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]));
+                self.tcp(out, ip, t, l4_len, cksum);
             }
             L4::Udp(u) => {
                 let _ = write!(
                     out,
-                    "{}.{} > {}.{}: UDP, length {}",
-                    ip.src,
+                    "{}.{} > {}.{}: ",
+                    self.host(ip.src),
                     self.port(u.src_port),
-                    ip.dst,
+                    self.host(ip.dst),
                     self.port(u.dst_port),
-                    u.payload.len()
                 );
+                if self.opts.verbose {
+                    let sum = bytes.get(hlen + 6..hlen + 8).unwrap_or(&[0, 0]);
+                    out.push_str(if sum == [0, 0] {
+                        "[no cksum] "
+                    } else {
+                        "[udp sum ok] "
+                    });
+                }
+                let _ = write!(out, "UDP, length {}", u.payload.len());
             }
             L4::Icmp(icmp) => {
-                let _ = write!(out, "{} > {}: ICMP ", ip.src, ip.dst);
+                let _ = write!(out, "{} > {}: ICMP ", self.host(ip.src), self.host(ip.dst));
                 self.icmp(out, icmp, l4_len);
             }
             L4::Ipip(inner) => {
-                let _ = write!(out, "{} > {}: ", ip.src, ip.dst);
+                let _ = write!(out, "{} > {}: ", self.host(ip.src), self.host(ip.dst));
                 let inner_bytes = bytes.get(hlen..).unwrap_or(&[]);
                 self.ip(out, inner, inner_bytes, true);
             }
@@ -179,8 +314,8 @@ impl Printer {
                 let _ = write!(
                     out,
                     "{} > {}:  ip-proto-{protocol} {}",
-                    ip.src,
-                    ip.dst,
+                    self.host(ip.src),
+                    self.host(ip.dst),
                     data.len()
                 );
             }
@@ -253,7 +388,14 @@ impl Printer {
     }
 
     /// `tcp_print()` after the addresses.
-    fn tcp(&mut self, out: &mut String, ip: &Ipv4Repr, t: &TcpRepr, l4_len: usize) {
+    fn tcp(
+        &mut self,
+        out: &mut String,
+        ip: &Ipv4Repr,
+        t: &TcpRepr,
+        l4_len: usize,
+        cksum: Option<u16>,
+    ) {
         use crate::wire::tcp_flags as F;
         let mut flags = String::new();
         for (bit, c) in [
@@ -274,6 +416,9 @@ impl Printer {
             flags.push_str("none");
         }
         let _ = write!(out, "Flags [{flags}]");
+        if let (true, Some(c)) = (self.opts.verbose, cksum) {
+            let _ = write!(out, ", cksum 0x{c:04x} (correct)");
+        }
         let (mut seq, mut ack) = (t.seq, t.ack);
         if t.has(F::ACK) {
             let (sport, dport) = (t.src_port, t.dst_port);
@@ -330,6 +475,15 @@ impl Printer {
             out.push_str(": ");
             http(out, &t.payload);
         }
+    }
+}
+
+/// The ethertype's name and number as print-ether.c names them.
+fn ethertype(f: &FrameRepr) -> (&'static str, u16) {
+    match &f.payload {
+        Payload::Arp(_) => ("ARP", 0x0806),
+        Payload::Ipv4(_) => ("IPv4", 0x0800),
+        Payload::Other { ethertype } => ("Unknown", *ethertype),
     }
 }
 
