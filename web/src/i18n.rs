@@ -259,6 +259,9 @@ table! {
                    "输入命令（Tab 补全，↑/↓ 历史，可粘贴多行按顺序执行，clear 或 Ctrl+L 清屏）。";
     "term.events" => "events", "个事件";
     "teach" => "Note:", "说明：";
+    "fail.why" => "Why it failed:", "失败原因：";
+    "fail.jump.title" => "Select this event in the timeline", "在时间线中选中这个事件";
+    "fail.fix" => "The doctor's fix:", "诊断给出的修复：";
     "term.input" => "Command line on", "命令行：";
     "tables" => "State tables", "状态表";
     "maxi.on" => "Maximise", "最大化";

@@ -9,6 +9,7 @@ use crate::store;
 use leptos::prelude::*;
 use lvslab_engine::scenario;
 use lvslab_engine::shell::Lab;
+use lvslab_engine::teach::failure::{self, Failure};
 use lvslab_engine::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,8 @@ pub struct TermItem {
     pub setup: bool,
     /// The engine's teaching hint about this command (en, zh).
     pub hint: Option<(String, String)>,
+    /// Why its packets were dropped or unanswered (the engine's summary).
+    pub failure: Option<Failure>,
 }
 
 /// The trace range a command produced, for the timeline's headers.
@@ -182,7 +185,11 @@ impl St {
         let before = self.trace_len.get_untracked();
         let mut out = lvslab_engine::shell::Output::default();
         self.lab.update(|l| out = l.run(host, line));
-        let after = self.lab.with_untracked(|l| l.world.trace.len());
+        let (after, failure) = self.lab.with_untracked(|l| {
+            let after = l.world.trace.len();
+            let f = failure::summarize(&l.world, host, line, out.status, before..after);
+            (after, f)
+        });
         let count = after.saturating_sub(before);
         if record {
             self.cmds.update(|c| {
@@ -212,6 +219,7 @@ impl St {
                 count,
                 setup: !record,
                 hint: out.hint,
+                failure,
             })
         });
         if count > 0 && record {

@@ -311,6 +311,24 @@ fn scrollback_html(s: &St, host: &str) -> Markup {
                 let text = if l == Lang::Zh { zh } else { en };
                 w!(h, "<p class=\"teach\"><b>{}</b> {}</p>", esc(t(l, "teach")), esc(text));
             }
+            if let Some(f) = &it.failure {
+                w!(h, "<p class=\"fail-sum\" data-fail-host=\"{}\"><b>✗ {}</b> {}", f.host, t(l, "fail.why"), f.text(l));
+                if let Some(i) = f.event {
+                    let step = match l {
+                        Lang::Zh => format!("第 {} 步", i + 1),
+                        Lang::En => format!("step {}", i + 1),
+                    };
+                    w!(h, " <button class=\"evlink fail-jump\"{} title=\"{}\">→ {}</button>", Act::Jump(i).attrs(), t(l, "fail.jump.title"), step);
+                }
+                h.raw("</p>");
+                if !f.fix.is_empty() {
+                    w!(h, "<p class=\"fail-fix\">{}", t(l, "fail.fix"));
+                    for c in &f.fix {
+                        w!(h, " <code>{}</code>", c);
+                    }
+                    h.raw("</p>");
+                }
+            }
             if it.count > 0 {
                 w!(h, "<button class=\"evlink\"{}>→ {} {}</button>", Act::Jump(it.first).attrs(), it.count, t(l, "term.events"));
             }
