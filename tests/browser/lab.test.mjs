@@ -462,7 +462,9 @@ const TARGET = 250 * 1024;
 // Then main's route/netstat -r/ip rule, one inet_aton, the TTL rule and
 // ConnParam, merged after the badges: 504.8 KB (+1.8 KB after the web
 // merge's 503.0).
-const CEILING = 506 * 1024; // regression guard: today's 504.8 KB plus a little
+// Failures that name their cause (teach::failure in the page, the summary
+// under a failed command): +8.2 KB, 513.0 KB.
+const CEILING = 514 * 1024; // regression guard: today's 513.0 KB plus a little
 
 test("budgets: transfer size and first render", async () => {
   const sizes = {};
