@@ -22,6 +22,7 @@ mod inspector;
 mod json;
 mod live;
 mod model;
+mod paste;
 mod share;
 mod state;
 mod store;
