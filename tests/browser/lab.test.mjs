@@ -462,7 +462,11 @@ const TARGET = 250 * 1024;
 // Then main's route/netstat -r/ip rule, one inet_aton, the TTL rule and
 // ConnParam, merged after the badges: 504.8 KB (+1.8 KB after the web
 // merge's 503.0).
-const CEILING = 506 * 1024; // regression guard: today's 504.8 KB plus a little
+// Failures that name their cause (teach::failure in the page, the summary
+// under a failed command): +8.2 KB, 513.0 KB; exercises' layout +0.3 KB;
+// the paste review (asks before a block naming other hosts or holding prose
+// runs here) +3.2 KB: 516.5 KB.
+const CEILING = 517 * 1024; // regression guard: today's 516.5 KB plus a little
 
 test("budgets: transfer size and first render", async () => {
   const sizes = {};

@@ -260,6 +260,14 @@ table! {
     "term.running" => "Still running — Ctrl+C stops it. The other terminals work meanwhile, and the lab's clock runs with yours.", "仍在运行——按 Ctrl+C 停止。其他终端照常可用，实验的时钟与真实时间同步走。";
     "term.events" => "events", "个事件";
     "teach" => "Note:", "说明：";
+    "paste.title" => "This paste may not be meant for this terminal.", "这段粘贴的内容可能不是给这个终端的。";
+    "paste.hosts" => "It names other hosts:", "它提到了其他主机：";
+    "paste.prose" => "It has lines that are not commands:", "其中有不是命令的行：";
+    "paste.run" => "Run here", "在这里运行";
+    "paste.cancel" => "Cancel", "取消";
+    "fail.why" => "Why it failed:", "失败原因：";
+    "fail.jump.title" => "Select this event in the timeline", "在时间线中选中这个事件";
+    "fail.fix" => "The doctor's fix:", "诊断给出的修复：";
     "term.input" => "Command line on", "命令行：";
     "tables" => "State tables", "状态表";
     "maxi.on" => "Maximise", "最大化";

@@ -22,6 +22,7 @@ mod inspector;
 mod json;
 mod live;
 mod model;
+mod paste;
 mod session;
 mod share;
 mod state;
@@ -213,7 +214,7 @@ fn App() -> impl IntoView {
 
     view! {
         <TopBar />
-        <main class="layout">
+        <main class="layout" class:side-tall=move || matches!(s.panel.get(), Panel::Exercises | Panel::Tour)>
             <div class="stage">
             <section class="card topo-card" aria-labelledby="h-topo">
                 <h2 id="h-topo" class="visually-hidden">{tr("topology")}</h2>

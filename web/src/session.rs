@@ -10,6 +10,7 @@
 use crate::state::{Group, St, Step};
 use leptos::prelude::*;
 use lvslab_engine::shell::session::Progress;
+use lvslab_engine::teach::failure;
 
 /// How often the clock moves while a program runs (ms).
 const TICK_MS: u64 = 200;
@@ -188,6 +189,11 @@ impl St {
                 if let Some(s) = p.status {
                     it.status = s;
                     it.running = false;
+                    // Its summary covers every event since it started.
+                    it.failure = self.lab.with_untracked(|l| {
+                        let end = l.world.trace.len();
+                        failure::summarize(&l.world, &p.host, &it.line, s, it.first..end)
+                    });
                 }
             }
             true

@@ -9,6 +9,7 @@ use crate::store;
 use leptos::prelude::*;
 use lvslab_engine::scenario;
 use lvslab_engine::shell::Lab;
+use lvslab_engine::teach::failure::{self, Failure};
 use lvslab_engine::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,8 @@ pub struct TermItem {
     pub hint: Option<(String, String)>,
     /// Its program is still running (see `session`).
     pub running: bool,
+    /// Why its packets were dropped or unanswered (the engine's summary).
+    pub failure: Option<Failure>,
 }
 
 /// The trace range a command produced, for the timeline's headers.
@@ -212,7 +215,15 @@ impl St {
                 out = l.run(host, line);
             }
         });
-        let after = self.lab.with_untracked(|l| l.world.trace.len());
+        let (after, failure) = self.lab.with_untracked(|l| {
+            let after = l.world.trace.len();
+            // A program still running has not failed (yet): its summary
+            // comes when it ends (`absorb`).
+            let f = (!running)
+                .then(|| failure::summarize(&l.world, host, line, out.status, before..after))
+                .flatten();
+            (after, f)
+        });
         let count = after.saturating_sub(before);
         if record {
             self.cmds.update(|c| c.push(Step::run(host, line)));
@@ -238,6 +249,7 @@ impl St {
                 setup: !record,
                 hint: out.hint,
                 running,
+                failure,
             })
         });
         // Other terminals' programs may have printed or ended meanwhile.

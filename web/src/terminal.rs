@@ -11,56 +11,6 @@ use leptos::prelude::*;
 use lvslab_engine::shell::Lab;
 use wasm_bindgen::JsCast;
 
-const COMMANDS: &[&str] = &[
-    "arp",
-    "arping",
-    "cat",
-    "cd",
-    "clear",
-    "curl",
-    "echo",
-    "false",
-    "grep",
-    "head",
-    "hostname",
-    "ifconfig",
-    "ip",
-    "iptables",
-    "ipvsadm",
-    "nc",
-    "netstat",
-    "ping",
-    "pwd",
-    "service",
-    "sleep",
-    "sort",
-    "sysctl",
-    "tail",
-    "tcpdump",
-    "true",
-    "wc",
-    "wget",
-    "yum",
-    "ss",
-    "ls",
-    "help",
-    "route",
-    "watch",
-    "systemctl",
-];
-
-/// The command names the simulator knows (asked once).
-fn known_commands() -> Vec<&'static str> {
-    thread_local! {
-        static KNOWN: Vec<&'static str> = COMMANDS
-            .iter()
-            .copied()
-            .filter(|c| *c == "clear" || crate::guide::tour::command_known(c))
-            .collect();
-    }
-    KNOWN.with(|k| k.clone())
-}
-
 fn normalise(cwd: &str, path: &str) -> String {
     let joined = if path.starts_with('/') {
         path.to_string()
@@ -183,7 +133,7 @@ pub fn candidates(lab: &Lab, host: &str, input: &str) -> (usize, Vec<String>) {
     let words: Vec<&str> = input[..start].split_whitespace().collect();
     let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let pool: Vec<String> = match words.as_slice() {
-        [] => owned(&known_commands()),
+        [] => owned(&crate::paste::known_commands()),
         ["ip"] | ["ip", "-4"] => owned(&["addr", "route", "link", "neigh", "rule"]),
         ["ip", "route" | "r"] => owned(&["show", "get", "add", "del", "flush"]),
         ["ip", "addr" | "a" | "address"] => owned(&["show", "add", "del", "flush"]),
@@ -316,6 +266,24 @@ fn scrollback_html(s: &St, host: &str) -> Markup {
                 let text = if l == Lang::Zh { zh } else { en };
                 w!(h, "<p class=\"teach\"><b>{}</b> {}</p>", esc(t(l, "teach")), esc(text));
             }
+            if let Some(f) = &it.failure {
+                w!(h, "<p class=\"fail-sum\" data-fail-host=\"{}\"><b>✗ {}</b> {}", f.host, t(l, "fail.why"), f.text(l));
+                if let Some(i) = f.event {
+                    let step = match l {
+                        Lang::Zh => format!("第 {} 步", i + 1),
+                        Lang::En => format!("step {}", i + 1),
+                    };
+                    w!(h, " <button class=\"evlink fail-jump\"{} title=\"{}\">→ {}</button>", Act::Jump(i).attrs(), t(l, "fail.jump.title"), step);
+                }
+                h.raw("</p>");
+                if !f.fix.is_empty() {
+                    w!(h, "<p class=\"fail-fix\">{}", t(l, "fail.fix"));
+                    for c in &f.fix {
+                        w!(h, " <code>{}</code>", c);
+                    }
+                    h.raw("</p>");
+                }
+            }
             if it.count > 0 {
                 w!(h, "<button class=\"evlink\"{}>→ {} {}</button>", Act::Jump(it.first).attrs(), it.count, t(l, "term.events"));
             }
@@ -331,6 +299,7 @@ fn Terminal(host: String) -> impl IntoView {
     let input = RwSignal::new(String::new());
     let hint: RwSignal<Option<String>> = RwSignal::new(None);
     let hist_pos: RwSignal<Option<usize>> = RwSignal::new(None);
+    let pending: RwSignal<Option<(String, crate::paste::Review)>> = RwSignal::new(None);
     let out_ref = NodeRef::<leptos::html::Div>::new();
     let live_ref = NodeRef::<leptos::html::Div>::new();
     let in_ref = NodeRef::<leptos::html::Input>::new();
@@ -486,7 +455,48 @@ fn Terminal(host: String) -> impl IntoView {
         let host = h.get_value();
         let typed = input.get_untracked();
         set_input(String::new());
-        s.run_lines(&host, &format!("{typed}{text}"));
+        let text = format!("{typed}{text}");
+        let r = s
+            .lab
+            .with_untracked(|l| crate::paste::review(l, &host, &text));
+        if r.clear() {
+            s.run_lines(&host, &text);
+        } else {
+            pending.set(Some((text, r)));
+        }
+    };
+    // A paste that names other hosts or holds prose: run it here, or not.
+    let ask = move || {
+        let (text, r) = pending.get()?;
+        let l = s.lang.get();
+        let mut why = Vec::new();
+        if !r.hosts.is_empty() {
+            why.push(format!("{} {}", t(l, "paste.hosts"), r.hosts.join(", ")));
+        }
+        if !r.prose.is_empty() {
+            let p: Vec<String> = r.prose.iter().take(2).map(|x| format!("“{x}”")).collect();
+            why.push(format!("{} {}", t(l, "paste.prose"), p.join(" ")));
+        }
+        let n = text.lines().filter(|x| !x.trim().is_empty()).count();
+        let q = match l {
+            Lang::Zh => format!("要把这 {n} 行全部在 {} 上运行吗？", h.get_value()),
+            Lang::En => format!("Run all {n} lines here on {}?", h.get_value()),
+        };
+        let run = move |_| {
+            if let Some((text, _)) = pending.get_untracked() {
+                pending.set(None);
+                s.run_lines(&h.get_value(), &text);
+            }
+        };
+        Some(view! {
+            <div class="paste-ask" role="alertdialog" aria-label=t(l, "paste.title")>
+                <p><b>{t(l, "paste.title")}</b>" "{why.join(" · ")}</p>
+                <p>{q}" "
+                    <button class="btn small primary paste-run" on:click=run>{t(l, "paste.run")}</button>" "
+                    <button class="btn small paste-cancel" on:click=move |_| pending.set(None)>{t(l, "paste.cancel")}</button>
+                </p>
+            </div>
+        })
     };
     let focus = move |e: web_sys::MouseEvent| {
         // A button in the scrollback (an event link) decides where focus goes.
@@ -522,6 +532,7 @@ fn Terminal(host: String) -> impl IntoView {
             <div class="term-out" node_ref=out_ref role="log" aria-live="off"
                 on:click=crate::act::handler()></div>
             <div class="visually-hidden" aria-live="polite" node_ref=live_ref></div>
+            {ask}
             <div class="term-in">
                 <label class="ps1" for=input_id.clone()>{prompt}</label>
                 <input id=input_id node_ref=in_ref type="text" autocomplete="off" spellcheck="false"

@@ -30,8 +30,13 @@ pub enum DropReason {
     ArpIgnore { level: i64 },
     /// arp_filter: the reply would leave on another device.
     ArpFilter,
-    /// Not for us and forwarding is off.
-    NotForwarding,
+    /// Not for us and forwarding is off: `dst` is none of the host's
+    /// addresses; `lookalike` is the one of them that reads most like it
+    /// (a keystroke away: a typo), if any.
+    NotForwarding {
+        dst: Ipv4Addr,
+        lookalike: Option<LookAlike>,
+    },
     /// No route back to the source (rp_filter / fib_validate_source).
     RpFilter,
     /// Martian source (loopback/multicast source on the wire).
@@ -46,6 +51,14 @@ pub enum DropReason {
     TtlExceeded,
     /// An iptables rule or chain policy said DROP.
     Iptables,
+}
+
+/// A host's address that reads like another one, with the label it is
+/// configured under (`lo:2`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookAlike {
+    pub addr: Ipv4Addr,
+    pub label: String,
 }
 
 /// What happened.
@@ -472,9 +485,19 @@ fn drop_reason(r: &DropReason, zh: bool) -> String {
             "arp_filter: the reply would leave by another device".into(),
             "arp_filter：应答会从其他接口发出".into(),
         ),
-        NotForwarding => (
-            "not addressed to this host and ip_forward is 0".into(),
-            "目的地址不是本机且 ip_forward 为 0".into(),
+        NotForwarding {
+            dst,
+            lookalike: Some(LookAlike { addr, label }),
+        } => (
+            format!("{dst} is not one of its addresses (it has {addr} on {label} instead, the nearest look-alike: a typo?), so it is not for this host, and ip_forward is 0"),
+            format!("{dst} 不是它的地址（它在 {label} 上配置的是 {addr}，最相近的地址：笔误？），所以不是发给本机的，而 ip_forward 为 0"),
+        ),
+        NotForwarding {
+            dst,
+            lookalike: None,
+        } => (
+            format!("{dst} is not one of its addresses, so it is not for this host, and ip_forward is 0"),
+            format!("{dst} 不是它的地址，所以不是发给本机的，而 ip_forward 为 0"),
         ),
         RpFilter => (
             "rp_filter: the route back to the source uses another device".into(),

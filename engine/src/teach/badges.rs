@@ -93,24 +93,51 @@ fn vips_and_dests(w: &World) -> (Vec<Ipv4Addr>, Vec<IpAddr>, Vec<String>) {
     (vips, dests, directors)
 }
 
+/// The doctor's options for a host in this lab: its role and the
+/// directors' first VIP; `None` when it has no role here. Also whether it
+/// is both (a real server with services of its own).
+fn lab_options(
+    h: &crate::Host,
+    vips: &[Ipv4Addr],
+    dests: &[IpAddr],
+    directors: &[String],
+) -> Option<(Options, bool)> {
+    let is_director = directors.contains(&h.name);
+    let is_rs = h
+        .all_addrs()
+        .any(|a| dests.contains(&IpAddr::V4(a.local())));
+    let role = match (is_rs, is_director) {
+        (true, _) => Role::Realserver,
+        (false, true) => Role::Director,
+        (false, false) => return None,
+    };
+    let opts = Options {
+        role: Some(role),
+        vip: vips.first().copied(),
+        ..Options::default()
+    };
+    Some((opts, is_rs && is_director))
+}
+
+/// The doctor's findings on `host`, examined in its role in this lab (see
+/// the module's opening); none for a host without one.
+pub fn findings(w: &World, host: &str) -> Vec<doctor::Finding> {
+    let (vips, dests, directors) = vips_and_dests(w);
+    w.host(host)
+        .and_then(|h| {
+            let (opts, _) = lab_options(h, &vips, &dests, &directors)?;
+            Some(doctor::examine_host(h, &opts).findings)
+        })
+        .unwrap_or_default()
+}
+
 /// Every host's badges, in host order.
 pub fn badges(w: &World) -> Vec<Badge> {
     let (vips, dests, directors) = vips_and_dests(w);
     let mut out = Vec::new();
     for h in w.hosts.values() {
-        let is_director = directors.contains(&h.name);
-        let is_rs = h
-            .all_addrs()
-            .any(|a| dests.contains(&IpAddr::V4(a.local())));
-        let role = match (is_rs, is_director) {
-            (true, _) => Role::Realserver,
-            (false, true) => Role::Director,
-            (false, false) => continue,
-        };
-        let opts = Options {
-            role: Some(role),
-            vip: vips.first().copied(),
-            ..Options::default()
+        let Some((opts, both)) = lab_options(h, &vips, &dests, &directors) else {
+            continue;
         };
         for f in doctor::examine_host(h, &opts).findings {
             // The typo's own address (what is on lo instead of the VIP).
@@ -136,7 +163,7 @@ pub fn badges(w: &World) -> Vec<Badge> {
                 zh,
             });
         }
-        if is_rs && is_director {
+        if both {
             out.push(Badge {
                 host: h.name.clone(),
                 check: "rs-has-ipvs".into(),

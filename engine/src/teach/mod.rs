@@ -7,5 +7,6 @@
 pub mod badges;
 pub mod compare;
 pub mod event_kind;
+pub mod failure;
 
 pub use event_kind::KindText;

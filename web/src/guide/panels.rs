@@ -244,20 +244,16 @@ fn exercises_html(s: &St) -> Markup {
     h.raw("<div class=\"ex\">");
     if let Some(ex) = active.and_then(exercise) {
         let hints = s.ex_hints.get();
-        w!(h, "<article class=\"ex-card\" data-exercise=\"{}\"><h3>{}: {}</h3><p><b>{}</b> {}</p><pre class=\"cmds dim\">", ex.id, esc(t(l, "ex.active")), esc(pick(l, ex.title)), esc(t(l, "ex.setup")), esc(pick(l, ex.story)));
-        for (host, c) in ex.setup {
-            w!(h, "[root@{}]# {}\n", host, esc(c));
-        }
+        // The brief, the goal and Check with its result first: they stay on
+        // the first screen of a 1280×800 page; the hints shown and the
+        // setup's commands come after.
+        w!(h, "<article class=\"ex-card\" data-exercise=\"{}\"><h3>{}: {}</h3><p class=\"story\"><b>{}</b> {}</p>", ex.id, esc(t(l, "ex.active")), esc(pick(l, ex.title)), esc(t(l, "ex.setup")), esc(pick(l, ex.story)));
         w!(
             h,
-            "</pre><p class=\"goal\"><b>{}:</b> {}</p><ol class=\"hints\">",
+            "<p class=\"goal\"><b>{}:</b> {}</p><div class=\"row\">",
             esc(t(l, "ex.goal")),
             esc(pick(l, ex.goal))
         );
-        for hint in ex.hints.iter().take(hints) {
-            w!(h, "<li>{}</li>", esc(pick(l, *hint)));
-        }
-        h.raw("</ol><div class=\"row\">");
         button(&mut h, "primary", Act::ExCheck, true, t(l, "ex.check"));
         button(
             &mut h,
@@ -284,6 +280,18 @@ fn exercises_html(s: &St) -> Markup {
             }
             None => {}
         }
+        if hints > 0 {
+            h.raw("<ol class=\"hints\">");
+            for hint in ex.hints.iter().take(hints) {
+                w!(h, "<li>{}</li>", esc(pick(l, *hint)));
+            }
+            h.raw("</ol>");
+        }
+        h.raw("<pre class=\"cmds dim\">");
+        for (host, c) in ex.setup {
+            w!(h, "[root@{}]# {}\n", host, esc(c));
+        }
+        h.raw("</pre>");
         h.raw("</article>");
     }
     // The list: open when no exercise is active, folded under the active

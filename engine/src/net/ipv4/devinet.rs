@@ -132,6 +132,45 @@ impl IfAddr {
     }
 }
 
+/// Edits (insert, delete, substitute, swap two neighbours) between two
+/// addresses as typed: `192.178.150.100` is one keystroke from
+/// `192.168.150.100`. Not the kernel's: the explanations use it to name the
+/// address a student probably meant.
+pub fn typed_distance(a: Ipv4Addr, b: Ipv4Addr) -> usize {
+    let (a, b) = (a.to_string().into_bytes(), b.to_string().into_bytes());
+    // Optimal string alignment over at most 15 characters a side.
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, x) in d.iter_mut().enumerate().take(w) {
+        *x = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+/// Of `addrs`, the first one keystroke away from `ip` as typed, loopback
+/// addresses left out.
+pub fn lookalike<'a>(
+    mut addrs: impl Iterator<Item = &'a IfAddr>,
+    ip: Ipv4Addr,
+) -> Option<&'a IfAddr> {
+    addrs.find(|a| !a.local().is_loopback() && typed_distance(a.local(), ip) == 1)
+}
+
 /// Why an address could not be inserted or removed (with the errno Linux returns).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddrError {
@@ -303,5 +342,34 @@ mod tests {
         assert_eq!(out.promoted.unwrap().local().to_string(), "192.168.150.51");
         assert_eq!(p.len(), 2);
         assert!(!p[0].secondary && p[1].secondary);
+    }
+
+    #[test]
+    fn a_typo_is_one_keystroke_and_a_neighbour_is_not() {
+        let d = |a: &str, b: &str| typed_distance(a.parse().unwrap(), b.parse().unwrap());
+        assert_eq!(d("192.178.150.100", "192.168.150.100"), 1);
+        assert_eq!(d("192.168.105.100", "192.168.150.100"), 1, "a swap");
+        assert_eq!(d("192.168.150.10", "192.168.150.100"), 1);
+        assert_eq!(d("192.168.150.12", "192.168.150.100"), 2);
+        assert_eq!(d("192.168.150.100", "192.168.150.100"), 0);
+        let ifa = |ip: &str, label: &str| IfAddr {
+            ifindex: 1,
+            net: Ipv4Net::new(ip.parse().unwrap(), 32).unwrap(),
+            broadcast: None,
+            label: label.into(),
+            scope: Scope::Host,
+            secondary: false,
+        };
+        let addrs = [
+            ifa("127.0.0.1", "lo"),
+            ifa("192.168.150.12", "eth0"),
+            ifa("192.178.150.100", "lo:2"),
+        ];
+        let vip = "192.168.150.100".parse().unwrap();
+        assert_eq!(
+            lookalike(addrs.iter(), vip).map(|a| a.label.as_str()),
+            Some("lo:2")
+        );
+        assert!(lookalike(addrs[..2].iter(), vip).is_none());
     }
 }

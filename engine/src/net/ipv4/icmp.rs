@@ -96,6 +96,6 @@ impl World {
             tos: 0xc0,
             l4: L4::Icmp(icmp),
         };
-        let _ = self.ip_send(host, err, None);
+        self.ip_send_own(host, err);
     }
 }

@@ -13,7 +13,7 @@ use crate::net::ipv4::icmp::{IcmpError, Unreach};
 use crate::net::ipv4::route::{is_martian_source, TableName};
 use crate::net::netfilter::hook::HookState;
 use crate::net::netfilter::Hook;
-use crate::sim::trace::{DropReason, EventKind};
+use crate::sim::trace::{DropReason, EventKind, LookAlike};
 use crate::sim::world::World;
 use crate::wire::{IcmpRepr, Ipv4Repr, L4};
 use std::net::Ipv4Addr;
@@ -147,10 +147,20 @@ impl World {
                     .effective(&dev, crate::net::ipv4::devconf::Knob::Forwarding)
                     == 0
                 {
+                    // What the explanation names: the address of this host
+                    // that reads like the destination (a typo?).
+                    let lookalike = crate::net::ipv4::devinet::lookalike(h.all_addrs(), ip.dst)
+                        .map(|a| LookAlike {
+                            addr: a.local(),
+                            label: a.label.clone(),
+                        });
                     self.record(
                         host,
                         EventKind::Drop {
-                            reason: DropReason::NotForwarding,
+                            reason: DropReason::NotForwarding {
+                                dst: ip.dst,
+                                lookalike,
+                            },
                             what: format!("a packet for {}", ip.dst),
                         },
                     );
@@ -275,7 +285,7 @@ impl World {
                     data: data.clone(),
                 }),
             };
-            let _ = self.ip_send(host, reply, None);
+            self.ip_send_own(host, reply);
         }
         let _ = bytes;
     }

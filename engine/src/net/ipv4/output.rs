@@ -5,6 +5,10 @@
 //! back into input, Ethernet through the neighbour table, dummy counted and
 //! dropped), and a connected UDP socket's `write()` (`udp_sendmsg()`).
 //!
+//! A packet the kernel sends by itself and cannot route is dropped, as
+//! `ip_route_output()` failing in `tcp_v4_send_synack()`, `icmp_reply()`
+//! and friends drops it (counted, not reported): the trace records it.
+//!
 //! Left out: fragmentation (`ip_fragment()`: the lab's packets fit), GSO,
 //! sending through tunl0 (the fallback tunnel has no remote: such packets
 //! are dropped here).
@@ -106,6 +110,23 @@ impl World {
             self.ip_output(host, &rt, packet);
         }
         Ok(rt)
+    }
+
+    /// A packet the kernel sends by itself (TCP segments and resets, echo
+    /// replies, ICMP errors). When `ip_route_output()` finds no route,
+    /// Linux drops it and counts `IPSTATS_MIB_OUTNOROUTES`; the trace
+    /// records the drop.
+    pub(crate) fn ip_send_own(&mut self, host: &str, ip: Ipv4Repr) {
+        let dst = ip.dst;
+        if let Err(OutError::Fib(_)) = self.ip_send(host, ip, None) {
+            self.record(
+                host,
+                EventKind::Drop {
+                    reason: DropReason::NoRoute,
+                    what: format!("a packet it sends to {dst}"),
+                },
+            );
+        }
     }
 
     /// A connected UDP socket writes one datagram (what bash's

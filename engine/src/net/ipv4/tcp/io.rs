@@ -77,7 +77,7 @@ impl World {
             tos: 0,
             l4: L4::Tcp(seg),
         };
-        let _ = self.ip_send(host, ip, None);
+        self.ip_send_own(host, ip);
     }
 
     /// `tcp_v4_send_reset()`: answer a segment that has no socket.
@@ -108,7 +108,7 @@ impl World {
                 payload: vec![],
             }),
         };
-        let _ = self.ip_send(host, rst, None);
+        self.ip_send_own(host, rst);
     }
 
     fn tcp_arm(&mut self, host: &str, id: u32, after_us: u64) {
