@@ -86,7 +86,8 @@ test("the typo lab: curl's summary names node02 and 192.178.150.100, its button 
 test("a ping that gets no answer: the /24 on lo sent node02's reply to itself", async () => {
   const { page, problems } = await newPage(browser);
   await openLab(page, server.url, "#s=pitfall-lo-mask-24");
-  await run(page, "client", "ping -c 1 192.168.150.12");
+  // -W 1: ping's 10 s linger would keep it running in the terminal.
+  await run(page, "client", "ping -c 1 -W 1 192.168.150.12");
   const item = lastItem(page);
   assert.match(await item.locator("pre.out").textContent(), /0 received/);
   const sum = await item.locator(".fail-sum").textContent();
