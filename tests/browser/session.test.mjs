@@ -74,3 +74,26 @@ test("ping without -c runs until Ctrl+C and prints its statistics", async () => 
   assert.match(text, /\^C\n--- 192\.168\.150\.12 ping statistics ---\n\d+ packets transmitted, \d+ received, 0% packet loss/);
   assert.deepEqual(problems, []);
 });
+
+test("watch reruns ipvsadm -lnc on node01 at the wall clock's pace; Ctrl+C gives the screen back", async () => {
+  const { page, problems } = await newPage(browser);
+  await openLab(page, server.url, "#s=seed");
+  await run(page, "node01", "watch -n 1 ipvsadm -lnc");
+  await page.waitForSelector(".ti.running");
+  const frame = () => page.evaluate(() => document.querySelector(".ti.running pre.out")?.textContent || "");
+  assert.match(await frame(), /^Every 1\.0s: ipvsadm -lnc +node01: Fri Mar 12 09:00:0\d 2021\n\nIPVS connection entries\n/);
+  await run(page, "client", CURL);
+  // The next rerun (at most 1 s later) shows the client's connection.
+  await page.click('button[data-tab="node01"]');
+  await page.waitForFunction(
+    () => /TCP\s+\d\d:\d\d\s+\S+\s+192\.168\.150\.1:\d+\s+192\.168\.150\.100:80/.test(document.querySelector(".ti.running pre.out")?.textContent || ""),
+    null, { timeout: 6000 },
+  );
+  await page.screenshot({ path: join(OUT, "session-watch.png") });
+  await page.locator("#term-in-node01").press("Control+c");
+  await page.waitForFunction(() => !document.querySelector(".ti.running"));
+  const text = await termText(page, "node01");
+  assert.doesNotMatch(text, /Every 1\.0s/, "curses' endwin leaves nothing of watch's screen");
+  await page.waitForFunction(() => location.hash.includes("&i=node01"));
+  assert.deepEqual(problems, []);
+});

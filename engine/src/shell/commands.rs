@@ -58,6 +58,7 @@ commands! {
     Sort "sort" "sort lines" "排序";
     Wc "wc" "count lines (wc -l)" "统计行数（wc -l）";
     Seq "seq" "print a sequence of numbers (for loops)" "输出数字序列（用于 for 循环）";
+    Watch "watch" "rerun a command every 2 s until Ctrl+C (-n SECS, -t, -g)" "每 2 秒重跑一个命令，直到 Ctrl+C（-n 秒、-t、-g）";
     Sleep "sleep" "let simulated time pass" "让模拟时间流逝";
     Kill "kill" "end a background job (kill %1)" "结束后台任务（kill %1）";
     Hostname "hostname" "this host's name" "本机名称";

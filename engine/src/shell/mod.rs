@@ -24,6 +24,7 @@ mod sysctl;
 mod systemctl;
 pub use systemctl::UnitState;
 mod tcpdump;
+mod watch;
 mod words;
 
 use crate::sim::world::World;
@@ -475,6 +476,7 @@ impl Lab {
             Cmd::Ss => ss::ss(self, host, args, &mut io),
             Cmd::Systemctl => systemctl::systemctl(self, host, args, &mut io),
             Cmd::Ls => ls::ls(self, host, args, tty, &mut io),
+            Cmd::Watch => watch::watch(self, host, args, background, &mut io),
         }
         io
     }

@@ -72,11 +72,19 @@ pub(crate) enum Render {
 /// A terminal's program still running.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Foreground {
-    pub app: u32,
-    pub render: Render,
+    pub job: Job,
     /// What the command printed before its program started waiting (ping's
     /// `PING …` line, tcpdump's `listening on …`).
     pub head: String,
+}
+
+/// What keeps a terminal busy.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Job {
+    /// A program of the simulated world (ping, curl, tcpdump …).
+    App { app: u32, render: Render },
+    /// `watch`: the shell reruns a command on a timer ([`super::watch`]).
+    Watch(super::watch::Watch),
 }
 
 /// What [`Lab::start`] returns.
@@ -152,7 +160,16 @@ impl Lab {
     /// foreground program runs); returns every running terminal's output
     /// so far, with its status once its program has ended.
     pub fn pass_time(&mut self, us: u64) -> Vec<Progress> {
-        self.world.advance(us);
+        let end = self.world.now.plus(us);
+        // A `watch` reruns its command when its timer is due, in time order.
+        while let Some((t, host)) = self.next_watch_tick() {
+            if t > end {
+                break;
+            }
+            self.world.run_until(t);
+            self.watch_tick(&host);
+        }
+        self.world.run_until(end);
         self.progress()
     }
 
@@ -190,7 +207,10 @@ impl Lab {
         let ended: Vec<String> = self
             .fg
             .iter()
-            .filter(|(_, fg)| self.world.apps.get(&fg.app).is_none_or(|a| a.done))
+            .filter(|(_, fg)| match &fg.job {
+                Job::App { app, .. } => self.world.apps.get(app).is_none_or(|a| a.done),
+                Job::Watch(w) => w.exited.is_some(),
+            })
             .map(|(h, _)| h.clone())
             .collect();
         ended
@@ -243,8 +263,7 @@ impl Lab {
                     self.fg.insert(
                         host.to_string(),
                         Foreground {
-                            app,
-                            render,
+                            job: Job::App { app, render },
                             head: String::new(),
                         },
                     );
@@ -258,9 +277,13 @@ impl Lab {
     /// The output of `host`'s running command so far.
     fn fg_text(&self, host: &str) -> Option<String> {
         let fg = self.fg.get(host)?;
-        let app = self.world.apps.get(&fg.app)?;
+        let (app, render) = match &fg.job {
+            Job::App { app, render } => (*app, *render),
+            Job::Watch(w) => return Some(w.frame.clone()),
+        };
+        let app = self.world.apps.get(&app)?;
         let mut text = fg.head.clone();
-        for l in shown_lines(fg.render, &app.output) {
+        for l in shown_lines(render, &app.output) {
             text.push_str(l);
             text.push('\n');
         }
@@ -275,14 +298,28 @@ impl Lab {
         };
         let mut io = Io::default();
         io.out(fg.head);
+        let (app, render) = match fg.job {
+            Job::App { app, render } => (app, render),
+            Job::Watch(w) => {
+                // curses' endwin: the terminal leaves the alternate screen,
+                // so what watch drew is gone; SIGINT ends it with status 0.
+                io.status = w.exited.unwrap_or(0);
+                self.last_status.insert(host.to_string(), io.status);
+                return Output {
+                    text: io.chunks.iter().map(|c| c.1.as_str()).collect(),
+                    status: io.status,
+                    hint: None,
+                };
+            }
+        };
         let caret_at = if interrupt {
-            let n = self.world.apps.get(&fg.app).map_or(0, |a| a.output.len());
-            self.world.interrupt_app(fg.app);
+            let n = self.world.apps.get(&app).map_or(0, |a| a.output.len());
+            self.world.interrupt_app(app);
             Some(n)
         } else {
             None
         };
-        self.render_fg(fg.app, fg.render, caret_at, &mut io);
+        self.render_fg(app, render, caret_at, &mut io);
         self.last_status.insert(host.to_string(), io.status);
         Output {
             text: io.chunks.iter().map(|c| c.1.as_str()).collect(),
