@@ -170,6 +170,18 @@ impl World {
             return;
         };
         if c.hold {
+            // nc -v reports the connection on stderr once it is up.
+            if !c.sent && s.state == TcpState::Established {
+                c.sent = true;
+                if c.program == "nc" && !c.silent {
+                    let port = c.dst.port();
+                    let svc = crate::tools::services::port_name(port).unwrap_or("*");
+                    app.output.push(format!(
+                        "Connection to {} {port} port [tcp/{svc}] succeeded!",
+                        c.dst.ip()
+                    ));
+                }
+            }
             return;
         }
         if !c.sent && s.state == TcpState::Established {
@@ -222,6 +234,25 @@ impl World {
                 continue;
             };
             if app.done || c.host != host || c.sock != Some(sock) {
+                continue;
+            }
+            if c.program == "nc" {
+                // OpenBSD netcat: `warn()` only with -v, then exit 1.
+                if !c.silent {
+                    let why = match err {
+                        ConnError::Refused => "Connection refused",
+                        ConnError::TimedOut => "Connection timed out",
+                        ConnError::Reset => "Connection reset by peer",
+                        ConnError::Unreachable => "No route to host",
+                    };
+                    app.text.push_str(&format!(
+                        "nc: connect to {} port {} (tcp) failed: {why}\n",
+                        c.dst.ip(),
+                        c.dst.port()
+                    ));
+                }
+                app.status = 1;
+                app.done = true;
                 continue;
             }
             let ms = c.elapsed_ms(now);

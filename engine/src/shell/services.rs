@@ -210,11 +210,13 @@ pub fn curl_like(
 /// `nc [-d] [-p PORT] HOST PORT`: a connection held open (meant with `&`).
 pub fn nc(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut Io) {
     let mut local_port = None;
+    let mut verbose = false;
     let mut pos: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
-            "-d" | "-n" | "-v" => {}
+            "-d" | "-n" => {}
+            "-v" => verbose = true,
             "-p" => {
                 i += 1;
                 local_port = args.get(i).and_then(|v| v.parse::<u16>().ok());
@@ -245,9 +247,12 @@ pub fn nc(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut
     };
     let hs = lab.world.host(host).expect("host checked by the shell");
     let Ok(rt) = hs.route_output(ip, None, None) else {
-        io.errln(format!(
-            "nc: connect to {ip} port {port} (tcp) failed: Network is unreachable"
-        ));
+        // OpenBSD netcat warns about a failed connect only with -v.
+        if verbose {
+            io.errln(format!(
+                "nc: connect to {ip} port {port} (tcp) failed: Network is unreachable"
+            ));
+        }
         io.status = 1;
         return;
     };
@@ -260,7 +265,7 @@ pub fn nc(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut
         path: String::new(),
         src: rt.src,
         local_port,
-        silent: true,
+        silent: !verbose,
         max_time_s: None,
         max_filesize: None,
         start: now,
@@ -270,12 +275,30 @@ pub fn nc(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut
         hold: true,
         exit: 0,
     }));
-    if !background {
-        // In the foreground nc waits for input that never comes: the lab
-        // shell lets it connect and returns, as if ^C'd after a moment.
-        lab.world.advance(1_000_000);
-        let _ = lab.world.apps.remove(&id);
+    if background {
+        return;
     }
+    if lab.interactive {
+        // At a terminal nc holds the connection and waits for the keyboard
+        // until Ctrl+C; a refused connect ends it at once with status 1.
+        if lab.wait_fg(host, id, super::session::Render::Curl) {
+            lab.render_fg(id, super::session::Render::Curl, None, io);
+        }
+        return;
+    }
+    // In a script nc's input never comes: the lab lets it connect and
+    // goes on after a moment, the connection still held (as `nc … &`);
+    // a connect that failed by then is its exit status.
+    lab.world.advance(1_000_000);
+    let failed = lab.world.apps.get(&id).is_some_and(|a| a.done);
+    if failed {
+        lab.render_fg(id, super::session::Render::Curl, None, io);
+    } else if let Some(a) = lab.world.apps.get(&id) {
+        for l in &a.output {
+            io.outln(l);
+        }
+    }
+    let _ = lab.world.apps.remove(&id);
 }
 
 /// `netstat -nat[p]` (net-tools 2.10) over the host's TCP sockets.

@@ -605,4 +605,30 @@ mod tests {
         let back: Vec<Step> = serde_json::from_str(&json).expect("steps parse");
         assert_eq!(back, steps);
     }
+
+    #[test]
+    fn nc_refused_exits_1_and_held_until_ctrl_c() {
+        let mut l = lab("seed");
+        let o = l.start("client", "nc 192.168.150.12 81");
+        assert_eq!(
+            (o.output.text.as_str(), o.output.status, o.running),
+            ("", 1, false)
+        );
+        let o = l.start("client", "nc -v 192.168.150.12 81");
+        assert_eq!(
+            o.output.text,
+            "nc: connect to 192.168.150.12 port 81 (tcp) failed: Connection refused\n"
+        );
+        let o = l.run("client", "nc 192.168.150.12 81");
+        assert_eq!(o.status, 1, "in a script too");
+        let o = l.start("client", "nc -v 192.168.150.100 80");
+        assert!(o.running, "{o:?}");
+        assert_eq!(
+            o.output.text,
+            "Connection to 192.168.150.100 80 port [tcp/http] succeeded!\n"
+        );
+        let out = l.interrupt("client").expect("running");
+        assert_eq!(out.status, 130);
+        assert!(out.text.ends_with("^C\n"), "{out:?}");
+    }
 }
