@@ -80,6 +80,7 @@ fn event_fields(e: &Event, lang: Lang) -> Vec<(String, String)> {
             let v = match (&e.kind, k.as_str()) {
                 // The reason in words, not the enum's name.
                 (EventKind::Drop { reason, .. }, "reason") => reason.label(lang),
+                (EventKind::Drop { what, .. }, "what") => what.text(lang),
                 _ => value_text(v),
             };
             (t_dyn(lang, &format!("k.{k}")), v)

@@ -61,6 +61,78 @@ pub struct LookAlike {
     pub label: String,
 }
 
+/// What a host dropped, as the explanations name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Dropped {
+    /// An IPv4 packet addressed to `dst`.
+    PacketFor { dst: Ipv4Addr },
+    /// An IPv4 packet from `src` (its source was the problem).
+    PacketFrom { src: Ipv4Addr },
+    /// A packet the host itself sends to `dst`.
+    PacketSent { dst: Ipv4Addr },
+    /// A packet IPVS is to send to real server `rip`.
+    ToRealServer { rip: Ipv4Addr },
+    /// A packet of an IPVS connection whose real server was deleted.
+    DeletedServerConn,
+    /// The packet being handled.
+    Packet,
+    /// An Ethernet frame.
+    Frame,
+    /// A packet routed into tunl0, the fallback tunnel.
+    TunlFallback,
+    /// A UDP datagram for a port nothing listens on.
+    UdpForPort { port: u16 },
+    /// A TCP segment for a local address and port with no socket.
+    TcpSegmentFor { local: std::net::SocketAddrV4 },
+    /// An ARP request for `tip`.
+    ArpRequestFor { tip: Ipv4Addr },
+    /// A packet for `dst` that an iptables rule of `chain` dropped.
+    MangleChain {
+        dst: Ipv4Addr,
+        chain: crate::net::netfilter::Hook,
+    },
+}
+
+impl Dropped {
+    /// In words, in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        use Dropped::*;
+        let zh = lang == Lang::Zh;
+        match (self, zh) {
+            (PacketFor { dst }, false) => format!("a packet for {dst}"),
+            (PacketFor { dst }, true) => format!("发往 {dst} 的包"),
+            (PacketFrom { src }, false) => format!("a packet from {src}"),
+            (PacketFrom { src }, true) => format!("来自 {src} 的包"),
+            (PacketSent { dst }, false) => format!("a packet it sends to {dst}"),
+            (PacketSent { dst }, true) => format!("它自己发往 {dst} 的包"),
+            (ToRealServer { rip }, false) => format!("the packet for real server {rip}"),
+            (ToRealServer { rip }, true) => format!("要发给真实服务器 {rip} 的包"),
+            (DeletedServerConn, false) => {
+                "a packet of a connection whose real server was deleted".into()
+            }
+            (DeletedServerConn, true) => "一个连接的包，而该连接的真实服务器已被删除".into(),
+            (Packet, false) => "the packet".into(),
+            (Packet, true) => "这个包".into(),
+            (Frame, false) => "a frame".into(),
+            (Frame, true) => "一个帧".into(),
+            (TunlFallback, false) => "a packet routed into tunl0 (the fallback tunnel has no remote address; not modelled)".into(),
+            (TunlFallback, true) => "一个被路由进 tunl0 的包（后备隧道没有远端地址；未建模）".into(),
+            (UdpForPort { port }, false) => format!("a UDP datagram for port {port}"),
+            (UdpForPort { port }, true) => format!("发往端口 {port} 的 UDP 数据报"),
+            (TcpSegmentFor { local }, false) => format!("a TCP segment for {local}"),
+            (TcpSegmentFor { local }, true) => format!("发往 {local} 的 TCP 段"),
+            (ArpRequestFor { tip }, false) => format!("the ARP request for {tip}"),
+            (ArpRequestFor { tip }, true) => format!("询问 {tip} 的 ARP 请求"),
+            (MangleChain { dst, chain }, false) => {
+                format!("a packet for {dst} in the mangle table's {} chain", chain.name())
+            }
+            (MangleChain { dst, chain }, true) => {
+                format!("mangle 表 {} 链中发往 {dst} 的包", chain.name())
+            }
+        }
+    }
+}
+
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
@@ -112,7 +184,7 @@ pub enum EventKind {
     /// Local delivery of an IPv4 packet.
     LocalDeliver { dst: Ipv4Addr, proto: u8 },
     /// Dropped, and why.
-    Drop { reason: DropReason, what: String },
+    Drop { reason: DropReason, what: Dropped },
     /// IPVS took a packet for a virtual service: which connection entry,
     /// which real server, the entry's new state.
     Ipvs {
@@ -454,8 +526,9 @@ impl Event {
             }
             Drop { reason, what } => {
                 let r = drop_reason(reason, zh);
+                let what = what.text(lang);
                 if zh {
-                    format!("{} 丢弃{what}：{r}", self.host)
+                    format!("{} 丢弃了{what}：{r}", self.host)
                 } else {
                     format!("{} drops {what}: {r}", self.host)
                 }
@@ -520,5 +593,43 @@ fn drop_reason(r: &DropReason, zh: bool) -> String {
         cn
     } else {
         en
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_was_dropped_reads_in_both_languages() {
+        let a = Ipv4Addr::new(192, 168, 150, 100);
+        let all = [
+            Dropped::PacketFor { dst: a },
+            Dropped::PacketFrom { src: a },
+            Dropped::PacketSent { dst: a },
+            Dropped::ToRealServer { rip: a },
+            Dropped::DeletedServerConn,
+            Dropped::Packet,
+            Dropped::Frame,
+            Dropped::TunlFallback,
+            Dropped::UdpForPort { port: 53 },
+            Dropped::TcpSegmentFor {
+                local: std::net::SocketAddrV4::new(a, 80),
+            },
+            Dropped::ArpRequestFor { tip: a },
+            Dropped::MangleChain {
+                dst: a,
+                chain: crate::net::netfilter::Hook::Prerouting,
+            },
+        ];
+        for d in all {
+            let (en, zh) = (d.text(Lang::En), d.text(Lang::Zh));
+            assert!(en.starts_with("a ") || en.starts_with("the "), "{en}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+            assert!(!zh.contains("packet") && !zh.contains("frame"), "{zh}");
+        }
     }
 }

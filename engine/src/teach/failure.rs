@@ -20,7 +20,7 @@
 
 use crate::doctor::Finding;
 use crate::teach::badges;
-use crate::trace::{DropReason, Event, EventKind, Lang, LookAlike};
+use crate::trace::{DropReason, Dropped, Event, EventKind, Lang, LookAlike};
 use crate::wire::{tcp_flags, ArpOp, FrameRepr, IcmpRepr, Ipv4Repr, Payload, L4};
 use crate::World;
 use std::net::Ipv4Addr;
@@ -210,8 +210,9 @@ fn received(w: &World, trace: &[Event], i: usize) -> Option<(String, String, Str
     ))
 }
 
-fn dropped(w: &World, trace: &[Event], i: usize, reason: &DropReason, what: &str) -> Failure {
+fn dropped(w: &World, trace: &[Event], i: usize, reason: &DropReason, what: &Dropped) -> Failure {
     let h = trace[i].host.as_str();
+    let (what, what_zh) = (what.text(Lang::En), what.text(Lang::Zh));
     let fs = badges::findings(w, h);
     match reason {
         DropReason::NotForwarding { dst, lookalike } => {
@@ -226,7 +227,7 @@ fn dropped(w: &World, trace: &[Event], i: usize, reason: &DropReason, what: &str
                     ),
                     format!("{from} {}的 {zh}", if fwd { "转发来" } else { "发来" }),
                 ),
-                None => (what.to_string(), what.to_string()),
+                None => (what.clone(), what_zh.clone()),
             };
             let (own_en, own_zh) = match lookalike {
                 Some(LookAlike { addr, label }) => (
@@ -246,7 +247,7 @@ fn dropped(w: &World, trace: &[Event], i: usize, reason: &DropReason, what: &str
             let en = format!(
                 "{h} dropped {what}: no socket is listening there (is the service started?)."
             );
-            let zh = format!("{h} 丢弃了 {what}：那里没有套接字在监听（服务启动了吗？）。");
+            let zh = format!("{h} 丢弃了{what_zh}：那里没有套接字在监听（服务启动了吗？）。");
             with_doctor(h, en, zh, None)
         }
         DropReason::NoRoute => {
@@ -257,14 +258,14 @@ fn dropped(w: &World, trace: &[Event], i: usize, reason: &DropReason, what: &str
                 (" and it has no default route", "，也没有默认路由")
             };
             let en = format!("{h} dropped {what}: no route covers it{en_tail}.");
-            let zh = format!("{h} 丢弃了 {what}：没有路由覆盖它{zh_tail}。");
+            let zh = format!("{h} 丢弃了{what_zh}：没有路由覆盖它{zh_tail}。");
             with_doctor(h, en, zh, pick(&fs, |_| false))
         }
         r => {
             let f = pick(&fs, |_| false);
             let (mut en, mut zh) = (
                 format!("{h} dropped {what}: {}.", r.label(Lang::En)),
-                format!("{h} 丢弃了 {what}：{}。", r.label(Lang::Zh)),
+                format!("{h} 丢弃了{what_zh}：{}。", r.label(Lang::Zh)),
             );
             if let Some(f) = f {
                 en.push_str(&format!(" Doctor: {}", f.en));

@@ -90,7 +90,7 @@ impl World {
                     &p.host,
                     EventKind::Drop {
                         reason: DropReason::Malformed(e.to_string()),
-                        what: "a frame".into(),
+                        what: crate::sim::trace::Dropped::Frame,
                     },
                 );
                 return;
@@ -102,7 +102,7 @@ impl World {
                 &p.host,
                 EventKind::Drop {
                     reason: DropReason::OtherHost,
-                    what: "a frame".into(),
+                    what: crate::sim::trace::Dropped::Frame,
                 },
             );
             return;

@@ -129,7 +129,7 @@ impl World {
                         host,
                         EventKind::Drop {
                             reason: DropReason::ArpFilter,
-                            what: format!("the ARP request for {tip}"),
+                            what: crate::sim::trace::Dropped::ArpRequestFor { tip },
                         },
                     );
                 } else {
@@ -304,7 +304,7 @@ impl World {
                             host,
                             EventKind::Drop {
                                 reason: DropReason::NeighFailed,
-                                what: format!("a packet for {ip}"),
+                                what: crate::sim::trace::Dropped::PacketFor { dst: ip },
                             },
                         );
                         // ipv4_link_failure(): ICMP host unreachable to the sender.

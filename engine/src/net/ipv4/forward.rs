@@ -32,7 +32,7 @@ impl World {
                 host,
                 EventKind::Drop {
                     reason: DropReason::TtlExceeded,
-                    what: format!("a packet for {}", ip.dst),
+                    what: crate::sim::trace::Dropped::PacketFor { dst: ip.dst },
                 },
             );
             self.icmp_error(host, ip, packet, IcmpError::TtlExceeded);

@@ -13,7 +13,7 @@ use crate::net::ipv4::icmp::{IcmpError, Unreach};
 use crate::net::ipv4::route::{is_martian_source, TableName};
 use crate::net::netfilter::hook::HookState;
 use crate::net::netfilter::Hook;
-use crate::sim::trace::{DropReason, EventKind, LookAlike};
+use crate::sim::trace::{DropReason, Dropped, EventKind, LookAlike};
 use crate::sim::world::World;
 use crate::wire::{IcmpRepr, Ipv4Repr, L4};
 use std::net::Ipv4Addr;
@@ -69,7 +69,7 @@ impl World {
                 host,
                 EventKind::Drop {
                     reason: DropReason::MartianSource,
-                    what: format!("a packet from {}", ip.src),
+                    what: Dropped::PacketFrom { src: ip.src },
                 },
             );
             return;
@@ -95,7 +95,7 @@ impl World {
                     host,
                     EventKind::Drop {
                         reason: DropReason::NoRoute,
-                        what: format!("a packet for {}", ip.dst),
+                        what: Dropped::PacketFor { dst: ip.dst },
                     },
                 );
                 return;
@@ -117,7 +117,7 @@ impl World {
                         host,
                         EventKind::Drop {
                             reason,
-                            what: format!("a packet from {}", ip.src),
+                            what: Dropped::PacketFrom { src: ip.src },
                         },
                     );
                     return;
@@ -161,7 +161,7 @@ impl World {
                                 dst: ip.dst,
                                 lookalike,
                             },
-                            what: format!("a packet for {}", ip.dst),
+                            what: Dropped::PacketFor { dst: ip.dst },
                         },
                     );
                     return;
@@ -171,7 +171,7 @@ impl World {
                         host,
                         EventKind::Drop {
                             reason,
-                            what: format!("a packet from {}", ip.src),
+                            what: Dropped::PacketFrom { src: ip.src },
                         },
                     );
                     return;
@@ -205,7 +205,7 @@ impl World {
                     host,
                     EventKind::Drop {
                         reason: DropReason::NoRoute,
-                        what: format!("a packet for {}", ip.dst),
+                        what: Dropped::PacketFor { dst: ip.dst },
                     },
                 );
             }
@@ -238,7 +238,7 @@ impl World {
                 host,
                 EventKind::Drop {
                     reason: DropReason::NoSocket,
-                    what: format!("a UDP datagram for port {}", u.dst_port),
+                    what: Dropped::UdpForPort { port: u.dst_port },
                 },
             );
             let bcast = self

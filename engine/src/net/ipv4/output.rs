@@ -123,7 +123,7 @@ impl World {
                 host,
                 EventKind::Drop {
                     reason: DropReason::NoRoute,
-                    what: format!("a packet it sends to {dst}"),
+                    what: crate::sim::trace::Dropped::PacketSent { dst },
                 },
             );
         }
@@ -223,7 +223,7 @@ impl World {
                     host,
                     EventKind::Drop {
                         reason: DropReason::NoRoute,
-                        what: "a packet routed into tunl0 (the fallback tunnel has no remote address; not modelled)".into(),
+                        what: crate::sim::trace::Dropped::TunlFallback,
                     },
                 );
             }

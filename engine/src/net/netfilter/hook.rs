@@ -93,10 +93,7 @@ impl World {
             host,
             EventKind::Drop {
                 reason: DropReason::Iptables,
-                what: format!(
-                    "a packet for {dst} in the mangle table's {} chain",
-                    hook.name()
-                ),
+                what: crate::sim::trace::Dropped::MangleChain { dst, chain: hook },
             },
         );
     }

@@ -256,7 +256,7 @@ impl World {
                 host,
                 EventKind::Drop {
                     reason: DropReason::NoSocket,
-                    what: format!("a TCP segment for {local}"),
+                    what: crate::sim::trace::Dropped::TcpSegmentFor { local },
                 },
             );
             self.tcp_send_reset(host, ip, t);

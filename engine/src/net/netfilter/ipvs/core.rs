@@ -83,7 +83,7 @@ impl World {
                     host,
                     EventKind::Drop {
                         reason: crate::sim::trace::DropReason::NoRoute,
-                        what: "a packet of a connection whose real server was deleted".into(),
+                        what: crate::sim::trace::Dropped::DeletedServerConn,
                     },
                 );
                 true
@@ -138,7 +138,7 @@ impl World {
                                     "{} forwarding is not simulated (Direct Routing and NAT are)",
                                     fwd.name()
                                 )),
-                                what: "the packet".into(),
+                                what: crate::sim::trace::Dropped::Packet,
                             },
                         );
                     }

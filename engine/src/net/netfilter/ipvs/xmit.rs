@@ -23,7 +23,7 @@
 
 use crate::net::ipv4::fib::RouteType;
 use crate::net::ipv4::route::{OutRoute, TableName};
-use crate::sim::trace::{DropReason, EventKind};
+use crate::sim::trace::{DropReason, Dropped, EventKind};
 use crate::sim::world::World;
 use crate::wire::{Ipv4Repr, L4};
 use std::net::Ipv4Addr;
@@ -50,7 +50,7 @@ impl World {
                     host,
                     EventKind::Drop {
                         reason: DropReason::NoRoute,
-                        what: format!("the packet for real server {rip}"),
+                        what: Dropped::ToRealServer { rip },
                     },
                 );
                 OutRt::None
