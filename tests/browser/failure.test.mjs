@@ -116,3 +116,19 @@ test("a command that worked says nothing", async () => {
   assert.equal(await page.locator(".fail-sum").count(), 0);
   assert.deepEqual(problems, []);
 });
+
+test("the tutorial's plain curl in the typo lab: while it still retries, the summary already says why", async () => {
+  const { page, problems } = await newPage(browser);
+  await openLab(page, server.url, "#s=pitfall-typo-192-178");
+  await run(page, "client", "curl http://192.168.150.100/");
+  await page.waitForSelector(".ti.running .fail-sum");
+  const sum = await page.locator(".ti.running .fail-sum").textContent();
+  assert.match(sum, /^✗ No answer yet, because:/);
+  assert.match(sum, /node03 dropped the SYN/);
+  assert.match(sum, /192\.178\.150\.100 on lo:2/);
+  await page.screenshot({ path: join(OUT, "failure-typo-running.png") });
+  await page.locator("#term-in-client").press("Control+c");
+  await page.waitForFunction(() => !document.querySelector(".ti.running"));
+  assert.match(await lastItem(page).locator(".fail-sum").textContent(), /^✗ Why it failed:.*node03 dropped the SYN/);
+  assert.deepEqual(problems, []);
+});

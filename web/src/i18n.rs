@@ -266,6 +266,7 @@ table! {
     "paste.run" => "Run here", "在这里运行";
     "paste.cancel" => "Cancel", "取消";
     "fail.why" => "Why it failed:", "失败原因：";
+    "fail.sofar" => "No answer yet, because:", "还没有应答，原因：";
     "fail.jump.title" => "Select this event in the timeline", "在时间线中选中这个事件";
     "fail.fix" => "The doctor's fix:", "诊断给出的修复：";
     "term.input" => "Command line on", "命令行：";

@@ -155,11 +155,14 @@ impl St {
     /// after the command that runs).
     pub(crate) fn absorb(&self, progress: Vec<Progress>, before: usize) {
         let mut label: Option<(String, String)> = None;
+        let grew = self.lab.with_untracked(|l| l.world.trace.len()) > before;
         let changed = self.terms.with_untracked(|t| {
             progress.iter().any(|p| {
                 t.get(&p.host)
                     .and_then(|v| v.iter().rev().find(|it| it.running))
-                    .is_some_and(|it| it.output != p.text || p.status.is_some())
+                    .is_some_and(|it| {
+                        it.output != p.text || p.status.is_some() || (grew && it.failure.is_none())
+                    })
             })
         });
         if !changed {
@@ -185,6 +188,14 @@ impl St {
                 label.get_or_insert((p.host.clone(), it.line.clone()));
                 if it.output != p.text {
                     it.output = p.text.clone();
+                }
+                if p.status.is_none() && it.failure.is_none() && grew {
+                    // Still running: what its packets met so far (the
+                    // typo lab's curl is retrying a SYN node02 drops).
+                    it.failure = self.lab.with_untracked(|l| {
+                        let end = l.world.trace.len();
+                        failure::diagnose(&l.world, &p.host, &it.line, it.first..end)
+                    });
                 }
                 if let Some(s) = p.status {
                     it.status = s;

@@ -217,11 +217,13 @@ impl St {
         });
         let (after, failure) = self.lab.with_untracked(|l| {
             let after = l.world.trace.len();
-            // A program still running has not failed (yet): its summary
-            // comes when it ends (`absorb`).
-            let f = (!running)
-                .then(|| failure::summarize(&l.world, host, line, out.status, before..after))
-                .flatten();
+            // A program still running has not failed yet: what its packets
+            // met so far (its summary proper comes when it ends, `absorb`).
+            let f = if running {
+                failure::diagnose(&l.world, host, line, before..after)
+            } else {
+                failure::summarize(&l.world, host, line, out.status, before..after)
+            };
             (after, f)
         });
         let count = after.saturating_sub(before);

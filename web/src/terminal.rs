@@ -267,7 +267,7 @@ fn scrollback_html(s: &St, host: &str) -> Markup {
                 w!(h, "<p class=\"teach\"><b>{}</b> {}</p>", esc(t(l, "teach")), esc(text));
             }
             if let Some(f) = &it.failure {
-                w!(h, "<p class=\"fail-sum\" data-fail-host=\"{}\"><b>✗ {}</b> {}", f.host, t(l, "fail.why"), f.text(l));
+                w!(h, "<p class=\"fail-sum\" data-fail-host=\"{}\"><b>✗ {}</b> {}", f.host, t(l, if it.running { "fail.sofar" } else { "fail.why" }), f.text(l));
                 if let Some(i) = f.event {
                     let step = match l {
                         Lang::Zh => format!("第 {} 步", i + 1),

@@ -91,6 +91,12 @@ pub fn summarize(
     if status == 0 {
         return None;
     }
+    diagnose(w, host, line, events)
+}
+
+/// The same reading for a command still running (a curl still retrying its
+/// SYN): what went wrong so far, if its packets already met a drop.
+pub fn diagnose(w: &World, host: &str, line: &str, events: Range<usize>) -> Option<Failure> {
     let tool = Tool::of(line)?;
     let base = events.start;
     let trace = w.trace.get(events).unwrap_or(&[]);
