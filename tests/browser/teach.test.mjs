@@ -160,6 +160,13 @@ test("presenter layout at 1280×800: topology labels ≥ 24 px, the event and an
   assert.ok(shown.min >= 24, `every topology label ≥ 24 px (${shown.min.toFixed(1)})`);
   assert.ok(shown.svg[1] <= 800 && shown.banner[1] <= 800, `topology and banner on screen ${JSON.stringify(shown)}`);
   assert.match(shown.bannerText, /#\d+/);
+  // Every line of a host's card stays inside it (the director's IPVS
+  // summary goes on two lines at this size).
+  const overflow = await page.$$eval("svg.topo g.host", (gs) => gs.flatMap((g) => {
+    const box = g.querySelector("rect").getBoundingClientRect();
+    return [...g.querySelectorAll("text")].filter((t) => t.getBoundingClientRect().right > box.right + 1).map((t) => `${g.dataset.host}: ${t.textContent}`);
+  }));
+  assert.deepEqual(overflow, []);
   // Whatever is selected, its explanation is in the banner.
   await page.keyboard.press("End");
   await page.waitForTimeout(300);

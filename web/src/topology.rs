@@ -117,13 +117,23 @@ fn topo(w: &World, presenter: bool, lang: Lang) -> Topo {
         }
         // The director's table in a line, then the mistakes on this host.
         for text in lvslab_engine::teach::badges::ipvs_summary(w, &h.name) {
-            lines.push(Line {
-                label: String::new(),
-                text,
-                alias: false,
-                down: false,
-                note: Some("ipvs"),
-            });
+            // At the presenter's type size the line is wider than the box:
+            // the service above, its scheduler and real servers below.
+            let parts = match text.find(" → ").and_then(|arrow| text[..arrow].rfind(' ')) {
+                Some(cut) if presenter => {
+                    vec![text[..cut].to_string(), text[cut + 1..].to_string()]
+                }
+                _ => vec![text],
+            };
+            for text in parts {
+                lines.push(Line {
+                    label: String::new(),
+                    text,
+                    alias: false,
+                    down: false,
+                    note: Some("ipvs"),
+                });
+            }
         }
         for b in badges.iter().filter(|b| b.host == h.name) {
             lines.push(Line {
