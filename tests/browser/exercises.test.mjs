@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServer, launch, newPage, openLab, OUT } from "./lib.mjs";
+import { startServer, launch, newPage, openLab, run, OUT } from "./lib.mjs";
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
@@ -53,18 +53,34 @@ for (const lang of ["en", "zh"]) {
   });
 }
 
-test("every exercise: brief and result in view at 1280×800", async () => {
+test("every exercise: brief and result in view at 1280×800, and not solved before the student acts", async () => {
   const { page, problems } = await newPage(browser, { width: 1280, height: 800 });
   for (const id of ["vip", "arp", "mask", "typo", "web", "synrecv", "mask24"]) {
-    await openLab(page, server.url, `#s=bare&x=${id}&lang=en`);
+    // Opened over the fully configured lab: the exercise brings its own.
+    await openLab(page, server.url, `#s=seed&x=${id}&lang=en`);
     await page.locator(`.ex-card[data-exercise=${id}]`).waitFor();
     await page.click(".ex-card .row .btn.primary");
     await page.locator(".ex-card .verdict").waitFor();
+    assert.match(await page.locator(".ex-card .verdict").getAttribute("class"), /\bno\b/, `${id} starts unsolved`);
     await page.screenshot({ path: join(OUT, `exercise-${id}.png`) });
     for (const sel of [".ex-card h3", ".ex-card .goal", ".ex-card .verdict"]) {
       const v = await inView(page, sel);
       assert.equal(v, true, `${id}: ${v}`);
     }
   }
+  assert.deepEqual(problems, []);
+});
+
+test("the vip exercise: eth0:8 was taken down after the tutorial's failed ifconfig; a form ifconfig understands solves it", async () => {
+  const { page, problems } = await newPage(browser, { width: 1280, height: 800 });
+  await openLab(page, server.url, "#s=seed&x=vip&lang=en");
+  await page.locator(".ex-card[data-exercise=vip]").waitFor();
+  await run(page, "node01", "ifconfig eth0:8");
+  // As net-tools shows a label with no address left: eth0's flags, no inet.
+  assert.doesNotMatch(await page.locator(".term .ti pre.out").last().textContent(), /inet /);
+  await run(page, "node01", "ifconfig eth0:8 192.168.150.100/24");
+  await page.click("#tab-ex");
+  await page.click(".ex-card .row .btn.primary");
+  await page.locator(".ex-card .verdict.ok").waitFor();
   assert.deepEqual(problems, []);
 });

@@ -295,7 +295,7 @@ impl St {
 
     pub fn load(&self, scenario_name: &str, exercise: Option<&'static str>) {
         let ex = exercise.and_then(exercises::exercise);
-        let scenario_name = ex.and_then(|e| e.scenario).unwrap_or(scenario_name);
+        let scenario_name = ex.map_or(scenario_name, |e| e.scenario);
         let world = match scenario::load(scenario_name) {
             Ok(w) => w,
             Err(_) => scenario::bare(),

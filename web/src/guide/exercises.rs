@@ -8,8 +8,9 @@ use std::net::Ipv4Addr;
 
 pub struct Exercise {
     pub id: &'static str,
-    /// The scenario it starts from (default: the one selected).
-    pub scenario: Option<&'static str>,
+    /// The scenario it starts from, whatever was selected before: an
+    /// exercise from the configured `seed` would start solved.
+    pub scenario: &'static str,
     /// The terminal to open.
     pub host: &'static str,
     pub title: Tx,
@@ -174,28 +175,31 @@ fn curl_vip_twice(lab: &Lab) -> Result<(), Tx> {
 
 pub const EXERCISES: &[Exercise] = &[
     Exercise {
-        scenario: None,
+        scenario: "bare",
         id: "vip",
         host: "node01",
         title: ("Give the director its VIP", "为调度器配置 VIP"),
         story: (
-            "Someone typed the tutorial's command on node01 and it failed.",
-            "有人在 node01 上照抄了教程的命令，结果失败了。",
+            "Someone typed the tutorial's command on node01, saw it fail, and ran ifconfig eth0:8 down to undo whatever it had done.",
+            "有人在 node01 上照抄了教程的命令，看到报错后又执行了 ifconfig eth0:8 down，想撤销它做过的一切。",
         ),
         goal: (
             "node01 owns 192.168.150.100/24 on the alias eth0:8 and answers ARP for it.",
             "node01 在别名 eth0:8 上拥有 192.168.150.100/24，并为它应答 ARP。",
         ),
         hints: &[
-            ("Read the error: ifconfig does not understand `netmask/24`.", "读错误信息：ifconfig 不认识 `netmask/24`。"),
+            ("Read the error: ifconfig does not understand `netmask/24` — but it had already set the address (it applies its arguments in order, a classful /24 for 192.168.x), and eth0:8 down deleted it again.", "读错误信息：ifconfig 不认识 `netmask/24`——但它已经设置了地址（参数按顺序生效，192.168.x 按类别默认 /24），而 eth0:8 down 又把它删掉了。"),
             ("Either put the prefix on the address or spell the mask out.", "要么把前缀写在地址后面，要么把掩码完整写出来。"),
             ("ifconfig eth0:8 192.168.150.100/24", "ifconfig eth0:8 192.168.150.100/24"),
         ],
-        setup: &[("node01", "ifconfig eth0:8 192.168.150.100 netmask/24")],
+        setup: &[
+            ("node01", "ifconfig eth0:8 192.168.150.100 netmask/24"),
+            ("node01", "ifconfig eth0:8 down"),
+        ],
         check: check_vip,
     },
     Exercise {
-        scenario: None,
+        scenario: "bare",
         id: "arp",
         host: "node02",
         title: ("Silence node02 about the VIP", "让 node02 对 VIP 保持沉默"),
@@ -219,7 +223,7 @@ pub const EXERCISES: &[Exercise] = &[
         check: check_arp,
     },
     Exercise {
-        scenario: None,
+        scenario: "bare",
         id: "mask",
         host: "node02",
         title: ("The real server lost its gateway", "真实服务器找不到网关了"),
@@ -246,7 +250,7 @@ pub const EXERCISES: &[Exercise] = &[
         check: check_mask,
     },
     Exercise {
-        scenario: Some("pitfall-typo-192-178"),
+        scenario: "pitfall-typo-192-178",
         id: "typo",
         host: "node02",
         title: ("Spot the typo", "找出笔误"),
@@ -267,7 +271,7 @@ pub const EXERCISES: &[Exercise] = &[
         check: check_typo,
     },
     Exercise {
-        scenario: None,
+        scenario: "bare",
         id: "web",
         host: "node02",
         title: ("Serve the page", "提供网页"),
@@ -287,7 +291,7 @@ pub const EXERCISES: &[Exercise] = &[
         check: check_web,
     },
     Exercise {
-        scenario: Some("pitfall-lo-down"),
+        scenario: "pitfall-lo-down",
         id: "synrecv",
         host: "node01",
         title: ("Why do the director's entries stay in SYN_RECV?", "为什么调度器的连接停在 SYN_RECV？"),
@@ -308,7 +312,7 @@ pub const EXERCISES: &[Exercise] = &[
         check: curl_vip_twice,
     },
     Exercise {
-        scenario: Some("pitfall-lo-mask-24"),
+        scenario: "pitfall-lo-mask-24",
         id: "mask24",
         host: "node02",
         title: ("The replies never leave", "回包永远发不出去"),
