@@ -42,7 +42,7 @@ commands! {
     Wget "wget" "HTTP client (-qO-, -T)" "HTTP 客户端（-qO-、-T）";
     Nc "nc" "open a TCP connection and hold it" "建立并保持一条 TCP 连接";
     Netstat "netstat" "TCP sockets (-natp) and routes (-rn)" "TCP 套接字（-natp）与路由（-rn）";
-    Ss "ss" "socket statistics (-tan, -tlnp, -s)" "套接字统计（-tan、-tlnp、-s）";
+    Ss "ss" "TCP sockets (-tan, -tlnp)" "TCP 套接字（-tan、-tlnp）";
     Systemctl "systemctl" "start, stop, status of httpd.service" "启动、停止、查看 httpd.service";
     Service "service" "the CentOS form: service httpd start|stop|status" "CentOS 写法：service httpd start|stop|status";
     Yum "yum" "install packages (already installed here)" "安装软件包（这里已装好）";
