@@ -72,6 +72,18 @@ pub enum AppKind {
     Tcpdump(Box<crate::apps::tcpdump::TcpdumpApp>),
 }
 
+impl AppKind {
+    /// The program's name, as `ps` would show it.
+    pub fn name(&self) -> &str {
+        match self {
+            AppKind::Ping(_) => "ping",
+            AppKind::Arping(_) => "arping",
+            AppKind::Curl(c) => &c.program,
+            AppKind::Tcpdump(_) => "tcpdump",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
     pub kind: AppKind,
@@ -150,7 +162,7 @@ impl World {
                     app.status = if p.received > 0 { 0 } else { 1 };
                     app.done = true;
                 } else if p.sent < p.count {
-                    let seq = p.sent as u16 + 1;
+                    let seq = (p.sent as u16).wrapping_add(1);
                     p.sent += 1;
                     p.send_times.push(now);
                     let data: Vec<u8> = (0..56u8).collect();

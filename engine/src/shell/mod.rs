@@ -63,9 +63,41 @@ pub(crate) struct Io {
     pub chunks: Vec<(bool, String)>,
     pub status: i32,
     pub hint: Option<(String, String)>,
+    /// Bytes of the chunks absorbed from sub-commands (loop bodies).
+    absorbed: usize,
+    /// The line was stopped at [`MAX_OUTPUT`].
+    stopped: bool,
 }
 
+/// The most output one command line keeps (1 MiB): past it the lab stops
+/// the line and says so.
+pub const MAX_OUTPUT: usize = 1 << 20;
+
 impl Io {
+    /// Append what a sub-command printed, its status and hint.
+    fn absorb(&mut self, sub: Io) {
+        self.absorbed += sub.chunks.iter().map(|c| c.1.len()).sum::<usize>();
+        self.chunks.extend(sub.chunks);
+        if sub.hint.is_some() {
+            self.hint = sub.hint;
+        }
+        self.status = sub.status;
+    }
+
+    /// Whether the output passed [`MAX_OUTPUT`]; the first time, a note
+    /// says the line was stopped.
+    fn over_budget(&mut self) -> bool {
+        let n = self.absorbed;
+        if self.stopped || n <= MAX_OUTPUT {
+            return self.stopped;
+        }
+        self.stopped = true;
+        self.errln(format!(
+            "lvslab: stopped after {n} bytes of output: the lab's bound on one command line is {MAX_OUTPUT}"
+        ));
+        true
+    }
+
     pub fn out(&mut self, s: impl Into<String>) {
         self.chunks.push((false, s.into()));
     }
@@ -97,6 +129,10 @@ pub struct Lab {
     /// program running ([`Lab::start`]).
     #[serde(skip)]
     pub(crate) interactive: bool,
+    /// The lab's own note on the command being run (a bound it hit),
+    /// printed after its output.
+    #[serde(skip)]
+    pub(crate) note: Option<String>,
     /// Each host's httpd.service as systemd keeps it (`systemctl`).
     #[serde(default)]
     pub units: VecMap<String, UnitState>,
@@ -114,6 +150,7 @@ impl Lab {
             jobs: VecMap::new(),
             fg: VecMap::new(),
             interactive: false,
+            note: None,
             units: VecMap::new(),
             file_times: VecMap::new(),
         }
@@ -137,12 +174,26 @@ impl Lab {
         }
         // Every tool validates its whole command line before it changes
         // anything, so a rejected command leaves the lab as it was.
-        let io = self.run_line(host, line);
+        let mut io = self.run_line(host, line);
+        if let Some(n) = self.note.take() {
+            io.chunks.push((true, n));
+        }
         self.last_status.insert(host.to_string(), io.status);
         // A moment passes between two commands typed at a terminal: let the
         // packets already in flight land (a FIN exchange after curl exits).
         self.world.advance(SETTLE_US);
-        let text: String = io.chunks.iter().map(|c| c.1.as_str()).collect();
+        let mut text: String = io.chunks.iter().map(|c| c.1.as_str()).collect();
+        if text.len() > MAX_OUTPUT + 4096 {
+            let mut cut = MAX_OUTPUT;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let n = text.len();
+            text.truncate(cut);
+            text.push_str(&format!(
+                "\nlvslab: output cut at {MAX_OUTPUT} of {n} bytes: the lab's bound on one command line\n"
+            ));
+        }
         Output {
             text,
             status: io.status,
@@ -166,33 +217,49 @@ impl Lab {
         self.run_words(host, words)
     }
 
-    /// `for NAME in WORDS; do LIST; done [; LIST]`, else a plain list.
+    /// `for NAME in WORDS; do LIST; done [; LIST]`, else a plain list. A
+    /// line of loops one after another runs them in turn (no recursion, no
+    /// copy of the rest of the line per loop).
     fn run_words(&mut self, host: &str, words: Vec<Word>) -> Io {
-        if words.first() == Some(&Word::Text("for".into())) {
-            return self.run_for(host, words);
+        let mut io = Io::default();
+        let mut rest: &[Word] = &words;
+        while rest.first() == Some(&Word::Text("for".into())) {
+            let Some(next) = self.run_for(host, rest, &mut io) else {
+                return io;
+            };
+            rest = &rest[next..];
+            while rest.first() == Some(&Word::Seq) {
+                rest = &rest[1..];
+            }
+            if rest.is_empty() || io.over_budget() {
+                return io;
+            }
         }
-        self.run_list(host, words)
+        let sub = self.run_list(host, rest.to_vec());
+        io.absorb(sub);
+        io
     }
 
-    fn run_for(&mut self, host: &str, words: Vec<Word>) -> Io {
-        let mut io = Io::default();
+    /// Run the `for` loop at the start of `words` into `io`; the index
+    /// just after its `done`, or `None` after a syntax error.
+    fn run_for(&mut self, host: &str, words: &[Word], io: &mut Io) -> Option<usize> {
         let syntax = |io: &mut Io, tok: &str| {
             io.errln(format!("bash: syntax error near unexpected token `{tok}'"));
             io.status = 2;
         };
-        let Some(Word::Text(var)) = words.get(1).cloned() else {
-            syntax(&mut io, "newline");
-            return io;
+        let Some(Word::Text(var)) = words.get(1) else {
+            syntax(io, "newline");
+            return None;
         };
         let mut i = 2;
-        let mut items: Vec<String> = Vec::new();
+        let mut items: Vec<&str> = Vec::new();
         if words.get(i) == Some(&Word::Text("in".into())) {
             i += 1;
             while let Some(Word::Text(t)) = words.get(i) {
                 if t == "do" {
                     break;
                 }
-                items.push(t.clone());
+                items.push(t);
                 i += 1;
             }
         }
@@ -200,8 +267,8 @@ impl Lab {
             i += 1;
         }
         if words.get(i) != Some(&Word::Text("do".into())) {
-            syntax(&mut io, "newline");
-            return io;
+            syntax(io, "newline");
+            return None;
         }
         i += 1;
         // The body runs to the matching `done` (one level: no nested loops).
@@ -210,41 +277,27 @@ impl Lab {
             .position(|w| *w == Word::Text("done".into()))
             .map(|p| p + i)
         else {
-            syntax(&mut io, "newline");
-            return io;
+            syntax(io, "newline");
+            return None;
         };
-        let body: Vec<Word> = words[i..done_at].to_vec();
-        let rest: Vec<Word> = words[done_at + 1..]
-            .iter()
-            .skip_while(|w| **w == Word::Seq)
-            .cloned()
-            .collect();
+        let body = &words[i..done_at];
         let pat1 = format!("${var}");
         let pat2 = format!("${{{var}}}");
         for item in items {
             let b: Vec<Word> = body
                 .iter()
                 .map(|w| match w {
-                    Word::Text(t) => Word::Text(t.replace(&pat2, &item).replace(&pat1, &item)),
+                    Word::Text(t) => Word::Text(t.replace(&pat2, item).replace(&pat1, item)),
                     other => other.clone(),
                 })
                 .collect();
             let sub = self.run_list(host, b);
-            io.chunks.extend(sub.chunks);
-            if sub.hint.is_some() {
-                io.hint = sub.hint;
+            io.absorb(sub);
+            if io.over_budget() {
+                break;
             }
-            io.status = sub.status;
         }
-        if !rest.is_empty() {
-            let sub = self.run_words(host, rest);
-            io.chunks.extend(sub.chunks);
-            if sub.hint.is_some() {
-                io.hint = sub.hint;
-            }
-            io.status = sub.status;
-        }
-        io
+        Some(done_at + 1)
     }
 
     fn run_list(&mut self, host: &str, words: Vec<Word>) -> Io {

@@ -88,8 +88,9 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
             }
         } else if a.starts_with("-W") {
             let v = val!("-W", "timeout");
+            // iputils: 0.001 ≤ -W ≤ INT_MAX / 1000 seconds.
             match v.parse::<f64>() {
-                Ok(t) if t >= 0.0 => linger = t,
+                Ok(t) if (0.001..=f64::from(i32::MAX / 1000)).contains(&t) => linger = t,
                 _ => {
                     io.errln(format!("ping: bad linger time: {v}"));
                     io.status = 2;
@@ -99,7 +100,14 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         } else if a.starts_with("-w") {
             let v = val!("-w", "deadline");
             match v.parse::<f64>() {
-                Ok(t) if t >= 0.0 => deadline = Some(t),
+                Ok(t) if (0.0..=f64::from(i32::MAX)).contains(&t) => deadline = Some(t),
+                Ok(t) if t > 0.0 => {
+                    io.errln(format!(
+                        "ping: invalid argument: '{v}': out of range: 0 <= value <= 2147483647"
+                    ));
+                    io.status = 2;
+                    return;
+                }
                 _ => {
                     io.errln(format!("ping: invalid argument: '{v}'"));
                     io.status = 2;

@@ -106,6 +106,12 @@ pub struct Progress {
     pub status: Option<i32>,
 }
 
+/// The longest simulated time a script waits for one program (an hour:
+/// curl's SYN retries take 127 s, IPVS's longest default timeout is 15
+/// min), and the most events it processes meanwhile.
+pub const MAX_COMMAND_US: u64 = 3_600 * 1_000_000;
+pub const MAX_COMMAND_EVENTS: usize = 5_000_000;
+
 /// bash's status for a program killed by SIGINT.
 const STATUS_SIGINT: i32 = 130;
 
@@ -160,7 +166,8 @@ impl Lab {
     /// foreground program runs); returns every running terminal's output
     /// so far, with its status once its program has ended.
     pub fn pass_time(&mut self, us: u64) -> Vec<Progress> {
-        let end = self.world.now.plus(us);
+        // A forged link's `w=` cannot make one step run for ever.
+        let end = self.world.now.plus(us.min(MAX_COMMAND_US));
         // A `watch` reruns its command when its timer is due, in time order.
         while let Some((t, host)) = self.next_watch_tick() {
             if t > end {
@@ -250,7 +257,35 @@ impl Lab {
     pub(crate) fn wait_fg(&mut self, host: &str, app: u32, render: Render) -> bool {
         let done = |l: &Lab| l.world.apps.get(&app).is_none_or(|a| a.done);
         if !self.interactive {
-            while !done(self) && self.world.step() {}
+            // A script waits as long as the program runs, up to the lab's
+            // bound on one command (a `ping -c 4294967295` would run for
+            // 136 years): then the program is stopped as by Ctrl+C.
+            let start = self.world.now;
+            let limit = start.plus(MAX_COMMAND_US);
+            let mut events = 0usize;
+            while !done(self) {
+                match self.world.next_event_time() {
+                    None => break,
+                    Some(t) if t <= limit && events < MAX_COMMAND_EVENTS => {
+                        self.world.step();
+                        events += 1;
+                    }
+                    Some(_) => {
+                        let name = self
+                            .world
+                            .apps
+                            .get(&app)
+                            .map_or("program".to_string(), |a| a.kind.name().to_string());
+                        self.world.interrupt_app(app);
+                        let secs = (self.world.now.0 - start.0) / 1_000_000;
+                        self.note = Some(format!(
+                            "lvslab: {name} stopped after {secs} s of simulated time and {events} events: the lab's bound on one command is {} s or {MAX_COMMAND_EVENTS} events\n",
+                            MAX_COMMAND_US / 1_000_000
+                        ));
+                        break;
+                    }
+                }
+            }
             return true;
         }
         let limit = self.world.now.plus(INTERACTIVE_WINDOW_US);
