@@ -30,7 +30,7 @@ pub use net::ipv4::{devconf as sysctl, devinet as addr, fib};
 pub use net::netfilter::{self as netfilter, ipvs};
 pub use ops::{apply, doctor, snapshot};
 pub use sim::world::{self, World};
-pub use sim::{bench, pcap, scenario, trace};
+pub use sim::{bench, digest, pcap, scenario, trace};
 pub use time::SimTime;
 pub use tools::ipvsadm;
 pub use util::vecmap;

@@ -76,6 +76,11 @@ enum Command {
         /// Print the packet trace as JSON instead of the transcript.
         #[arg(long)]
         json: bool,
+        /// Print only the run's digest (FNV-1a of the transcript and the
+        /// trace as JSON, then the events and bytes): the browser's wasm
+        /// build must print the same (`lvslab_digest`).
+        #[arg(long, conflicts_with_all = ["json", "from_host", "snapshot"])]
+        digest: bool,
     },
     /// Run ipvsadm (1.31 grammar and output) against this machine's kernel
     /// IPVS over netlink (Linux; needs root).
@@ -200,7 +205,13 @@ fn run(cli: Cli) -> Result<()> {
             snapshot,
             script,
             json,
+            digest,
         } => {
+            if digest {
+                let text = sim::read_script(&script)?;
+                println!("{}", lvslab_engine::digest::run(&scenario, &text)?);
+                return Ok(());
+            }
             let start = if from_host {
                 sim::Start::Snapshot(director::Source::Host)
             } else if let Some(s) = snapshot {

@@ -31,15 +31,7 @@ pub fn run(start: Start, script_path: &str, json: bool) -> Result<()> {
             world
         }
     };
-    let script = if script_path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the script from stdin")?;
-        s
-    } else {
-        std::fs::read_to_string(script_path).with_context(|| format!("reading {script_path}"))?
-    };
+    let script = read_script(script_path)?;
     let mut lab = Lab::new(world);
     let transcript = run_script(&mut lab, &script)?;
     let mut out = std::io::stdout().lock();
@@ -64,4 +56,17 @@ pub fn run(start: Start, script_path: &str, json: bool) -> Result<()> {
         out.write_all(transcript.as_bytes())?;
     }
     Ok(())
+}
+
+/// The script at `path` (`-`: stdin).
+pub fn read_script(path: &str) -> Result<String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the script from stdin")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {path}"))
+    }
 }

@@ -40,3 +40,16 @@ pub fn lvslab_bench(workload: &str, count: u32) -> Result<Object, JsError> {
     }
     Ok(o)
 }
+
+/// The digest of `script` run from `scenario` (`lvslab_engine::digest`);
+/// the same string `lvslab sim --digest` prints natively.
+#[wasm_bindgen]
+pub fn lvslab_digest(scenario: &str, script: &str) -> Result<String, JsError> {
+    Ok(lvslab_engine::digest::run(scenario, script)?.to_string())
+}
+
+/// The script the determinism check runs on every scenario.
+#[wasm_bindgen]
+pub fn lvslab_digest_script() -> String {
+    lvslab_engine::digest::CHECK_SCRIPT.to_string()
+}

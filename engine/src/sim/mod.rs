@@ -3,6 +3,7 @@
 //! benchmark workloads.
 
 pub mod bench;
+pub mod digest;
 pub mod pcap;
 pub mod scenario;
 pub mod trace;
