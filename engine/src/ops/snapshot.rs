@@ -310,6 +310,7 @@ impl HostSnapshot {
             });
         }
         let mut other_tables = crate::util::vecmap::VecMap::<u32, usize>::new();
+        let mut routes = Vec::with_capacity(self.routes.len());
         for r in &self.routes {
             if ![TABLE_LOCAL, TABLE_MAIN, TABLE_DEFAULT].contains(&r.table) {
                 *other_tables.entry(r.table).or_default() += 1;
@@ -333,7 +334,7 @@ impl HostSnapshot {
                 3 => Proto::Boot,
                 _ => Proto::Static,
             };
-            let _ = h.fib.insert(Route {
+            routes.push(Route {
                 table: r.table,
                 rtype,
                 dst,
@@ -344,6 +345,13 @@ impl HostSnapshot {
                 proto,
                 metric: r.metric,
             });
+        }
+        // In the table's order first (a stable sort keeps the dump's order
+        // among equal keys, as inserting one by one would): each insert
+        // then appends, and a table of any order loads in n log n.
+        routes.sort_by_key(crate::net::ipv4::fib::sort_key);
+        for r in routes {
+            let _ = h.fib.insert(r);
         }
         for (t, n) in other_tables {
             notes.push(format!(

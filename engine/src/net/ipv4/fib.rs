@@ -157,7 +157,8 @@ pub struct Fib {
     pub custom_local_routes: bool,
 }
 
-fn sort_key(r: &Route) -> (u32, u32, u8, u32) {
+/// The order of `Fib::routes` (see there).
+pub(crate) fn sort_key(r: &Route) -> (u32, u32, u8, u32) {
     (
         r.table,
         u32::from(r.dst.network()),
@@ -182,7 +183,13 @@ impl Fib {
             // fib_table_insert(): `net->ipv4.fib_has_custom_local_routes = true`
             self.custom_local_routes = true;
         }
-        if self.routes.iter().any(|x| {
+        // Routes that could be the same one share a sort key and lie
+        // together: look only there (a binary search, so loading a table
+        // of n routes is n log n, not n²).
+        let k = sort_key(&r);
+        let from = self.routes.partition_point(|x| sort_key(x) < k);
+        let at = from + self.routes[from..].partition_point(|x| sort_key(x) <= k);
+        if self.routes[from..at].iter().any(|x| {
             x.table == r.table
                 && x.dst == r.dst
                 && x.metric == r.metric
@@ -193,8 +200,6 @@ impl Fib {
         }) {
             return Err(RouteInsertError::Exists);
         }
-        let k = sort_key(&r);
-        let at = self.routes.partition_point(|x| sort_key(x) <= k);
         self.routes.insert(at, r);
         Ok(())
     }
