@@ -38,6 +38,9 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// A connection with no request in progress is closed after this.
     pub idle_timeout: Duration,
+    /// A connection whose client takes none of its response for this long
+    /// (it stopped reading) is closed.
+    pub send_timeout: Duration,
     /// At shutdown, requests in progress get this long to finish.
     pub shutdown_grace: Duration,
 }
@@ -51,6 +54,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(4),
         }
     }
