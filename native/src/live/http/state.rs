@@ -104,6 +104,10 @@ pub struct Published {
     /// The `/api/live/services` and `/api/live/connections` answers.
     pub services: Answer,
     pub connections: Answer,
+    /// The same compressed ([`super::gzip`]), once a client has asked for
+    /// gzip (never before: nobody may want it).
+    pub services_gz: Option<Bytes>,
+    pub sse_gz: Option<super::gzip::Frame>,
 }
 
 /// Everything the handlers share.
@@ -117,6 +121,8 @@ pub struct Live {
     published: Arc<watch::Sender<Arc<Published>>>,
     seq: Arc<AtomicU64>,
     closed: Arc<AtomicBool>,
+    /// A client has asked for gzip: readings are compressed from now on.
+    gzip_wanted: Arc<AtomicBool>,
     unauthenticated: Arc<Semaphore>,
     streams: Arc<Semaphore>,
     cache: Arc<tokio::sync::Mutex<Cache>>,
@@ -168,8 +174,9 @@ fn to_vec<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec())
 }
 
-/// Read `host` once and serialise every view of it once.
-pub fn read_published(host: &mut dyn LiveHost, seq: u64) -> Published {
+/// Read `host` once and serialise every view of it once (and compress the
+/// large ones once, with `gzip`).
+pub fn read_published(host: &mut dyn LiveHost, seq: u64, gzip: bool) -> Published {
     let source = host.source();
     let time_ms = now_ms();
     let stamp = to_vec(&Stamp {
@@ -230,6 +237,11 @@ pub fn read_published(host: &mut dyn LiveHost, seq: u64) -> Published {
     let mut sse = format!("event: snapshot\nid: {seq}\ndata: ").into_bytes();
     sse.extend_from_slice(&data);
     sse.extend_from_slice(b"\n\n");
+    let services_gz =
+        (gzip && services.status.is_success() && services.body.len() >= super::gzip::MIN_SIZE)
+            .then(|| super::gzip::member(&services.body))
+            .flatten();
+    let sse_gz = gzip.then(|| super::gzip::Frame::of(&sse)).flatten();
     Published {
         seq,
         time_ms,
@@ -237,6 +249,8 @@ pub fn read_published(host: &mut dyn LiveHost, seq: u64) -> Published {
         sse: sse.into(),
         services,
         connections,
+        services_gz,
+        sse_gz,
     }
 }
 
@@ -253,7 +267,7 @@ impl Live {
     /// Shared state for `host`, with a first reading of it.
     pub fn new(host: Box<dyn LiveHost>, cfg: Config) -> Live {
         let mut host = host;
-        let first = read_published(host.as_mut(), 0);
+        let first = read_published(host.as_mut(), 0, false);
         let source = host.source();
         let (tx, _) = watch::channel(Arc::new(first));
         let hosts = AllowedHosts::for_listen(cfg.listen);
@@ -268,6 +282,7 @@ impl Live {
             published: Arc::new(tx),
             seq: Arc::new(AtomicU64::new(0)),
             closed: Arc::new(AtomicBool::new(false)),
+            gzip_wanted: Arc::new(AtomicBool::new(false)),
             cache: Arc::new(tokio::sync::Mutex::new(Cache::default())),
         }
     }
@@ -288,6 +303,10 @@ impl Live {
     /// The latest reading.
     pub fn current(&self) -> Arc<Published> {
         self.published.borrow().clone()
+    }
+    /// Compress every reading from the next one on (a client takes gzip).
+    pub(super) fn want_gzip(&self) {
+        self.gzip_wanted.store(true, Ordering::SeqCst);
     }
     /// Readings as they are published.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Published>> {
@@ -317,7 +336,7 @@ impl Live {
     /// Read `host` (whose lock the caller holds) and publish the reading.
     pub fn publish(&self, host: &mut dyn LiveHost) {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let p = read_published(host, seq);
+        let p = read_published(host, seq, self.gzip_wanted.load(Ordering::SeqCst));
         if let Err(e) = &p.table {
             tracing::warn!(error = %e, "live host unreadable");
         }

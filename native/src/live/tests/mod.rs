@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod apply;
 mod guards;
+mod gzip;
 mod limits;
 mod reads;
 
