@@ -182,18 +182,23 @@ async fn doctor(
         ..Default::default()
     };
     let source = live.source().clone();
-    live.cached(key, move |h| match crate::live::doctor(h, &opts) {
-        Ok((report, notes)) => Answer::json(&DoctorView {
-            time_ms: now_ms(),
-            source,
-            problems: report.problems(),
-            errors: report.errors(),
-            text: report.to_string(),
-            report,
-            notes,
-        }),
-        Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
-    })
+    // Read under the host's lock; examined and serialised without it.
+    live.cached(
+        key,
+        |h| crate::live::doctor_inputs(h),
+        move |inputs| match inputs.map(|i| i.examine(&opts)) {
+            Ok((report, notes)) => Answer::json(&DoctorView {
+                time_ms: now_ms(),
+                source,
+                problems: report.problems(),
+                errors: report.errors(),
+                text: report.to_string(),
+                report,
+                notes,
+            }),
+            Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
+        },
+    )
     .await
 }
 
@@ -204,25 +209,28 @@ struct SnapshotView {
     /// `lvslab_engine::snapshot::HostSnapshot`: the page builds its
     /// simulated LAN from it with `snapshot::world`.
     snapshot: lvslab_engine::snapshot::HostSnapshot,
-    /// What the simulator will add or leave out (from `snapshot::world`).
+    /// What the simulator will add or leave out (`snapshot::notes`, what
+    /// `snapshot::world` says).
     notes: Vec<String>,
 }
 
 /// `GET /api/live/snapshot`: this host for "Load this host into the simulator".
 async fn snapshot(State(live): State<Live>) -> Result<Answer, ApiError> {
     let source = live.source().clone();
-    live.cached("snapshot".into(), move |h| match h.snapshot() {
-        Ok(snap) => {
-            let (_, notes) = lvslab_engine::snapshot::world(&snap);
-            Answer::json(&SnapshotView {
+    // Read under the host's lock; the notes and the JSON without it.
+    live.cached(
+        "snapshot".into(),
+        |h| h.snapshot(),
+        move |snap| match snap {
+            Ok(snap) => Answer::json(&SnapshotView {
                 time_ms: now_ms(),
+                notes: lvslab_engine::snapshot::notes(&snap),
                 source,
                 snapshot: snap,
-                notes,
-            })
-        }
-        Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
-    })
+            }),
+            Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
+        },
+    )
     .await
 }
 

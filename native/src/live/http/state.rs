@@ -357,13 +357,16 @@ impl Live {
         self.cache.lock().await.entries.clear();
     }
 
-    /// The answer for `key` computed within the last period, else
-    /// `compute` run on the host now (one at a time: concurrent askers
-    /// wait for it and share its answer).
-    pub(super) async fn cached(
+    /// The answer for `key` computed within the last period, else one made
+    /// now (one at a time: concurrent askers wait for it and share it), in
+    /// two steps: `read` on the host (holding it), then `finish` without
+    /// it, so the sampler and applies do not wait for the work on what was
+    /// read.
+    pub(super) async fn cached<T: Send + 'static>(
         &self,
         key: String,
-        compute: impl FnOnce(&mut dyn LiveHost) -> Answer + Send + 'static,
+        read: impl FnOnce(&mut dyn LiveHost) -> T + Send + 'static,
+        finish: impl FnOnce(T) -> Answer + Send + 'static,
     ) -> Result<Answer, ApiError> {
         let mut cache = self.cache.lock().await;
         let period = self.cfg.period;
@@ -371,7 +374,10 @@ impl Live {
         if let Some((_, _, a)) = cache.entries.iter().find(|(k, _, _)| *k == key) {
             return Ok(a.clone());
         }
-        let a = self.with_host(compute).await?;
+        let read = self.with_host(read).await?;
+        let a = tokio::task::spawn_blocking(move || finish(read))
+            .await
+            .map_err(|e| ApiError::internal(format!("the answer could not be made: {e}")))?;
         if cache.entries.len() >= CACHE_ENTRIES {
             cache.entries.remove(0);
         }
