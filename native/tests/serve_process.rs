@@ -1,7 +1,8 @@
 //! `lvslab serve --live --live-sim seed` as a process, over loopback: it
 //! stops within 5 s of SIGTERM even while a client holds a half-sent
-//! request, a second signal ends it at once, and a generated write token
-//! never reaches standard output that is not a terminal.
+//! request, a second signal ends it at once (and closes a gzip event
+//! stream with its trailer), and a generated write token never reaches
+//! standard output that is not a terminal.
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -197,5 +198,52 @@ fn a_generated_token_is_not_printed_to_a_pipe() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("chmod 600"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_closes_a_gzip_event_stream_with_its_trailer() {
+    let dir = temp_dir("gzip");
+    let mut srv = start(&[], &dir);
+    let mut events = TcpStream::connect(&srv.addr).unwrap();
+    write!(
+        events,
+        "GET /api/live/events HTTP/1.1\r\nHost: {}\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+        srv.addr
+    )
+    .unwrap();
+    // A few readings (one a second; the first after gzip was asked for).
+    std::thread::sleep(Duration::from_millis(2500));
+    signal(&srv.child, "-TERM");
+    events
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut raw = Vec::new();
+    events.read_to_end(&mut raw).unwrap();
+    assert_eq!(
+        exits_within(&mut srv.child, Duration::from_secs(5)),
+        Some(0)
+    );
+    let at = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..at]).to_ascii_lowercase();
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    let mut chunks = &raw[at + 4..];
+    let mut body = Vec::new();
+    loop {
+        let eol = chunks.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&chunks[..eol]).unwrap(), 16).unwrap();
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunks[eol + 2..eol + 2 + n]);
+        chunks = &chunks[eol + 4 + n..];
+    }
+    // One whole gzip member (CRC and length checked by the decoder).
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut text)
+        .expect("a whole gzip member");
+    assert!(text.matches("event: snapshot").count() >= 1, "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

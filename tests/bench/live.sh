@@ -4,12 +4,16 @@
 # every snapshot and a steady RATE of GET /api/live/services for DURATION
 # seconds. Prints the server's RSS before and after, its CPU time during the
 # run, p50/p99/max of /api/live/services, the events received, and the
-# slowloris check: with MAX half-sent requests held open, a fresh request
-# still answered.
+# slowloris check: with HALF_OPEN half-sent requests held open, a fresh
+# request still answered, then SIGTERM while they are still open (the
+# server must exit within 5 s).
 #
 #   cargo build --release -p lvslab
 #   tests/bench/live.sh                      # seed scenario (2 services)
 #   SERVICES=10000 tests/bench/live.sh       # plus 10 000 simulated services
+#   GZIP=1 SERVICES=10000 tests/bench/live.sh  # clients take gzip (streams
+#                                            # kept compressed, as a remote
+#                                            # browser's would arrive)
 #
 # Bounded: every client has a deadline, the server is killed at the end.
 # Loopback only. Needs python3 (standard library only) and curl: the event
@@ -23,6 +27,7 @@ CLIENTS=${CLIENTS:-200}
 DURATION=${DURATION:-60}
 RATE=${RATE:-20}
 HALF_OPEN=${HALF_OPEN:-1100}
+GZIP=${GZIP:-0}
 [ -x "$BIN" ] || { echo "bench-live: no $BIN (cargo build --release -p lvslab, or LVSLAB_BIN=...)" >&2; exit 2; }
 # The server may need more descriptors than the default soft limit for the
 # slowloris part; it caps itself at 512 connections anyway.
@@ -41,10 +46,15 @@ done
 addr=$(sed -n 's|.*served at http://\([^/]*\)/.*|\1|p' "$out")
 [ -n "$addr" ] || { echo "bench-live: the server did not start in time" >&2; exit 1; }
 
-python3 - "$pid" "$addr" "$CLIENTS" "$DURATION" "$RATE" "$HALF_OPEN" "$SERVICES" <<'PY'
-import asyncio, os, sys, time
+python3 - "$pid" "$addr" "$CLIENTS" "$DURATION" "$RATE" "$HALF_OPEN" "$SERVICES" "$GZIP" <<'PY'
+import asyncio, os, sys, time, zlib, tempfile
 
-pid, addr, clients, duration, rate, half_open, services = sys.argv[1:]
+pid, addr, clients, duration, rate, half_open, services, gzip = sys.argv[1:]
+gzip = gzip == "1"
+# Streams keep what they get compressed (curl does not decode it: the
+# clients of a director are other machines); timed reads decode it.
+GZ_STREAM = ["-H", "Accept-Encoding: gzip"] if gzip else []
+GZ_READ = ["--compressed"] if gzip else []
 host, port = addr.rsplit(":", 1)
 port, clients, duration, rate, half_open = int(port), int(clients), float(duration), float(rate), int(half_open)
 tick = os.sysconf("SC_CLK_TCK")
@@ -80,6 +90,17 @@ async def frame_size():
     first = buf.find(b"event: snapshot")
     return max(1, buf.find(b"event: snapshot", first + 1) - first)
 
+async def gz_frame_size():
+    """Compressed bytes per snapshot on a gzip stream (5 s of it)."""
+    with tempfile.NamedTemporaryFile() as f:
+        p = await asyncio.create_subprocess_exec(
+            "curl", "-sN", "--max-time", "5", *GZ_STREAM, "-o", f.name, f"http://{addr}/api/live/events",
+            stderr=asyncio.subprocess.DEVNULL)
+        await p.wait()
+        raw = open(f.name, "rb").read()
+    text = zlib.decompressobj(31).decompress(raw)
+    return max(1, len(raw) // max(1, text.count(b"event: snapshot")))
+
 async def curl(*args):
     p = await asyncio.create_subprocess_exec(
         "curl", "-s", "-o", "/dev/null", *args,
@@ -92,13 +113,13 @@ async def main():
     # Let the first readings settle, then measure.
     await asyncio.sleep(2)
     st, n, _ = await get("/api/live/services")
-    frame = await frame_size()
+    frame = await (gz_frame_size() if gzip else frame_size())
     rss0, cpu0 = rss_kb(), cpu_s()
-    print(f"table: {services} extra simulated services; /api/live/services is {n} bytes (status {st})")
+    print(f"table: {services} extra simulated services; /api/live/services is {n} bytes (status {st}); gzip: {'yes' if gzip else 'no'}")
     # The streams: curl reads each until the deadline, then says how much.
     # Small frames are counted exactly (grep); large ones estimated from
     # the bytes (counting them would take the CPU the server needs).
-    exact = frame < 100_000
+    exact = frame < 100_000 and not gzip
     async def stream():
         if exact:
             p = await asyncio.create_subprocess_exec(
@@ -106,7 +127,7 @@ async def main():
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
             out, _ = await p.communicate()
             return int(out.decode().strip() or 0) * frame
-        out = await curl("-N", "--max-time", f"{duration:g}", "-w", "%{size_download}", f"{url}/api/live/events")
+        out = await curl("-N", "--max-time", f"{duration:g}", *GZ_STREAM, "-w", "%{size_download}", f"{url}/api/live/events")
         return int(float(out or 0))
     streams = [asyncio.create_task(stream()) for _ in range(clients)]
     lat, errors = [], 0
@@ -116,7 +137,7 @@ async def main():
     pending = set()
     async def one():
         nonlocal errors
-        out = await curl("--max-time", "30", "-w", "%{http_code} %{time_total}", f"{url}/api/live/services")
+        out = await curl("--max-time", "30", *GZ_READ, "-w", "%{http_code} %{time_total}", f"{url}/api/live/services")
         code, _, t = out.partition(" ")
         if code == "200":
             lat.append(float(t))
@@ -153,12 +174,22 @@ async def main():
         print(f"slowloris: {len(held)} half-sent requests held; /api/live/status answered {st} in {dt*1000:.0f} ms")
     except (asyncio.TimeoutError, OSError) as e:
         print(f"slowloris: {len(held)} half-sent requests held; /api/live/status NOT answered ({e!r})")
+    # SIGTERM while they are still open: the server must end within 5 s.
+    import signal
+    t0 = time.monotonic()
+    os.kill(int(pid), signal.SIGTERM)
+    def gone():
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            return True
+    while not gone() and time.monotonic() - t0 < 30:
+        await asyncio.sleep(0.01)
+    state = "exited" if gone() else "STILL RUNNING"
+    print(f"SIGTERM with {len(held)} half-sent requests open: {state} after {time.monotonic() - t0:.2f} s")
     for w in held:
         w.close()
 
 asyncio.run(main())
 PY
-t0=$(date +%s.%N)
-kill -TERM "$pid"
 wait "$pid" || true
-echo "shutdown after SIGTERM: $(echo "$(date +%s.%N) - $t0" | bc) s"

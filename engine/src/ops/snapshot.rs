@@ -310,6 +310,7 @@ impl HostSnapshot {
             });
         }
         let mut other_tables = crate::util::vecmap::VecMap::<u32, usize>::new();
+        let mut routes = Vec::with_capacity(self.routes.len());
         for r in &self.routes {
             if ![TABLE_LOCAL, TABLE_MAIN, TABLE_DEFAULT].contains(&r.table) {
                 *other_tables.entry(r.table).or_default() += 1;
@@ -333,7 +334,7 @@ impl HostSnapshot {
                 3 => Proto::Boot,
                 _ => Proto::Static,
             };
-            let _ = h.fib.insert(Route {
+            routes.push(Route {
                 table: r.table,
                 rtype,
                 dst,
@@ -344,6 +345,13 @@ impl HostSnapshot {
                 proto,
                 metric: r.metric,
             });
+        }
+        // In the table's order first (a stable sort keeps the dump's order
+        // among equal keys, as inserting one by one would): each insert
+        // then appends, and a table of any order loads in n log n.
+        routes.sort_by_key(crate::net::ipv4::fib::sort_key);
+        for r in routes {
+            let _ = h.fib.insert(r);
         }
         for (t, n) in other_tables {
             notes.push(format!(
@@ -395,15 +403,57 @@ fn home(h: &Host) -> Option<(u32, Ipv4Net)> {
 /// arp_ignore=1, arp_announce=2, httpd answering "from RIP").
 /// Returns the world and what was simulated or left out, one line each.
 pub fn world(snap: &HostSnapshot) -> (World, Vec<String>) {
-    let (host, mut notes) = snap.to_host();
+    let Layout {
+        host,
+        notes,
+        home,
+        client_ip,
+        peers,
+    } = layout(snap);
     let name = host.name.clone();
-    let Some((ifindex, net)) = home(&host) else {
-        notes.push("no up Ethernet device with an IPv4 address: the host is alone".into());
+    let Some((ifindex, net)) = home else {
         let mut w = World::new("0.0.0.0/0".parse().expect("valid"));
         w.hosts.insert(name, host);
         return (w, notes);
     };
     let mut w = World::new(net);
+    w.ports.push(Port {
+        host: name.clone(),
+        ifindex,
+    });
+    w.hosts.insert(name.clone(), host);
+    build_peers(w, net, client_ip, &peers, notes)
+}
+
+/// What [`world`] says it simulates or leaves out, without building it
+/// (building runs the shell on every simulated host: a table of 10,000
+/// services puts 10,000 VIPs on each real server).
+pub fn notes(snap: &HostSnapshot) -> Vec<String> {
+    layout(snap).notes
+}
+
+/// The snapshot host, its simulated peers (name, address, VIPs) and the
+/// notes on them: everything [`world`] decides before it builds.
+struct Layout {
+    host: Host,
+    notes: Vec<String>,
+    home: Option<(u32, Ipv4Net)>,
+    client_ip: Option<Ipv4Addr>,
+    peers: Vec<(String, Ipv4Addr, Vec<Ipv4Addr>)>,
+}
+
+fn layout(snap: &HostSnapshot) -> Layout {
+    let (host, mut notes) = snap.to_host();
+    let Some((ifindex, net)) = home(&host) else {
+        notes.push("no up Ethernet device with an IPv4 address: the host is alone".into());
+        return Layout {
+            host,
+            notes,
+            home: None,
+            client_ip: None,
+            peers: Vec::new(),
+        };
+    };
     let taken: Vec<Ipv4Addr> = host.all_addrs().map(|a| a.local()).collect();
     let gw = host
         .fib
@@ -441,11 +491,6 @@ pub fn world(snap: &HostSnapshot) -> (World, Vec<String>) {
     let client_ip = gw
         .filter(|g| !taken.contains(g))
         .or_else(|| net.hosts().find(|h| !used.contains(h)));
-    w.ports.push(Port {
-        host: name.clone(),
-        ifindex,
-    });
-    w.hosts.insert(name.clone(), host);
     let mut peers: Vec<(String, Ipv4Addr, Vec<Ipv4Addr>)> = Vec::new();
     if let Some(c) = client_ip {
         peers.push(("client".into(), c, Vec::new()));
@@ -463,7 +508,24 @@ pub fn world(snap: &HostSnapshot) -> (World, Vec<String>) {
         notes.push(format!("simulated real server {n} at {rip}, configured as the tutorial's (VIP on lo:2 /32, arp_ignore=1, arp_announce=2, httpd)"));
         peers.push((n, *rip, vips.clone()));
     }
-    for (n, ip, _) in &peers {
+    Layout {
+        host,
+        notes,
+        home: Some((ifindex, net)),
+        client_ip,
+        peers,
+    }
+}
+
+/// The simulated peers of [`world`], added to `w` and configured.
+fn build_peers(
+    mut w: World,
+    net: Ipv4Net,
+    client_ip: Option<Ipv4Addr>,
+    peers: &[(String, Ipv4Addr, Vec<Ipv4Addr>)],
+    notes: Vec<String>,
+) -> (World, Vec<String>) {
+    for (n, ip, _) in peers {
         let mut h = Host::new(n);
         h.set_link(1, true);
         let _ = h.add_addr(
@@ -519,7 +581,7 @@ pub fn world(snap: &HostSnapshot) -> (World, Vec<String>) {
         w.hosts.insert(n.clone(), h);
     }
     let mut lab = Lab::new(w);
-    for (n, ip, vips) in &peers {
+    for (n, ip, vips) in peers {
         if n == "client" {
             continue;
         }
@@ -580,6 +642,7 @@ mod tests {
                 .any(|n| n == "simulated client at 192.168.150.1 (the default gateway)"),
             "{notes:?}"
         );
+        assert_eq!(super::notes(&snap), notes);
         assert_eq!(world.hosts.len(), 4);
         let mut lab = Lab::new(world);
         let a = lab.run("client", "curl -s http://192.168.150.100/");

@@ -72,18 +72,46 @@ pub fn doctor(
     host: &mut dyn LiveHost,
     opts: &doctor::Options,
 ) -> Result<(doctor::Report, Vec<String>), String> {
+    doctor_inputs(host).map(|i| i.examine(opts))
+}
+
+/// What the doctor reads from a host (the rest of its work needs only
+/// this, not the host: the live server does it without the host's lock).
+pub struct DoctorInputs {
+    services: Vec<ServiceEntry>,
+    model: Host,
+    notes: Vec<String>,
+}
+
+/// Read what the doctor examines.
+pub fn doctor_inputs(host: &mut dyn LiveHost) -> Result<DoctorInputs, String> {
     let services = host
         .backend()
         .services()
         .map_err(|e| format!("cannot read IPVS: {e}"))?;
     let (model, notes) = host.host_model()?;
-    let opts = doctor::Options {
-        iptables_unknown: notes
-            .iter()
-            .any(|n| n == lvslab_engine::snapshot::NOTE_NO_IPTABLES),
-        ..opts.clone()
-    };
-    Ok((doctor::examine(&model, &services, &opts), notes))
+    Ok(DoctorInputs {
+        services,
+        model,
+        notes,
+    })
+}
+
+impl DoctorInputs {
+    /// The doctor's report, and the notes on what the host model leaves out.
+    pub fn examine(self, opts: &doctor::Options) -> (doctor::Report, Vec<String>) {
+        let opts = doctor::Options {
+            iptables_unknown: self
+                .notes
+                .iter()
+                .any(|n| n == lvslab_engine::snapshot::NOTE_NO_IPTABLES),
+            ..opts.clone()
+        };
+        (
+            doctor::examine(&self.model, &self.services, &opts),
+            self.notes,
+        )
+    }
 }
 
 /// Where live data comes from.

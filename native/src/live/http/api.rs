@@ -97,8 +97,32 @@ async fn status(State(live): State<Live>) -> Json<Status> {
     })
 }
 
-async fn services(State(live): State<Live>) -> Answer {
-    live.current().services.clone()
+/// The reading's services answer, compressed when the client takes gzip
+/// and the sampler has compressed it.
+async fn services(State(live): State<Live>, headers: HeaderMap) -> Response {
+    let current = live.current();
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    if super::gzip::accepted(&headers) {
+        live.want_gzip();
+        if let Some(gz) = &current.services_gz {
+            return (
+                current.services.status,
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    ),
+                    (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+                    vary,
+                ],
+                gz.clone(),
+            )
+                .into_response();
+        }
+    }
+    let mut r = current.services.clone().into_response();
+    r.headers_mut().insert(vary.0, vary.1);
+    r
 }
 
 async fn connections(State(live): State<Live>) -> Answer {
@@ -158,18 +182,23 @@ async fn doctor(
         ..Default::default()
     };
     let source = live.source().clone();
-    live.cached(key, move |h| match crate::live::doctor(h, &opts) {
-        Ok((report, notes)) => Answer::json(&DoctorView {
-            time_ms: now_ms(),
-            source,
-            problems: report.problems(),
-            errors: report.errors(),
-            text: report.to_string(),
-            report,
-            notes,
-        }),
-        Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
-    })
+    // Read under the host's lock; examined and serialised without it.
+    live.cached(
+        key,
+        |h| crate::live::doctor_inputs(h),
+        move |inputs| match inputs.map(|i| i.examine(&opts)) {
+            Ok((report, notes)) => Answer::json(&DoctorView {
+                time_ms: now_ms(),
+                source,
+                problems: report.problems(),
+                errors: report.errors(),
+                text: report.to_string(),
+                report,
+                notes,
+            }),
+            Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
+        },
+    )
     .await
 }
 
@@ -180,30 +209,34 @@ struct SnapshotView {
     /// `lvslab_engine::snapshot::HostSnapshot`: the page builds its
     /// simulated LAN from it with `snapshot::world`.
     snapshot: lvslab_engine::snapshot::HostSnapshot,
-    /// What the simulator will add or leave out (from `snapshot::world`).
+    /// What the simulator will add or leave out (`snapshot::notes`, what
+    /// `snapshot::world` says).
     notes: Vec<String>,
 }
 
 /// `GET /api/live/snapshot`: this host for "Load this host into the simulator".
 async fn snapshot(State(live): State<Live>) -> Result<Answer, ApiError> {
     let source = live.source().clone();
-    live.cached("snapshot".into(), move |h| match h.snapshot() {
-        Ok(snap) => {
-            let (_, notes) = lvslab_engine::snapshot::world(&snap);
-            Answer::json(&SnapshotView {
+    // Read under the host's lock; the notes and the JSON without it.
+    live.cached(
+        "snapshot".into(),
+        |h| h.snapshot(),
+        move |snap| match snap {
+            Ok(snap) => Answer::json(&SnapshotView {
                 time_ms: now_ms(),
+                notes: lvslab_engine::snapshot::notes(&snap),
                 source,
                 snapshot: snap,
-                notes,
-            })
-        }
-        Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
-    })
+            }),
+            Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e).answer(),
+        },
+    )
     .await
 }
 
 /// `GET /api/live/events`: every reading's frame, prepared once by the
-/// sampler and sent to every stream as is.
+/// sampler (and compressed once, for streams that take gzip) and sent to
+/// every stream as is.
 async fn events(State(live): State<Live>, headers: HeaderMap) -> Result<Response, ApiError> {
     // Streams without a token are capped (held until the stream ends).
     let permit = if super::guard::auth_of(&live, &headers) == super::guard::Auth::None {
@@ -216,22 +249,27 @@ async fn events(State(live): State<Live>, headers: HeaderMap) -> Result<Response
     } else {
         None
     };
-    let rx = live.subscribe();
-    let first = live.current().sse.clone();
-    let stream = futures_util::stream::unfold(
-        (rx, Some(first), live, permit),
-        |(mut rx, first, live, permit)| async move {
-            if let Some(f) = first {
-                return Some((Ok::<Bytes, Infallible>(f), (rx, None, live, permit)));
-            }
-            if rx.changed().await.is_err() || live.is_closed() {
-                return None; // the sampler stopped: shutting down
-            }
-            let frame = rx.borrow_and_update().sse.clone();
-            Some((Ok(frame), (rx, None, live, permit)))
-        },
-    );
-    Ok((
+    let gzip = super::gzip::accepted(&headers);
+    if gzip {
+        live.want_gzip();
+    }
+    let stream = Stream {
+        rx: live.subscribe(),
+        first: Some(live.current()),
+        gzip: gzip.then(super::gzip::Sent::default),
+        header: gzip,
+        ended: false,
+        live,
+        _permit: permit,
+    };
+    let stream = futures_util::stream::unfold(stream, |mut s| async move {
+        s.next().await.map(|b| (Ok::<Bytes, Infallible>(b), s))
+    });
+    let mut extra = vec![(header::VARY, HeaderValue::from_static("accept-encoding"))];
+    if gzip {
+        extra.push((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
+    }
+    let mut r = (
         [
             (
                 header::CONTENT_TYPE,
@@ -241,7 +279,59 @@ async fn events(State(live): State<Live>, headers: HeaderMap) -> Result<Response
         ],
         Body::from_stream(stream),
     )
-        .into_response())
+        .into_response();
+    r.headers_mut().extend(extra);
+    Ok(r)
+}
+
+/// One event stream: every reading's frame as the sampler prepared it, or,
+/// for a client that takes gzip, one gzip member of the compressed frames
+/// (a reading not compressed yet is skipped: the next one is).
+struct Stream {
+    rx: tokio::sync::watch::Receiver<std::sync::Arc<super::state::Published>>,
+    first: Option<std::sync::Arc<super::state::Published>>,
+    /// `Some` for gzip: what has been sent, for the trailer.
+    gzip: Option<super::gzip::Sent>,
+    /// The gzip header is still to be sent.
+    header: bool,
+    /// Shutting down: the trailer (if any) has been sent.
+    ended: bool,
+    live: Live,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Stream {
+    async fn next(&mut self) -> Option<Bytes> {
+        if self.ended {
+            return None;
+        }
+        if std::mem::take(&mut self.header) {
+            return Some(Bytes::from_static(&super::gzip::HEADER));
+        }
+        loop {
+            let reading = match self.first.take() {
+                Some(r) => r,
+                None => {
+                    if self.rx.changed().await.is_err() || self.live.is_closed() {
+                        // The sampler stopped (shutting down): close the
+                        // gzip member, then the stream.
+                        self.ended = true;
+                        return self.gzip.take().map(super::gzip::Sent::trailer);
+                    }
+                    self.rx.borrow_and_update().clone()
+                }
+            };
+            match &mut self.gzip {
+                None => return Some(reading.sse.clone()),
+                Some(sent) => {
+                    if let Some(f) = &reading.sse_gz {
+                        sent.add(f);
+                        return Some(f.deflate.clone());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A fresh write token: 32 random bytes from the OS, hex.

@@ -281,10 +281,20 @@ pub async fn guard(State(live): State<Live>, mut req: Request, next: Next) -> Re
                             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                         r
                     }
-                    Some(_permit) => {
+                    Some(permit) => {
                         req.extensions_mut()
                             .insert(BodyDeadline(live.cfg().limits.body_timeout));
-                        next.run(req).await
+                        let resp = next.run(req).await;
+                        // The request is served when its answer has been
+                        // sent: one nobody reads keeps its permit (until
+                        // the server's send timeout), so unread answers
+                        // cannot pile up. Event streams hold their own.
+                        match permit {
+                            Some(p) if path != "/api/live/events" => {
+                                resp.map(|b| axum::body::Body::new(Holding { inner: b, _held: p }))
+                            }
+                            _ => resp,
+                        }
                     }
                 }
             }
@@ -329,4 +339,28 @@ fn json_errors(path: &str, resp: Response) -> Response {
         r.headers_mut().insert(header::ALLOW, a);
     }
     r
+}
+
+/// A response body that keeps `_held` until it has been sent (or dropped).
+struct Holding<T> {
+    inner: axum::body::Body,
+    _held: T,
+}
+
+impl<T: Unpin> http_body::Body for Holding<T> {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }

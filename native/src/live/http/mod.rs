@@ -16,20 +16,22 @@
 //! way for a new one) and on requests without a token served at once, and
 //! a shutdown that ends within 5 s. Every reading of the host is serialised
 //! once ([`state`]) and shared by every event stream and every read within
-//! the period; the doctor and the host snapshot are computed at most once
-//! per period.
+//! the period (compressed once too, for clients that take gzip); the doctor
+//! and the host snapshot are computed at most once per period.
 //!
 //! - `guard`: Host/Origin/Sec-Fetch-Site, tokens, shedding, JSON errors;
 //! - `state`: the shared host, the sampler, the published readings, caches;
 //! - `api`: the read endpoints and the event stream;
 //! - `apply`: the write endpoint;
 //! - `errors`: error answers and strict JSON bodies;
+//! - `gzip`: the large answers and the event stream compressed once;
 //! - `server`: the accept loop, connections and shutdown.
 
 mod api;
 mod apply;
 mod errors;
 mod guard;
+mod gzip;
 pub mod server;
 mod state;
 

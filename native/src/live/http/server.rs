@@ -10,6 +10,10 @@
 //!   has not finished sending its request — slowloris), so half-open
 //!   connections can never lock a real client out; when every connection is
 //!   busy the new one is closed at once;
+//! - a response the client does not take (it stopped reading: the next
+//!   part of the body waits on a full socket) for `send_timeout` closes
+//!   its connection, so unread answers cannot hold connections (or, in
+//!   [`super::guard`], the permits of requests without a token) for ever;
 //! - shutdown stops accepting, closes every idle or half-sent connection at
 //!   once, lets requests in progress finish for `shutdown_grace`, then drops
 //!   what is left.
@@ -43,6 +47,13 @@ struct Slot {
     last: AtomicU64,
     /// Picked to make way for a new connection (no longer counted).
     evicted: AtomicBool,
+    /// A response body gave hyper a frame that it has not finished
+    /// sending yet (it asks for the next one only once the socket has
+    /// taken most of it), and since when (ms).
+    sending: AtomicBool,
+    sent_at: AtomicU64,
+    /// The client stopped taking its response: close it, busy or not.
+    stalled: AtomicBool,
     /// Close it: idle too long, evicted, or shutting down.
     kill: Notify,
 }
@@ -90,6 +101,9 @@ impl Registry {
             busy: AtomicUsize::new(0),
             last: AtomicU64::new(self.now()),
             evicted: AtomicBool::new(false),
+            sending: AtomicBool::new(false),
+            sent_at: AtomicU64::new(0),
+            stalled: AtomicBool::new(false),
             kill: Notify::new(),
         });
         slots.insert(id, slot.clone());
@@ -100,14 +114,21 @@ impl Registry {
         })
     }
 
-    /// Close the connections idle for longer than `idle`.
-    fn reap(&self, idle: Duration) {
+    /// Close the connections idle for longer than `idle`, and those whose
+    /// client has not taken a response for `send`.
+    fn reap(&self, idle: Duration, send: Duration) {
         let now = self.now();
         let idle = idle.as_millis() as u64;
+        let send = send.as_millis() as u64;
         for s in self.slots().values() {
-            if s.busy.load(Ordering::SeqCst) == 0
-                && now.saturating_sub(s.last.load(Ordering::SeqCst)) >= idle
+            if s.busy.load(Ordering::SeqCst) == 0 {
+                if now.saturating_sub(s.last.load(Ordering::SeqCst)) >= idle {
+                    s.kill.notify_one();
+                }
+            } else if s.sending.load(Ordering::SeqCst)
+                && now.saturating_sub(s.sent_at.load(Ordering::SeqCst)) >= send
             {
+                s.stalled.store(true, Ordering::SeqCst);
                 s.kill.notify_one();
             }
         }
@@ -154,6 +175,7 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
+        self.slot.sending.store(false, Ordering::SeqCst);
         self.slot.last.store(self.registry.now(), Ordering::SeqCst);
         self.slot.busy.fetch_sub(1, Ordering::SeqCst);
     }
@@ -173,7 +195,18 @@ impl HttpBody for Tracked {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_frame(cx);
+        // Asked again: what was given before has (mostly) been sent.
+        let slot = &this._busy.slot;
+        if matches!(r, Poll::Ready(Some(Ok(_)))) {
+            slot.sent_at
+                .store(this._busy.registry.now(), Ordering::SeqCst);
+            slot.sending.store(true, Ordering::SeqCst);
+        } else {
+            slot.sending.store(false, Ordering::SeqCst);
+        }
+        r
     }
     fn is_end_stream(&self) -> bool {
         self.inner.is_end_stream()
@@ -196,13 +229,14 @@ pub async fn serve(
     let reaper = {
         let registry = registry.clone();
         let idle = limits.idle_timeout;
+        let send = limits.send_timeout;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(
-                (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1)),
+                (idle.min(send) / 4).clamp(Duration::from_millis(50), Duration::from_secs(1)),
             );
             loop {
                 tick.tick().await;
-                registry.reap(idle);
+                registry.reap(idle, send);
             }
         })
     };
@@ -298,6 +332,10 @@ async fn connection(
             () = slot.kill.notified() => {
                 if slot.busy.load(Ordering::SeqCst) == 0 {
                     return; // idle or half-sent: nothing to lose
+                }
+                if slot.stalled.load(Ordering::SeqCst) {
+                    tracing::debug!(%peer, "closed: the client stopped taking its response");
+                    return;
                 }
                 if registry.shutting_down.load(Ordering::SeqCst) {
                     // Finish what is in progress, then close (bounded by

@@ -38,6 +38,9 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// A connection with no request in progress is closed after this.
     pub idle_timeout: Duration,
+    /// A connection whose client takes none of its response for this long
+    /// (it stopped reading) is closed.
+    pub send_timeout: Duration,
     /// At shutdown, requests in progress get this long to finish.
     pub shutdown_grace: Duration,
 }
@@ -51,6 +54,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(4),
         }
     }
@@ -100,6 +104,10 @@ pub struct Published {
     /// The `/api/live/services` and `/api/live/connections` answers.
     pub services: Answer,
     pub connections: Answer,
+    /// The same compressed ([`super::gzip`]), once a client has asked for
+    /// gzip (never before: nobody may want it).
+    pub services_gz: Option<Bytes>,
+    pub sse_gz: Option<super::gzip::Frame>,
 }
 
 /// Everything the handlers share.
@@ -113,6 +121,8 @@ pub struct Live {
     published: Arc<watch::Sender<Arc<Published>>>,
     seq: Arc<AtomicU64>,
     closed: Arc<AtomicBool>,
+    /// A client has asked for gzip: readings are compressed from now on.
+    gzip_wanted: Arc<AtomicBool>,
     unauthenticated: Arc<Semaphore>,
     streams: Arc<Semaphore>,
     cache: Arc<tokio::sync::Mutex<Cache>>,
@@ -164,8 +174,9 @@ fn to_vec<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec())
 }
 
-/// Read `host` once and serialise every view of it once.
-pub fn read_published(host: &mut dyn LiveHost, seq: u64) -> Published {
+/// Read `host` once and serialise every view of it once (and compress the
+/// large ones once, with `gzip`).
+pub fn read_published(host: &mut dyn LiveHost, seq: u64, gzip: bool) -> Published {
     let source = host.source();
     let time_ms = now_ms();
     let stamp = to_vec(&Stamp {
@@ -226,6 +237,11 @@ pub fn read_published(host: &mut dyn LiveHost, seq: u64) -> Published {
     let mut sse = format!("event: snapshot\nid: {seq}\ndata: ").into_bytes();
     sse.extend_from_slice(&data);
     sse.extend_from_slice(b"\n\n");
+    let services_gz =
+        (gzip && services.status.is_success() && services.body.len() >= super::gzip::MIN_SIZE)
+            .then(|| super::gzip::member(&services.body))
+            .flatten();
+    let sse_gz = gzip.then(|| super::gzip::Frame::of(&sse)).flatten();
     Published {
         seq,
         time_ms,
@@ -233,6 +249,8 @@ pub fn read_published(host: &mut dyn LiveHost, seq: u64) -> Published {
         sse: sse.into(),
         services,
         connections,
+        services_gz,
+        sse_gz,
     }
 }
 
@@ -249,7 +267,7 @@ impl Live {
     /// Shared state for `host`, with a first reading of it.
     pub fn new(host: Box<dyn LiveHost>, cfg: Config) -> Live {
         let mut host = host;
-        let first = read_published(host.as_mut(), 0);
+        let first = read_published(host.as_mut(), 0, false);
         let source = host.source();
         let (tx, _) = watch::channel(Arc::new(first));
         let hosts = AllowedHosts::for_listen(cfg.listen);
@@ -264,6 +282,7 @@ impl Live {
             published: Arc::new(tx),
             seq: Arc::new(AtomicU64::new(0)),
             closed: Arc::new(AtomicBool::new(false)),
+            gzip_wanted: Arc::new(AtomicBool::new(false)),
             cache: Arc::new(tokio::sync::Mutex::new(Cache::default())),
         }
     }
@@ -284,6 +303,10 @@ impl Live {
     /// The latest reading.
     pub fn current(&self) -> Arc<Published> {
         self.published.borrow().clone()
+    }
+    /// Compress every reading from the next one on (a client takes gzip).
+    pub(super) fn want_gzip(&self) {
+        self.gzip_wanted.store(true, Ordering::SeqCst);
     }
     /// Readings as they are published.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Published>> {
@@ -313,7 +336,7 @@ impl Live {
     /// Read `host` (whose lock the caller holds) and publish the reading.
     pub fn publish(&self, host: &mut dyn LiveHost) {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let p = read_published(host, seq);
+        let p = read_published(host, seq, self.gzip_wanted.load(Ordering::SeqCst));
         if let Err(e) = &p.table {
             tracing::warn!(error = %e, "live host unreadable");
         }
@@ -334,13 +357,16 @@ impl Live {
         self.cache.lock().await.entries.clear();
     }
 
-    /// The answer for `key` computed within the last period, else
-    /// `compute` run on the host now (one at a time: concurrent askers
-    /// wait for it and share its answer).
-    pub(super) async fn cached(
+    /// The answer for `key` computed within the last period, else one made
+    /// now (one at a time: concurrent askers wait for it and share it), in
+    /// two steps: `read` on the host (holding it), then `finish` without
+    /// it, so the sampler and applies do not wait for the work on what was
+    /// read.
+    pub(super) async fn cached<T: Send + 'static>(
         &self,
         key: String,
-        compute: impl FnOnce(&mut dyn LiveHost) -> Answer + Send + 'static,
+        read: impl FnOnce(&mut dyn LiveHost) -> T + Send + 'static,
+        finish: impl FnOnce(T) -> Answer + Send + 'static,
     ) -> Result<Answer, ApiError> {
         let mut cache = self.cache.lock().await;
         let period = self.cfg.period;
@@ -348,7 +374,10 @@ impl Live {
         if let Some((_, _, a)) = cache.entries.iter().find(|(k, _, _)| *k == key) {
             return Ok(a.clone());
         }
-        let a = self.with_host(compute).await?;
+        let read = self.with_host(read).await?;
+        let a = tokio::task::spawn_blocking(move || finish(read))
+            .await
+            .map_err(|e| ApiError::internal(format!("the answer could not be made: {e}")))?;
         if cache.entries.len() >= CACHE_ENTRIES {
             cache.entries.remove(0);
         }

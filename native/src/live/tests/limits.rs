@@ -271,3 +271,129 @@ async fn event_streams_without_a_token_are_capped() {
     let (_, head) = open(None).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 }
+
+/// A route whose answer streams without end, 1 MiB at a time (as an
+/// event stream does; a whole answer is handed to hyper at once, and a
+/// connection whose answer was handed over is idle to the registry).
+fn endless_answer() -> axum::Router {
+    axum::Router::new().route(
+        "/test/stream",
+        axum::routing::get(|| async {
+            let chunk = axum::body::Bytes::from(vec![b'x'; 1 << 20]);
+            axum::body::Body::from_stream(futures_util::stream::repeat_with(move || {
+                Ok::<_, std::convert::Infallible>(chunk.clone())
+            }))
+        }),
+    )
+}
+
+/// Ask for `path` on a connection with a small receive buffer, read the
+/// first bytes of the answer, then stop reading.
+async fn unread(addr: SocketAddr, path: &str) -> (tokio::net::TcpStream, String) {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let mut s = sock.connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+        .await
+        .expect("an answer begins")
+        .unwrap();
+    (s, String::from_utf8_lossy(&buf[..n]).to_string())
+}
+
+#[tokio::test]
+async fn unread_answers_never_fill_the_connections_of_a_token_holder() {
+    let srv = serve_extra(
+        "seed",
+        false,
+        |cfg| {
+            cfg.allow_apply = true;
+            cfg.token = Some(TOKEN.into());
+            cfg.limits.max_connections = 8;
+            cfg.limits.max_unauthenticated = 2;
+            cfg.limits.max_streams = 2;
+        },
+        endless_answer(),
+    )
+    .await;
+    // An event stream nobody reads (it holds its own permit).
+    let (_stream, head) = unread(srv.addr, "/api/live/events").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // Twice the connection cap of clients that ask and never read: only
+    // `max_unauthenticated` of them get an answer (and keep its permit
+    // while it is not taken); the rest are shed at once.
+    let mut held = Vec::new();
+    let mut served = 0;
+    for _ in 0..16 {
+        let (s, head) = unread(srv.addr, "/test/stream").await;
+        if head.starts_with("HTTP/1.1 200") {
+            served += 1;
+        } else {
+            assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+        }
+        held.push(s);
+    }
+    assert_eq!(served, 2);
+    // Half-sent requests besides.
+    for _ in 0..16 {
+        held.push(half_sent(srv.addr, "GET / HTTP/1.1\r\n").await);
+    }
+    let r = get(srv.addr, "/api/live/status").await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    // A token holder still gets a connection and its apply.
+    let auth = format!("Bearer {TOKEN}");
+    let started = Instant::now();
+    let body = r#"{"dry_run": false, "desired": {"service": [{"tcp": "192.168.150.100:80", "scheduler": "wrr",
+        "server": [{"address": "192.168.150.12"}]}]}}"#;
+    let r = post_json(
+        srv.addr,
+        "/api/live/apply",
+        &[("Authorization", &auth)],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["applied"], true);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // The unread answers give their permits back when they go.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(get(srv.addr, "/api/live/status").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_at_the_send_timeout() {
+    let srv = serve_extra(
+        "seed",
+        false,
+        |cfg| {
+            cfg.limits.max_unauthenticated = 1;
+            cfg.limits.send_timeout = Duration::from_millis(300);
+        },
+        endless_answer(),
+    )
+    .await;
+    let (mut s, head) = unread(srv.addr, "/test/stream").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // Its permit comes back when the server gives up on it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(get(srv.addr, "/api/live/status").await.status, 200);
+    // What the kernel had already taken arrives, then the end.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got += n,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection was not closed ({got} bytes)");
+    // Far less than the socket buffers and hyper's could hold at most.
+    assert!(got < 64 << 20, "{got} bytes");
+}

@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod apply;
 mod guards;
+mod gzip;
 mod limits;
 mod reads;
 
@@ -35,6 +36,17 @@ async fn serve(scenario: &str, allow_apply: bool, traffic: bool) -> Server {
 
 /// The same, with the configuration changed by `f` first.
 async fn serve_with(scenario: &str, traffic: bool, f: impl FnOnce(&mut Config)) -> Server {
+    serve_extra(scenario, traffic, f, axum::Router::new()).await
+}
+
+/// The same, with `extra` routes behind the same guards (for answers the
+/// live API cannot be made to give on demand).
+async fn serve_extra(
+    scenario: &str,
+    traffic: bool,
+    f: impl FnOnce(&mut Config),
+    extra: axum::Router,
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let host = SimHost::new(scenario, traffic).unwrap();
@@ -46,7 +58,9 @@ async fn serve_with(scenario: &str, traffic: bool, f: impl FnOnce(&mut Config)) 
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(http::sampler(live.clone(), stop_rx.clone()));
     let app = http::guarded(
-        http::routes(live.clone()).merge(crate::serve::router()),
+        http::routes(live.clone())
+            .merge(crate::serve::router())
+            .merge(extra),
         live.clone(),
     );
     let mut stopped = stop_rx;
