@@ -111,3 +111,22 @@ fn a_forged_wait_step_is_bounded() {
     assert!(t.elapsed() < Duration::from_secs(60));
     assert!(l.interrupt("client").is_some());
 }
+
+#[test]
+fn the_trace_keeps_its_newest_events_between_commands() {
+    use lvslab_engine::world::{TRACE_KEEP, TRACE_MAX};
+    let mut l = lab();
+    assert!(l.start("client", "ping 192.168.150.12").running);
+    // A ping left running at a terminal for hours: some 8 events a second.
+    let mut passes = 0;
+    while l.world.trace_dropped == 0 && passes < 100 {
+        l.pass_time(3_600_000_000);
+        passes += 1;
+    }
+    assert!(l.world.trace_dropped > 0, "{} events", l.world.trace.len());
+    l.pass_time(1_000_000);
+    assert!(l.world.trace.len() <= TRACE_MAX, "{}", l.world.trace.len());
+    assert!(l.world.trace.len() >= TRACE_KEEP);
+    let out = l.interrupt("client").expect("ping ran");
+    assert!(out.text.contains("packets transmitted"));
+}

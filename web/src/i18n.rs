@@ -266,6 +266,9 @@ table! {
     "paste.run" => "Run here", "在这里运行";
     "paste.cancel" => "Cancel", "取消";
     "fail.why" => "Why it failed:", "失败原因：";
+    "tl.more.before" => "earlier events: step back (←, ⏮) to list them", "条更早的事件：向前单步（←、⏮）即可列出";
+    "tl.more.after" => "later events: step on (→, ⏭) to list them", "条更晚的事件：向后单步（→、⏭）即可列出";
+    "tl.dropped" => "older events dropped (the trace keeps the newest 200 000)", "条较早的事件已丢弃（时间线保留最新的 200 000 条）";
     "fail.sofar" => "No answer yet, because:", "还没有应答，原因：";
     "fail.jump.title" => "Select this event in the timeline", "在时间线中选中这个事件";
     "fail.fix" => "The doctor's fix:", "诊断给出的修复：";

@@ -244,7 +244,12 @@ fn App() -> impl IntoView {
             <div class="desk">
             <section class="card tl-card" aria-labelledby="h-tl">
                 <h2 id="h-tl">{tr("timeline")}
-                    <span class="count">{move || s.trace_len.get()} " " {tr("events")}</span></h2>
+                    <span class="count">{move || s.trace_len.get()} " " {tr("events")}
+                        {move || {
+                            let _ = s.trace_len.get();
+                            let d = s.lab.with_untracked(|l| l.world.trace_dropped);
+                            (d > 0).then(|| format!(" · {d} {}", t(lang.get(), "tl.dropped")))
+                        }}</span></h2>
                 <timeline::Controls />
                 <timeline::EventList />
                 <p class="keys">{tr("keys")}</p>

@@ -112,9 +112,11 @@ impl St {
     /// `us` of simulated time pass: logged (merged with a wait just before),
     /// and the running terminals updated.
     pub fn wait(&self, us: u64) {
+        let dropped = self.trace_dropped();
         let before = self.trace_len.get_untracked();
         let mut progress = vec![];
         self.lab.update(|l| progress = l.pass_time(us));
+        let before = self.rebase(dropped, before);
         self.cmds.update(|c| match c.last_mut() {
             Some(Step::Wait { wait_us }) => *wait_us += us,
             _ => c.push(Step::Wait { wait_us: us }),
@@ -125,9 +127,11 @@ impl St {
     /// Ctrl+C at `host`'s terminal; false when nothing ran there.
     pub fn interrupt(&self, host: &str) -> bool {
         self.catch_up();
+        let dropped = self.trace_dropped();
         let before = self.trace_len.get_untracked();
         let mut out = None;
         self.lab.update(|l| out = l.interrupt(host));
+        let before = self.rebase(dropped, before);
         let Some(out) = out else {
             return false;
         };

@@ -200,6 +200,7 @@ impl St {
     pub fn run(&self, host: &str, line: &str, record: bool) {
         self.catch_up();
         let prompt = self.prompt(host);
+        let dropped = self.trace_dropped();
         let before = self.trace_len.get_untracked();
         let start_us = self.lab.with_untracked(|l| l.world.now.0);
         let mut out = lvslab_engine::shell::Output::default();
@@ -215,6 +216,7 @@ impl St {
                 out = l.run(host, line);
             }
         });
+        let before = self.rebase(dropped, before);
         let (after, failure) = self.lab.with_untracked(|l| {
             let after = l.world.trace.len();
             // A program still running has not failed yet: what its packets
@@ -266,6 +268,44 @@ impl St {
             self.cursor.set(Some(before));
             self.fresh.set(count);
         }
+    }
+
+    /// How many events the engine has dropped from the trace's front.
+    pub(crate) fn trace_dropped(&self) -> u64 {
+        self.lab.with_untracked(|l| l.world.trace_dropped)
+    }
+
+    /// After an engine call: if it dropped the oldest events (`trace_dropped`
+    /// was `dropped0`), shift every trace index the page holds, and return
+    /// `before` (an index taken before the call) shifted alike.
+    pub(crate) fn rebase(&self, dropped0: u64, before: usize) -> usize {
+        let d = (self.trace_dropped() - dropped0) as usize;
+        if d == 0 {
+            return before;
+        }
+        let back = |i: usize| i.checked_sub(d);
+        self.groups.update(|g| {
+            g.retain(|x| x.end > d);
+            for x in g.iter_mut() {
+                x.start = x.start.saturating_sub(d);
+                x.end -= d;
+            }
+        });
+        self.terms.update(|t| {
+            for items in t.values_mut() {
+                for it in items.iter_mut() {
+                    let end = (it.first + it.count).saturating_sub(d);
+                    it.first = it.first.saturating_sub(d);
+                    it.count = end - it.first;
+                    if let Some(f) = &mut it.failure {
+                        f.event = f.event.and_then(back);
+                    }
+                }
+            }
+        });
+        self.cursor.update(|c| *c = c.map(|i| i.saturating_sub(d)));
+        self.pinned.update(|p| *p = p.and_then(back));
+        before.saturating_sub(d)
     }
 
     /// Run several lines in order on one host (a multi-line paste).

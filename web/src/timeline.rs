@@ -279,6 +279,21 @@ pub fn Controls() -> impl IntoView {
 }
 
 /// The list's markup: a header per command, a row per visible event.
+/// The list shows at most this many rows around the selected event (a
+/// ping left running for an hour makes tens of thousands of events; every
+/// row costs a frame parse and a description).
+const LIST_WINDOW: usize = 1200;
+
+/// The window of visible positions the list renders for the cursor's
+/// block: it moves in steps of half a window, so stepping does not
+/// re-render the list at each event.
+fn list_window(n: usize, pos: usize) -> std::ops::Range<usize> {
+    let half = LIST_WINDOW / 2;
+    let start = (pos / half).saturating_sub(1) * half;
+    let start = start.min(n.saturating_sub(LIST_WINDOW));
+    start..(start + LIST_WINDOW).min(n)
+}
+
 fn list_html(s: &St) -> Markup {
     let l = s.lang.get();
     let vis = s.visible();
@@ -288,9 +303,21 @@ fn list_html(s: &St) -> Markup {
     let mut h = Markup::new();
     let mut g = 0;
     let mut shown_hdr = usize::MAX;
+    let pos = cur.map_or(vis.len(), |c| vis.partition_point(|&i| i < c));
+    let win = list_window(vis.len(), pos);
+    if win.start > 0 {
+        w!(
+            h,
+            "<li class=\"grp more\">{} {}</li>",
+            win.start,
+            t(l, "tl.more.before")
+        );
+    }
+    let after = vis.len() - win.end;
+    let vis = &vis[win];
     s.lab.with_untracked(|lab| {
         let trace = &lab.world.trace;
-        for i in vis {
+        for &i in vis {
             while g < groups.len() && groups[g].end <= i {
                 g += 1;
             }
@@ -309,6 +336,14 @@ fn list_html(s: &St) -> Markup {
             w!(h, "<li><button class=\"ev k-{}{}\"{} data-i=\"{}\" aria-current=\"{}\"><span class=\"ev-n\">{}</span><span class=\"ev-t\">{}</span><span class=\"ev-h\">{}</span><span class=\"ev-k{}{}\">{}</span><span class=\"ev-x\">{}</span></button></li>", kt.name, if sel { " sel" } else { "" }, Act::Sel(i).attrs(), i, sel, i + 1, fmt_time(e.time.0), e.host, if pk.is_empty() { "" } else { " pk-" }, pk, kt.label(l), describe(lab, &links, i, l));
         }
     });
+    if after > 0 {
+        w!(
+            h,
+            "<li class=\"grp more\">{} {}</li>",
+            after,
+            t(l, "tl.more.after")
+        );
+    }
     h
 }
 
@@ -352,7 +387,17 @@ fn scroll_to_row(list: &web_sys::HtmlElement, row: &web_sys::Element) {
 pub fn EventList() -> impl IntoView {
     let s = st();
     let list_ref = NodeRef::<leptos::html::Ol>::new();
+    // The list follows the cursor's window, not each step within it.
+    let window = Memo::new(move |_| {
+        let vis = s.visible();
+        let pos = s
+            .cursor
+            .get()
+            .map_or(vis.len(), |c| vis.partition_point(|&i| i < c));
+        list_window(vis.len(), pos).start
+    });
     Effect::new(move |_| {
+        let _ = window.get();
         let html = list_html(&s);
         if let Some(list) = list_ref.get() {
             list.set_inner_html(html.as_str());

@@ -549,6 +549,7 @@ pub fn run_script(lab: &mut Lab, script: &str) -> Result<String, ScriptError> {
             text: line.to_string(),
         })?;
         out.push_str(&format!("{host}# {cmd}\n"));
+        lab.world.trim_trace();
         let o = lab.run(host, cmd);
         out.push_str(&o.text);
     }

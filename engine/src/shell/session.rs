@@ -120,6 +120,7 @@ impl Lab {
     /// a program that is still running after [`INTERACTIVE_WINDOW_US`] stays
     /// the terminal's foreground job (see the module's documentation).
     pub fn start(&mut self, host: &str, line: &str) -> Started {
+        self.world.trim_trace();
         self.reap();
         if self.fg.contains_key(host) {
             return Started {
@@ -166,6 +167,7 @@ impl Lab {
     /// foreground program runs); returns every running terminal's output
     /// so far, with its status once its program has ended.
     pub fn pass_time(&mut self, us: u64) -> Vec<Progress> {
+        self.world.trim_trace();
         // A forged link's `w=` cannot make one step run for ever.
         let end = self.world.now.plus(us.min(MAX_COMMAND_US));
         // A `watch` reruns its command when its timer is due, in time order.
@@ -201,6 +203,7 @@ impl Lab {
     /// Returns the command's whole output, `^C` where the terminal echoed
     /// it; `None` when nothing was running there.
     pub fn interrupt(&mut self, host: &str) -> Option<Output> {
+        self.world.trim_trace();
         self.reap();
         self.fg.get(host)?;
         let out = self.end_fg(host, true);

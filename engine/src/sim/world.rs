@@ -47,6 +47,12 @@ pub enum Pending {
     IpvsTimer { host: String },
 }
 
+/// The most events a trace holds before [`World::trim_trace`] drops the
+/// oldest, and how many it keeps then (far above any tutorial path: the
+/// whole seed lab with two requests is under 400).
+pub const TRACE_MAX: usize = 250_000;
+pub const TRACE_KEEP: usize = 200_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct World {
     pub now: SimTime,
@@ -65,6 +71,10 @@ pub struct World {
     pub seq: u64,
     #[serde(default)]
     pub trace: Vec<Event>,
+    /// Events dropped from the front of the trace ([`World::trim_trace`]):
+    /// `trace[0]` is the run's event number `trace_dropped`.
+    #[serde(default)]
+    pub trace_dropped: u64,
     /// Running programs (ping, arping, …).
     #[serde(skip)]
     pub apps: VecMap<u32, App>,
@@ -87,6 +97,7 @@ impl World {
             queue: BTreeMap::new(),
             seq: 0,
             trace: Vec::new(),
+            trace_dropped: 0,
             apps: VecMap::new(),
             next_app: 1,
             ipvs_timers: VecMap::new(),
@@ -114,6 +125,20 @@ impl World {
             *self.ipvs_timers.entry(host.clone()).or_default() += 1;
         }
         self.queue.insert((at.max(self.now), self.seq), p);
+    }
+
+    /// Bound the trace between commands: past [`TRACE_MAX`] events the
+    /// oldest go, down to [`TRACE_KEEP`]. Returns how many went (callers
+    /// holding trace indices shift them). Never called inside a command,
+    /// so the indices a command's own code holds stay valid.
+    pub fn trim_trace(&mut self) -> usize {
+        if self.trace.len() <= TRACE_MAX {
+            return 0;
+        }
+        let d = self.trace.len() - TRACE_KEEP;
+        self.trace.drain(..d);
+        self.trace_dropped += d as u64;
+        d
     }
 
     pub(crate) fn record(&mut self, host: &str, kind: EventKind) {
