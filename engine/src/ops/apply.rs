@@ -105,6 +105,12 @@ pub enum DesiredError {
         server: String,
         message: String,
     },
+    #[error("service #{index}: scheduler {name:?}: {why}")]
+    Scheduler {
+        index: usize,
+        name: String,
+        why: &'static str,
+    },
     #[error("service {0} is declared twice")]
     DuplicateService(String),
     #[error("service {service}: server {server} is declared twice")]
@@ -144,6 +150,26 @@ impl DesiredService {
     }
 }
 
+/// A scheduler name the kernel can take: `IPVS_SVC_ATTR_SCHED_NAME` is an
+/// `NLA_NUL_STRING` of at most `IP_VS_SCHEDNAME_MAXLEN - 1` = 15 bytes, and
+/// the kernel finds the scheduler by loading the module `ip_vs_NAME`,
+/// whose name is letters, digits and `_`. A desired state is checked before
+/// anything is planned, so no control character reaches the plan, the log or
+/// netlink (ipvsadm itself passes what it is given to the kernel, which
+/// answers "No such file or directory").
+fn check_sched_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("empty");
+    }
+    if name.len() > 15 {
+        return Err("longer than the kernel's 15 bytes (IP_VS_SCHEDNAME_MAXLEN - 1)");
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err("a kernel module name has only letters, digits and _");
+    }
+    Ok(())
+}
+
 impl Desired {
     /// Every service and server through the ipvsadm grammar (`-A …`, `-a …`).
     pub fn targets(&self) -> Result<Vec<Target>, DesiredError> {
@@ -151,6 +177,13 @@ impl Desired {
         let mut seen = std::collections::HashSet::new();
         for (i, s) in self.services.iter().enumerate() {
             let key = s.key_args(i)?;
+            if let Some(sched) = &s.scheduler {
+                check_sched_name(sched).map_err(|why| DesiredError::Scheduler {
+                    index: i + 1,
+                    name: sched.clone(),
+                    why,
+                })?;
+            }
             let name = key.join(" ");
             let mut args = vec!["-A".to_string()];
             args.extend(key.iter().cloned());

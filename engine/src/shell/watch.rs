@@ -113,27 +113,12 @@ pub fn watch(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &
             };
             match name {
                 "interval" => {
-                    let v = match value {
-                        Some(v) => v,
-                        None => {
-                            i += 1;
-                            match args.get(i) {
-                                Some(v) => v.clone(),
-                                None => {
-                                    io.errln("watch: option '--interval' requires an argument");
-                                    usage(io, true);
-                                    return;
-                                }
-                            }
-                        }
-                    };
-                    match interval(&v) {
-                        Ok(us) => w.interval_us = us,
-                        Err(e) => {
-                            io.errln(e);
-                            io.status = 1;
-                            return;
-                        }
+                    let v = value.or_else(|| {
+                        i += 1;
+                        args.get(i).cloned()
+                    });
+                    if !set_interval(&mut w, v, "option '--interval' requires an argument", io) {
+                        return;
                     }
                 }
                 "no-title" => w.title = false,
@@ -164,24 +149,12 @@ pub fn watch(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &
                     let rest: String = flags[k + 1..].iter().collect();
                     let v = if rest.is_empty() {
                         i += 1;
-                        match args.get(i) {
-                            Some(v) => v.clone(),
-                            None => {
-                                io.errln("watch: option requires an argument -- 'n'");
-                                usage(io, true);
-                                return;
-                            }
-                        }
+                        args.get(i).cloned()
                     } else {
-                        rest
+                        Some(rest)
                     };
-                    match interval(&v) {
-                        Ok(us) => w.interval_us = us,
-                        Err(e) => {
-                            io.errln(e);
-                            io.status = 1;
-                            return;
-                        }
+                    if !set_interval(&mut w, v, "option requires an argument -- 'n'", io) {
+                        return;
                     }
                     k = flags.len();
                     continue;
@@ -225,6 +198,27 @@ pub fn watch(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &
         },
     );
     lab.watch_tick(host);
+}
+
+/// `-n`'s value into `w`; false (and the error in `io`) when it is
+/// missing or not a number.
+fn set_interval(w: &mut Watch, v: Option<String>, missing: &str, io: &mut Io) -> bool {
+    let Some(v) = v else {
+        io.errln(format!("watch: {missing}"));
+        usage(io, true);
+        return false;
+    };
+    match interval(&v) {
+        Ok(us) => {
+            w.interval_us = us;
+            true
+        }
+        Err(e) => {
+            io.errln(e);
+            io.status = 1;
+            false
+        }
+    }
 }
 
 fn refuse_differences(io: &mut Io) {
@@ -478,6 +472,24 @@ mod tests {
         assert_eq!(o.output.status, 1);
         let o = l.start("node01", "watch");
         assert!(o.output.text.contains("Usage:"));
+        let o = l.start("node01", "watch -n");
+        assert!(o
+            .output
+            .text
+            .starts_with("watch: option requires an argument -- 'n'\n"));
+        let o = l.start("node01", "watch --interval");
+        assert!(o
+            .output
+            .text
+            .starts_with("watch: option '--interval' requires an argument\n"));
+        let o = l.start("node01", "watch --interval=0.5 -t hostname");
+        assert!(o.running);
+        assert_eq!(o.output.text, "node01\n", "-t: no header");
+        let o = l.start("client", "watch -n0.05 hostname");
+        assert!(
+            o.output.text.starts_with("Every 0.1s: hostname"),
+            "at least 0.1 s"
+        );
     }
 
     #[test]

@@ -192,3 +192,23 @@ fn bad_declarations_are_clear_errors() {
         "service -t 192.168.150.100:80 is declared twice"
     );
 }
+
+#[test]
+fn scheduler_names_are_checked_before_anything_is_planned() {
+    for (name, why) in [
+        ("rr\nipvsadm -C", "letters, digits"),
+        ("r\u{1b}[2J", "letters, digits"),
+        ("a\0b", "letters, digits"),
+        ("abcdefghijklmnop", "15 bytes"),
+        ("", "empty"),
+    ] {
+        let mut d = toml_like();
+        d.services[0].scheduler = Some(name.into());
+        let e = d.targets().expect_err(name).to_string();
+        assert!(e.contains(why), "{name:?}: {e}");
+        assert!(!e.contains('\n') && !e.contains('\u{1b}'), "escaped: {e}");
+    }
+    let mut d = toml_like();
+    d.services[0].scheduler = Some("weighted_rr_15b".into());
+    assert!(d.targets().is_ok(), "15 bytes pass the grammar");
+}
