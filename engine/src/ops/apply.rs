@@ -533,9 +533,14 @@ fn same_service(cur: &ServiceSpec, want: &ServiceSpec) -> bool {
     let mut b = want.sched_flags.clone();
     a.sort();
     b.sort();
+    // No -M is the family's full prefix, as the kernel lists it back.
+    let mask = |s: &ServiceSpec| match s.netmask {
+        0 => crate::net::netfilter::ipvs::default_netmask(s.key.is_v6()),
+        m => m,
+    };
     cur.scheduler == want.scheduler
         && cur.persistent == want.persistent
-        && (cur.persistent.is_none() || cur.netmask == want.netmask)
+        && (cur.persistent.is_none() || mask(cur) == mask(want))
         && a == b
 }
 

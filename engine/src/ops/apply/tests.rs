@@ -212,3 +212,22 @@ fn scheduler_names_are_checked_before_anything_is_planned() {
     d.services[0].scheduler = Some("weighted_rr_15b".into());
     assert!(d.targets().is_ok(), "15 bytes pass the grammar");
 }
+
+#[test]
+fn a_persistent_service_without_a_netmask_converges() {
+    let mut ipvs = Ipvs::default();
+    let mut d = toml_like();
+    d.services[1].netmask = None;
+    let p = plan(&d, &list(&mut ipvs), false).unwrap();
+    assert!(p.to_string().contains("-s sed -p 300\n"), "{p}");
+    execute(
+        &p,
+        &mut SimBackend {
+            ipvs: &mut ipvs,
+            now: SimTime(0),
+        },
+    )
+    .unwrap();
+    let again = plan(&d, &list(&mut ipvs), false).unwrap();
+    assert!(again.is_empty(), "the second run is no changes: {again}");
+}

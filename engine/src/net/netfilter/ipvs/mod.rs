@@ -276,7 +276,9 @@ pub struct Ipvs {
     pub next_est: Option<SimTime>,
 }
 
-fn default_netmask(v6: bool) -> u8 {
+/// The persistence netmask ipvsadm gives when `-M` is absent: the whole
+/// address (ipvsadm sets `0xffffffff`, 128 for IPv6).
+pub(crate) fn default_netmask(v6: bool) -> u8 {
     if v6 {
         128
     } else {
