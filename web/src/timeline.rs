@@ -388,13 +388,15 @@ pub fn EventList() -> impl IntoView {
     let s = st();
     let list_ref = NodeRef::<leptos::html::Ol>::new();
     // The list follows the cursor's window, not each step within it.
+    // The visible events change with the trace and the filters, the cursor
+    // at every step while playing: only a binary search per step.
+    let vis = Memo::new(move |_| s.visible());
     let window = Memo::new(move |_| {
-        let vis = s.visible();
-        let pos = s
-            .cursor
-            .get()
-            .map_or(vis.len(), |c| vis.partition_point(|&i| i < c));
-        list_window(vis.len(), pos).start
+        let cur = s.cursor.get();
+        vis.with(|vis| {
+            let pos = cur.map_or(vis.len(), |c| vis.partition_point(|&i| i < c));
+            list_window(vis.len(), pos).start
+        })
     });
     Effect::new(move |_| {
         let _ = window.get();
