@@ -148,15 +148,7 @@ fn assert_same_request(name: &str, ours: &[u8], theirs: &[u8]) {
 /// The typed request for a set command.
 fn request_of(cmd: Command) -> Request {
     match cmd {
-        Command::AddService(s) => Request::NewService(s),
-        Command::EditService(s) => Request::SetService(s),
-        Command::DelService(k) => Request::DelService(k),
-        Command::Clear => Request::Flush,
-        Command::AddDest(k, d) => Request::NewDest(k, d),
-        Command::EditDest(k, d) => Request::SetDest(k, d),
-        Command::DelDest(k, a, p) => Request::DelDest(k, a, p),
-        Command::Zero(k) => Request::Zero(k),
-        Command::SetTimeout(t) => Request::SetConfig(t),
+        Command::Change(c) => Request::from(c),
         Command::List(o) if o.timeout => Request::GetConfig,
         c => panic!("no single request for {c:?}"),
     }

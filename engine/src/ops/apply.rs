@@ -18,7 +18,7 @@
 //! those).
 
 use crate::net::netfilter::ipvs::{
-    DestEntry, DestSpec, Fwd, IpvsBackend, IpvsError, ServiceEntry, ServiceKey, ServiceSpec,
+    Change, DestEntry, DestSpec, Fwd, IpvsBackend, IpvsError, ServiceEntry, ServiceKey, ServiceSpec,
 };
 use crate::tools::ipvsadm::{self, Command};
 use serde::{Deserialize, Serialize};
@@ -202,7 +202,7 @@ impl Desired {
                 args.push(s.sched_flags.join(","));
             }
             let spec = match ipvsadm::parse(&args) {
-                Ok(Command::AddService(spec)) => spec,
+                Ok(Command::Change(Change::AddService(spec))) => spec,
                 Ok(other) => {
                     return Err(DesiredError::Service {
                         index: i + 1,
@@ -254,7 +254,7 @@ impl Desired {
                     }
                 }
                 let d = match ipvsadm::parse(&args) {
-                    Ok(Command::AddDest(_, d)) => d,
+                    Ok(Command::Change(Change::AddDest(_, d))) => d,
                     Ok(other) => {
                         return Err(DesiredError::Server {
                             service: name,

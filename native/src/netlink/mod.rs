@@ -34,7 +34,7 @@ pub mod transport;
 
 use errors::{errno, Op};
 use lvslab_engine::ipvs::{
-    ConnEntry, DestEntry, DestSpec, Info, IpvsBackend, IpvsError, ServiceEntry, ServiceKey,
+    Change, ConnEntry, DestEntry, DestSpec, Info, IpvsBackend, IpvsError, ServiceEntry, ServiceKey,
     ServiceSpec, Timeouts,
 };
 use lvslab_engine::ipvsadm;
@@ -242,28 +242,20 @@ impl<T: Transport> NetlinkBackend<T> {
     }
 }
 
-/// The operation and request of a table change (the trait methods' own
-/// mapping).
-fn change_request(c: &ipvsadm::Command) -> Option<(Op, Request)> {
-    use ipvsadm::Command as C;
-    Some(match c {
-        C::AddService(s) => (
-            Op::AddService(s.scheduler.clone()),
-            Request::NewService(s.clone()),
-        ),
-        C::EditService(s) => (
-            Op::EditService(s.scheduler.clone()),
-            Request::SetService(s.clone()),
-        ),
-        C::DelService(k) => (Op::DelService, Request::DelService(*k)),
-        C::Clear => (Op::Flush, Request::Flush),
-        C::AddDest(k, d) => (Op::AddDest, Request::NewDest(*k, d.clone())),
-        C::EditDest(k, d) => (Op::EditDest, Request::SetDest(*k, d.clone())),
-        C::DelDest(k, a, p) => (Op::DelDest, Request::DelDest(*k, *a, *p)),
-        C::Zero(k) => (Op::Zero, Request::Zero(*k)),
-        C::SetTimeout(t) => (Op::SetTimeout, Request::SetConfig(*t)),
-        _ => return None,
-    })
+/// The operation (for its errno mapping) and the request of a change.
+fn change_request(c: &Change) -> (Op, Request) {
+    let op = match c {
+        Change::AddService(s) => Op::AddService(s.scheduler.clone()),
+        Change::EditService(s) => Op::EditService(s.scheduler.clone()),
+        Change::DelService(_) => Op::DelService,
+        Change::Flush => Op::Flush,
+        Change::AddDest(..) => Op::AddDest,
+        Change::EditDest(..) => Op::EditDest,
+        Change::DelDest(..) => Op::DelDest,
+        Change::Zero(_) => Op::Zero,
+        Change::SetTimeouts(_) => Op::SetTimeout,
+    };
+    (op, Request::from(c.clone()))
 }
 
 /// Requests per datagram in `run_changes`: the kernel answers the failed
@@ -330,9 +322,9 @@ impl<T: Transport> IpvsBackend for NetlinkBackend<T> {
     /// every message of a datagram in turn and acknowledges each, so the
     /// requests are the same bytes as one by one, with a system call per 64
     /// instead of two per change.
-    fn run_changes(&mut self, cmds: &[ipvsadm::Command]) -> Vec<Result<(), IpvsError>> {
-        let mut out = Vec::with_capacity(cmds.len());
-        for chunk in cmds.chunks(BATCH) {
+    fn run_changes(&mut self, changes: &[Change]) -> Vec<Result<(), IpvsError>> {
+        let mut out = Vec::with_capacity(changes.len());
+        for chunk in changes.chunks(BATCH) {
             let mut results: Vec<Option<Result<(), IpvsError>>> = vec![None; chunk.len()];
             let mut buf = Vec::new();
             let mut waiting: Vec<(u32, usize, Op)> = Vec::new();
@@ -342,10 +334,7 @@ impl<T: Transport> IpvsBackend for NetlinkBackend<T> {
             // is answered, every request without an error succeeded.
             let mut encoded: Vec<Vec<u8>> = Vec::new();
             for (i, c) in chunk.iter().enumerate() {
-                let Some((op, req)) = change_request(c) else {
-                    results[i] = Some(Err(IpvsError::Other(format!("not a table change: {c:?}"))));
-                    continue;
-                };
+                let (op, req) = change_request(c);
                 let seq = self.next_seq();
                 match msg::encode(self.family, seq, &req) {
                     Ok(b) => {
@@ -548,13 +537,7 @@ mod tests {
     fn failing(argv: &str, errno: i32) -> (ipvsadm::Run, Vec<String>) {
         let cmd = ipvsadm::parse(&args(argv)).unwrap();
         let r = match cmd {
-            ipvsadm::Command::AddService(s) => Request::NewService(s),
-            ipvsadm::Command::EditService(s) => Request::SetService(s),
-            ipvsadm::Command::DelService(k) => Request::DelService(k),
-            ipvsadm::Command::AddDest(k, d) => Request::NewDest(k, d),
-            ipvsadm::Command::EditDest(k, d) => Request::SetDest(k, d),
-            ipvsadm::Command::DelDest(k, a, p) => Request::DelDest(k, a, p),
-            ipvsadm::Command::Clear => Request::Flush,
+            ipvsadm::Command::Change(c) => Request::from(c),
             c => panic!("not scripted: {c:?}"),
         };
         // Sequence number and family id do not matter: the replay masks them.

@@ -3,7 +3,7 @@
 //! and messages ipvsadm gives for each kernel error.
 
 use super::*;
-use crate::net::netfilter::ipvs::{IpvsBackend, IpvsError};
+use crate::net::netfilter::ipvs::{Change, IpvsBackend, IpvsError};
 use std::fmt::Write as _;
 
 /// `ipvsadm -h`, verbatim (Debian 12's ipvsadm 1.31).
@@ -32,43 +32,6 @@ pub fn run(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str) -> Run {
     r
 }
 
-impl Command {
-    /// A change of the table that needs only the backend's answer.
-    pub fn is_change(&self) -> bool {
-        matches!(
-            self,
-            Command::AddService(_)
-                | Command::EditService(_)
-                | Command::DelService(_)
-                | Command::Clear
-                | Command::AddDest(..)
-                | Command::EditDest(..)
-                | Command::DelDest(..)
-                | Command::Zero(_)
-                | Command::SetTimeout(_)
-        )
-    }
-}
-
-/// Run one change (see [`Command::is_change`]) on a backend.
-pub fn run_change<B: IpvsBackend + ?Sized>(
-    backend: &mut B,
-    cmd: &Command,
-) -> Result<(), IpvsError> {
-    match cmd {
-        Command::AddService(s) => backend.add_service(s),
-        Command::EditService(s) => backend.edit_service(s),
-        Command::DelService(k) => backend.del_service(k),
-        Command::Clear => backend.flush(),
-        Command::AddDest(k, d) => backend.add_dest(k, d),
-        Command::EditDest(k, d) => backend.edit_dest(k, d),
-        Command::DelDest(k, a, p) => backend.del_dest(k, *a, *p),
-        Command::Zero(k) => backend.zero(k.as_ref()),
-        Command::SetTimeout(t) => backend.set_timeouts(t),
-        other => Err(IpvsError::Other(format!("not a table change: {other:?}"))),
-    }
-}
-
 pub(crate) fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, r: &mut Run) {
     let cmd = match parse(args) {
         Ok(c) => c,
@@ -80,15 +43,7 @@ pub(crate) fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, 
         }
     };
     let res: Result<(), IpvsError> = match cmd {
-        Command::AddService(s) => backend.add_service(&s),
-        Command::EditService(s) => backend.edit_service(&s),
-        Command::DelService(k) => backend.del_service(&k),
-        Command::Clear => backend.flush(),
-        Command::AddDest(k, d) => backend.add_dest(&k, &d),
-        Command::EditDest(k, d) => backend.edit_dest(&k, &d),
-        Command::DelDest(k, a, p) => backend.del_dest(&k, a, p),
-        Command::Zero(k) => backend.zero(k.as_ref()),
-        Command::SetTimeout(t) => backend.set_timeouts(&t),
+        Command::Change(c) => c.run_on(backend),
         Command::Daemon => Err(IpvsError::Other("No such device".into())),
         Command::Help => {
             r.stdout.push_str(HELP);
@@ -117,8 +72,8 @@ pub(crate) fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, 
             // Consecutive table changes go to the backend in one batch
             // (`run_changes`); their outcome is printed in line order, as
             // if run one by one.
-            let mut pending: Vec<Command> = Vec::new();
-            let flush = |backend: &mut dyn IpvsBackend, pending: &mut Vec<Command>, r: &mut Run| {
+            let mut pending: Vec<Change> = Vec::new();
+            let flush = |backend: &mut dyn IpvsBackend, pending: &mut Vec<Change>, r: &mut Run| {
                 for res in backend.run_changes(pending) {
                     r.status = 0;
                     if let Err(e) = res {
@@ -145,7 +100,7 @@ pub(crate) fn exec(backend: &mut dyn IpvsBackend, args: &[String], stdin: &str, 
                     return;
                 }
                 match parse(&words) {
-                    Ok(c) if c.is_change() => {
+                    Ok(Command::Change(c)) => {
                         pending.push(c);
                         continue;
                     }

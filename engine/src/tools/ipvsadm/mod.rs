@@ -7,7 +7,7 @@ mod exec;
 mod format;
 mod parse;
 
-pub use exec::{run, run_change, Run, HELP, VERSION};
+pub use exec::{run, Run, HELP, VERSION};
 pub use format::{dest_args, format_conns, format_save, service_args, service_opt};
 use format::{service_line, sort_services, title};
 pub use parse::{parse, CliError, Command, ListOpts, TRYHELP};
@@ -15,7 +15,7 @@ pub use parse::{parse, CliError, Command, ListOpts, TRYHELP};
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::netfilter::ipvs::Fwd;
+    use crate::net::netfilter::ipvs::{Change, Fwd};
 
     fn a(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
@@ -24,10 +24,14 @@ mod tests {
     #[test]
     fn parses_the_tutorial_commands() {
         let c = parse(&a("-A -t 192.168.150.100:80 -s rr")).unwrap();
-        let Command::AddService(s) = c else { panic!() };
+        let Command::Change(Change::AddService(s)) = c else {
+            panic!()
+        };
         assert_eq!(s.scheduler, "rr");
         let c = parse(&a("-a -t 192.168.150.100:80 -r 192.168.150.12 -g -w 1")).unwrap();
-        let Command::AddDest(_, d) = c else { panic!() };
+        let Command::Change(Change::AddDest(_, d)) = c else {
+            panic!()
+        };
         assert_eq!((d.port, d.fwd, d.weight), (80, Fwd::Route, 1));
         assert!(matches!(
             parse(&a("-ln")).unwrap(),
@@ -73,7 +77,8 @@ mod tests {
             "You need to supply the 'real-server' option for the 'add-server' command"
         );
         assert_eq!(parse(&a("-lnc -t 1.2.3.4:80")).unwrap_err().message, "The option 'service-address' conflicts with the 'connection' option in the 'list' command");
-        let Command::AddService(s) = parse(&a("-A -t 1.2.3.4:80 -p")).unwrap() else {
+        let Command::Change(Change::AddService(s)) = parse(&a("-A -t 1.2.3.4:80 -p")).unwrap()
+        else {
             panic!()
         };
         assert_eq!((s.persistent, s.scheduler.as_str()), (Some(360), "wlc"));

@@ -2,7 +2,9 @@
 //! messages): one [`Command`] per invocation, with ipvsadm's option
 //! legality table (`commands_v_options`) and its exact error texts.
 
-use crate::net::netfilter::ipvs::{DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts};
+use crate::net::netfilter::ipvs::{
+    Change, DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts,
+};
 use crate::tools::libc::inet_aton as aton;
 use crate::tools::services::port_by_name;
 use std::net::{IpAddr, Ipv4Addr};
@@ -10,20 +12,14 @@ use std::net::{IpAddr, Ipv4Addr};
 /// What ipvsadm was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    AddService(ServiceSpec),
-    EditService(ServiceSpec),
-    DelService(ServiceKey),
-    Clear,
+    /// A change of the table (`-A -E -D -C -a -e -d -Z --set`): it needs
+    /// only the backend's answer.
+    Change(Change),
     Restore,
     Save {
         numeric: bool,
     },
-    AddDest(ServiceKey, DestSpec),
-    EditDest(ServiceKey, DestSpec),
-    DelDest(ServiceKey, IpAddr, u16),
     List(ListOpts),
-    Zero(Option<ServiceKey>),
-    SetTimeout(Timeouts),
     Help,
     Version,
     /// `--start-daemon`/`--stop-daemon`: connection sync is not modelled.
@@ -616,32 +612,32 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         }
     };
     Ok(match cmd {
-        Cmd::Add => Command::AddService(spec(key.expect("compulsory"))?),
-        Cmd::Edit => Command::EditService(spec(key.expect("compulsory"))?),
-        Cmd::Del => Command::DelService(key.expect("compulsory")),
-        Cmd::Flush => Command::Clear,
+        Cmd::Add => Command::Change(Change::AddService(spec(key.expect("compulsory"))?)),
+        Cmd::Edit => Command::Change(Change::EditService(spec(key.expect("compulsory"))?)),
+        Cmd::Del => Command::Change(Change::DelService(key.expect("compulsory"))),
+        Cmd::Flush => Command::Change(Change::Flush),
         Cmd::Restore => Command::Restore,
         Cmd::Save => Command::Save {
             numeric: lo.numeric,
         },
         Cmd::AddSrv => {
             let k = key.expect("compulsory");
-            Command::AddDest(k, dest_spec(&k))
+            Command::Change(Change::AddDest(k, dest_spec(&k)))
         }
         Cmd::EditSrv => {
             let k = key.expect("compulsory");
-            Command::EditDest(k, dest_spec(&k))
+            Command::Change(Change::EditDest(k, dest_spec(&k)))
         }
         Cmd::DelSrv => {
             let k = key.expect("compulsory");
             let d = dest_spec(&k);
-            Command::DelDest(k, d.addr, d.port)
+            Command::Change(Change::DelDest(k, d.addr, d.port))
         }
         Cmd::List => {
             lo.service = key;
             Command::List(lo)
         }
-        Cmd::Zero => Command::Zero(key),
+        Cmd::Zero => Command::Change(Change::Zero(key)),
         Cmd::Timeout => {
             if positional.len() != 3 {
                 return Err(fail("--set option requires 3 timeout values"));
@@ -652,11 +648,11 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                     .ok_or_else(|| fail(format!("invalid timeout value `{p}' specified")))?
                     as u32;
             }
-            Command::SetTimeout(Timeouts {
+            Command::Change(Change::SetTimeouts(Timeouts {
                 tcp: t[0],
                 tcp_fin: t[1],
                 udp: t[2],
-            })
+            }))
         }
         Cmd::StartD | Cmd::StopD => Command::Daemon,
     })

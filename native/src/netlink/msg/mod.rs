@@ -16,8 +16,8 @@ use super::attrs::{
     FAMILY_NAME, GENL_VERSION,
 };
 use lvslab_engine::ipvs::{
-    DestEntry, DestSpec, Fwd, Info, Proto, Rates, ServiceEntry, ServiceKey, ServiceSpec, Stats,
-    Timeouts,
+    Change, DestEntry, DestSpec, Fwd, Info, Proto, Rates, ServiceEntry, ServiceKey, ServiceSpec,
+    Stats, Timeouts,
 };
 use neli::{
     attr::Attribute,
@@ -59,6 +59,23 @@ pub enum Request {
     DumpServices,
     /// GET_DEST as a dump: the destinations of one service.
     DumpDests(ServiceKey),
+}
+
+impl From<Change> for Request {
+    /// The set command that performs a change.
+    fn from(c: Change) -> Request {
+        match c {
+            Change::AddService(s) => Request::NewService(s),
+            Change::EditService(s) => Request::SetService(s),
+            Change::DelService(k) => Request::DelService(k),
+            Change::Flush => Request::Flush,
+            Change::AddDest(k, d) => Request::NewDest(k, d),
+            Change::EditDest(k, d) => Request::SetDest(k, d),
+            Change::DelDest(k, a, p) => Request::DelDest(k, a, p),
+            Change::Zero(k) => Request::Zero(k),
+            Change::SetTimeouts(t) => Request::SetConfig(t),
+        }
+    }
 }
 
 impl Request {
@@ -112,7 +129,7 @@ mod tests {
     fn spec(argv: &str) -> ServiceSpec {
         let a: Vec<String> = argv.split_whitespace().map(String::from).collect();
         match parse(&a).unwrap() {
-            Command::AddService(s) => s,
+            Command::Change(Change::AddService(s)) => s,
             c => panic!("{c:?}"),
         }
     }

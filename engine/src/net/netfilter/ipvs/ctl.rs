@@ -43,17 +43,46 @@ pub trait IpvsBackend {
     fn connections(&mut self) -> Result<Vec<ConnEntry>, IpvsError>;
     /// Run table changes one after another, each whatever the others'
     /// outcome (how `ipvsadm -R` treats kernel errors), and return each
-    /// one's result. Only changes: `crate::tools::ipvsadm::Command::is_change`.
-    /// The default runs them one by one; a backend may send them in bulk.
-    fn run_changes(
-        &mut self,
-        cmds: &[crate::tools::ipvsadm::Command],
-    ) -> Vec<Result<(), IpvsError>> {
-        let mut out = Vec::with_capacity(cmds.len());
-        for c in cmds {
-            out.push(crate::tools::ipvsadm::run_change(self, c));
+    /// one's result. The default runs them one by one; a backend may send
+    /// them in bulk.
+    fn run_changes(&mut self, changes: &[Change]) -> Vec<Result<(), IpvsError>> {
+        changes.iter().map(|c| c.run_on(self)).collect()
+    }
+}
+
+/// One change of the table: a set command of `ip_vs_ctl.c`
+/// (`IPVS_CMD_NEW_SERVICE` … `IPVS_CMD_SET_CONFIG`, or the sockopt
+/// `IP_VS_SO_SET_*` of the same name). Listings are not changes, so a
+/// backend asked to run one cannot be handed a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    AddService(ServiceSpec),
+    EditService(ServiceSpec),
+    DelService(ServiceKey),
+    /// `ip_vs_flush()`: every service and its destinations.
+    Flush,
+    AddDest(ServiceKey, DestSpec),
+    EditDest(ServiceKey, DestSpec),
+    DelDest(ServiceKey, IpAddr, u16),
+    /// `ip_vs_zero_all()` without a service.
+    Zero(Option<ServiceKey>),
+    SetTimeouts(Timeouts),
+}
+
+impl Change {
+    /// Run it through the backend's method for it.
+    pub fn run_on<B: IpvsBackend + ?Sized>(&self, backend: &mut B) -> Result<(), IpvsError> {
+        match self {
+            Change::AddService(s) => backend.add_service(s),
+            Change::EditService(s) => backend.edit_service(s),
+            Change::DelService(k) => backend.del_service(k),
+            Change::Flush => backend.flush(),
+            Change::AddDest(k, d) => backend.add_dest(k, d),
+            Change::EditDest(k, d) => backend.edit_dest(k, d),
+            Change::DelDest(k, a, p) => backend.del_dest(k, *a, *p),
+            Change::Zero(k) => backend.zero(k.as_ref()),
+            Change::SetTimeouts(t) => backend.set_timeouts(t),
         }
-        out
     }
 }
 

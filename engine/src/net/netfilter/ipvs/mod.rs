@@ -37,7 +37,7 @@ pub mod sched;
 pub mod xmit;
 
 pub use conn_entry::{Conn, ConnEntry, ConnParam, CONN_TAB_SIZE};
-pub use ctl::{IpvsBackend, SimBackend};
+pub use ctl::{Change, IpvsBackend, SimBackend};
 pub use est::{Estimator, Rates, Stats};
 pub use proc::{proc_ip_vs, proc_ip_vs_conn};
 pub use proto_tcp::{tcp_transition, ConnState, Dir, TcpEvent, Timeouts, Verdict};
