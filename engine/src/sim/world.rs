@@ -65,10 +65,15 @@ pub struct World {
     /// The switch's forwarding database.
     #[serde(default)]
     pub fdb: VecMap<Mac, usize>,
+    /// What is scheduled, by (time, sequence number): the sequence number
+    /// orders events of one time in the order they were scheduled.
+    /// Private with `seq` and `ipvs_timers`: only [`World::schedule`] and
+    /// [`World::step`] change them, which keeps `seq` above every key and
+    /// `ipvs_timers` equal to the queue's `IpvsTimer` count per host.
     #[serde(default, with = "crate::util::serde_util::seq_map")]
-    pub queue: BTreeMap<(SimTime, u64), Pending>,
+    queue: BTreeMap<(SimTime, u64), Pending>,
     #[serde(default)]
-    pub seq: u64,
+    seq: u64,
     #[serde(default)]
     pub trace: Vec<Event>,
     /// Events dropped from the front of the trace ([`World::trim_trace`]):
@@ -83,7 +88,7 @@ pub struct World {
     /// How many `IpvsTimer` events each host has in `queue` (an index, so
     /// scheduling does not scan the queue).
     #[serde(default)]
-    pub ipvs_timers: VecMap<String, u32>,
+    ipvs_timers: VecMap<String, u32>,
 }
 
 impl World {
@@ -147,6 +152,19 @@ impl World {
             host: host.to_string(),
             kind,
         });
+    }
+
+    /// Whether an event at exactly `at` matches `pred` (only the events of
+    /// one time can duplicate a timer, so this looks at no other).
+    pub(crate) fn scheduled_at(&self, at: SimTime, pred: impl Fn(&Pending) -> bool) -> bool {
+        self.queue
+            .range((at, 0)..=(at, u64::MAX))
+            .any(|(_, p)| pred(p))
+    }
+
+    /// Whether an IPVS estimator sample is scheduled for `host`.
+    pub(crate) fn ipvs_timer_pending(&self, host: &str) -> bool {
+        self.ipvs_timers.get(host).is_some_and(|n| *n > 0)
     }
 
     /// Time of the next scheduled event.

@@ -172,6 +172,18 @@ pub enum NeighAction {
     },
 }
 
+/// What `neigh_update()` is told about one neighbour: the sender's
+/// link-layer address, the state to enter, whether it may replace a valid
+/// address (`NEIGH_UPDATE_F_OVERRIDE`), and whether a missing entry is
+/// created (`__neigh_lookup()`'s `creat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Update {
+    pub mac: Mac,
+    pub state: Nud,
+    pub override_: bool,
+    pub create: bool,
+}
+
 impl NeighTable {
     pub fn with_seed(seed: u64) -> NeighTable {
         NeighTable {
@@ -253,18 +265,20 @@ impl NeighTable {
     /// NEIGH_UPDATE_F_OVERRIDE (arp_process sets it when locktime has passed
     /// since the last update, or for gratuitous ARP). Creates the entry when
     /// `create` (the caller applies arp_process()'s rules for that).
-    #[allow(clippy::too_many_arguments)]
     pub fn update(
         &mut self,
         now: SimTime,
         ifindex: u32,
         ip: Ipv4Addr,
-        mac: Mac,
-        state: Nud,
-        override_: bool,
-        create: bool,
+        u: Update,
         actions: &mut Vec<NeighAction>,
     ) {
+        let Update {
+            mac,
+            state,
+            override_,
+            create,
+        } = u;
         if let crate::util::vecmap::Entry::Vacant(v) = self.entries.entry((ifindex, ip)) {
             if !create {
                 return;
@@ -486,16 +500,13 @@ mod tests {
             }
         ));
         acts.clear();
-        t.update(
-            SimTime(100),
-            2,
-            IP,
-            MAC,
-            Nud::Reachable,
-            true,
-            false,
-            &mut acts,
-        );
+        let u = Update {
+            mac: MAC,
+            state: Nud::Reachable,
+            override_: true,
+            create: false,
+        };
+        t.update(SimTime(100), 2, IP, u, &mut acts);
         assert!(matches!(&acts[0], NeighAction::Flush { packets, .. } if packets.len() == 1));
         assert_eq!(t.get(2, IP).unwrap().state, Nud::Reachable);
         // Long after reachable_time with no use: STALE.

@@ -17,7 +17,7 @@
 //!
 //! Left out: proxy ARP, `arp_notify`, ARP on non-Ethernet devices.
 
-use crate::net::core::neighbour::{NeighAction, Nud};
+use crate::net::core::neighbour::{NeighAction, Nud, Update};
 use crate::net::host::Host;
 use crate::net::ipv4::devinet::Scope;
 use crate::net::ipv4::fib::RouteType;
@@ -135,16 +135,13 @@ impl World {
                 } else {
                     let mut acts = vec![];
                     let h = self.hosts.get_mut(host).expect("host exists");
-                    h.neigh.update(
-                        now,
-                        ifindex,
-                        sip,
-                        a.sender_mac,
-                        Nud::Stale,
-                        true,
-                        true,
-                        &mut acts,
-                    );
+                    let u = Update {
+                        mac: a.sender_mac,
+                        state: Nud::Stale,
+                        override_: true,
+                        create: true,
+                    };
+                    h.neigh.update(now, ifindex, sip, u, &mut acts);
                     self.trace_neigh(host, ifindex, sip);
                     self.record(
                         host,
@@ -201,16 +198,13 @@ impl World {
         };
         let mut acts = vec![];
         let h = self.hosts.get_mut(host).expect("host exists");
-        h.neigh.update(
-            now,
-            ifindex,
-            sip,
-            a.sender_mac,
+        let u = Update {
+            mac: a.sender_mac,
             state,
             override_,
             create,
-            &mut acts,
-        );
+        };
+        h.neigh.update(now, ifindex, sip, u, &mut acts);
         self.trace_neigh(host, ifindex, sip);
         self.neigh_actions(host, acts);
     }
@@ -236,10 +230,10 @@ impl World {
         if let Some(t) = self.hosts.get(host).and_then(|h| h.neigh.next_timer()) {
             // Only the events at that very time can be a duplicate.
             let at = t.max(self.now);
-            let already = self
-                .queue
-                .range((at, 0)..=(at, u64::MAX))
-                .any(|(_, p)| matches!(p, Pending::NeighTimer { host: h } if h == host));
+            let already = self.scheduled_at(
+                at,
+                |p| matches!(p, Pending::NeighTimer { host: h } if h == host),
+            );
             if !already {
                 self.schedule(
                     t,

@@ -130,29 +130,6 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    #[allow(clippy::too_many_arguments)]
-    fn find(
-        &mut self,
-        check: &str,
-        severity: Severity,
-        subject: String,
-        en: String,
-        zh: String,
-        why_en: &str,
-        why_zh: &str,
-        fix: Vec<String>,
-    ) {
-        self.findings.push(Finding {
-            check: check.into(),
-            severity,
-            subject,
-            en,
-            zh,
-            why_en: why_en.into(),
-            why_zh: why_zh.into(),
-            fix,
-        });
-    }
     fn pass(&mut self, check: &str, en: String, zh: String) {
         self.passed.push(Passed {
             check: check.into(),

@@ -254,7 +254,7 @@ impl World {
             return;
         };
         let Some(t) = h.ipvs.next_est else { return };
-        let already = self.ipvs_timers.get(host).is_some_and(|n| *n > 0);
+        let already = self.ipvs_timer_pending(host);
         if !already {
             self.schedule(
                 t,
