@@ -327,7 +327,7 @@ fn x08_services_and_dests_decode() {
     let tcp = &svcs[1].spec;
     assert_eq!(tcp.scheduler, "rr");
     assert_eq!(tcp.persistent, Some(300));
-    assert_eq!(tcp.netmask, 32);
+    assert_eq!(tcp.netmask, u32::MAX);
     assert!(tcp.sched_flags.is_empty());
     assert_eq!(
         (svcs[0].spec.persistent, svcs[2].spec.persistent),

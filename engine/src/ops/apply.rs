@@ -18,7 +18,8 @@
 //! those).
 
 use crate::net::netfilter::ipvs::{
-    Change, DestEntry, DestSpec, Fwd, IpvsBackend, IpvsError, ServiceEntry, ServiceKey, ServiceSpec,
+    full_netmask, Change, DestEntry, DestSpec, Fwd, IpvsBackend, IpvsError, ServiceEntry,
+    ServiceKey, ServiceSpec,
 };
 use crate::tools::ipvsadm::{self, Command};
 use serde::{Deserialize, Serialize};
@@ -111,6 +112,10 @@ pub enum DesiredError {
         name: String,
         why: &'static str,
     },
+    /// `ipv6` on an address: its family is the address's own (ipvsadm
+    /// refuses `-6` anywhere but after `-f`).
+    #[error("service #{0}: ipv6 is for a fwmark service (an address's family is its own)")]
+    Ipv6NotFwmark(usize),
     #[error("service {0} is declared twice")]
     DuplicateService(String),
     #[error("service {service}: server {server} is declared twice")]
@@ -142,6 +147,9 @@ impl DesiredService {
                 v.push("-6".into());
             }
             keys.push(v);
+        }
+        if self.ipv6 && self.fwmark.is_none() && keys.len() == 1 {
+            return Err(DesiredError::Ipv6NotFwmark(index + 1));
         }
         match keys.len() {
             1 => Ok(keys.remove(0)),
@@ -306,16 +314,9 @@ impl Desired {
                 }
                 d.scheduler = Some(s.spec.scheduler.clone());
                 d.persistent = s.spec.persistent;
-                let full = if s.spec.key.is_v6() { 128 } else { 32 };
-                if s.spec.persistent.is_some() && s.spec.netmask != full {
-                    d.netmask = Some(if s.spec.key.is_v6() {
-                        s.spec.netmask.to_string()
-                    } else {
-                        let m = u32::MAX
-                            .checked_shl(32 - u32::from(s.spec.netmask))
-                            .unwrap_or(0);
-                        std::net::Ipv4Addr::from(m).to_string()
-                    });
+                if s.spec.persistent.is_some() && s.spec.netmask != full_netmask(s.spec.key.is_v6())
+                {
+                    d.netmask = Some(s.spec.netmask_text());
                 }
                 d.sched_flags = s.spec.sched_flags.clone();
                 // The kernel lists the newest first; declare in creation order.
@@ -533,14 +534,11 @@ fn same_service(cur: &ServiceSpec, want: &ServiceSpec) -> bool {
     let mut b = want.sched_flags.clone();
     a.sort();
     b.sort();
-    // No -M is the family's full prefix, as the kernel lists it back.
-    let mask = |s: &ServiceSpec| match s.netmask {
-        0 => crate::net::netfilter::ipvs::default_netmask(s.key.is_v6()),
-        m => m,
-    };
+    // No -M is the family's full mask (the grammar fills it in, as
+    // ipvsadm does), which is what the kernel lists back.
     cur.scheduler == want.scheduler
         && cur.persistent == want.persistent
-        && (cur.persistent.is_none() || mask(cur) == mask(want))
+        && (cur.persistent.is_none() || cur.netmask == want.netmask)
         && a == b
 }
 

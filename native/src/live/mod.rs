@@ -491,7 +491,8 @@ pub struct ServiceView {
     pub fwmark: Option<u32>,
     pub scheduler: String,
     pub persistent: Option<u32>,
-    pub netmask: u8,
+    /// As ipvsadm prints it: `255.255.255.0`; a prefix length for IPv6.
+    pub netmask: String,
     pub flags: Vec<String>,
     pub stats: Stats,
     pub rates: Rates,
@@ -550,7 +551,7 @@ impl ServiceView {
             fwmark,
             scheduler: e.spec.scheduler.clone(),
             persistent: e.spec.persistent,
-            netmask: e.spec.netmask,
+            netmask: e.spec.netmask_text(),
             flags: e.spec.sched_flags.clone(),
             stats: e.stats,
             rates: e.rates,

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::net::netfilter::ipvs::{
-    ConnEntry, DestEntry, DestSpec, Fwd, Proto, ServiceEntry, ServiceKey, ServiceSpec,
+    full_netmask, ConnEntry, DestEntry, DestSpec, Fwd, Proto, ServiceEntry, ServiceKey, ServiceSpec,
 };
 use crate::tools::services::port_name;
 use std::fmt::Write as _;
@@ -97,16 +97,12 @@ pub(crate) fn title(out: &mut String, o: &ListOpts) {
     }
 }
 
+/// `print_service_entry()`: the mask only when it is not the full one.
 fn mask_suffix(s: &ServiceSpec, flag: &str) -> String {
-    let full = if s.key.is_v6() { 128 } else { 32 };
-    if s.netmask == full || s.netmask == 0 {
+    if s.netmask == full_netmask(s.key.is_v6()) {
         return String::new();
     }
-    if s.key.is_v6() {
-        return format!(" {flag} {}", s.netmask);
-    }
-    let m = u32::MAX.checked_shl(32 - u32::from(s.netmask)).unwrap_or(0);
-    format!(" {flag} {}", Ipv4Addr::from(m))
+    format!(" {flag} {}", s.netmask_text())
 }
 
 pub(crate) fn service_line(out: &mut String, s: &ServiceEntry, o: &ListOpts) {

@@ -3,11 +3,11 @@
 //! legality table (`commands_v_options`) and its exact error texts.
 
 use crate::net::netfilter::ipvs::{
-    Change, DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts,
+    full_netmask, Change, DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts,
 };
 use crate::tools::libc::inet_aton as aton;
 use crate::tools::services::port_by_name;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 /// What ipvsadm was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,26 @@ const MAX_TIMEOUT: u32 = 31 * 24 * 3600;
 pub(crate) fn number(s: &str, min: i64, max: i64) -> Option<i64> {
     let v: i64 = s.parse().ok()?;
     (min..=max).contains(&v).then_some(v)
+}
+
+/// C's `atoi()`: optional blanks and sign, then decimal digits; 0 when
+/// there are none (the value saturates instead of overflowing).
+fn atoi(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut n: i64 = 0;
+    for b in t.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
 }
 
 /// `parse_service()`: `host[:port]`, `[v6]:port`; port may be a name.
@@ -386,7 +406,11 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let mut svc: Option<SvcArg> = None;
     let mut sched: Option<String> = None;
     let mut persistent: Option<u32> = None;
-    let mut netmask: Option<Ipv4Addr> = None;
+    // `ce->svc.netmask` and `ce->svc.af` as the options set them, in
+    // order: the full IPv4 mask to start with (`process_options()`), 128
+    // when an IPv6 address or `-6` sets the family.
+    let mut netmask: u32 = full_netmask(false);
+    let mut v6 = false;
     let mut sched_flags: Vec<String> = Vec::new();
     let mut dest: Option<(IpAddr, Option<u16>)> = None;
     let mut fwd = Fwd::Route;
@@ -414,12 +438,17 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 };
                 let a = parse_service(&v)
                     .ok_or_else(|| fail("illegal virtual server address[:port] specified"))?;
+                v6 = a.0.is_ipv6();
+                if v6 {
+                    netmask = full_netmask(true);
+                }
                 svc = Some((proto, Some(a), 0));
             }
             "-f" | "--fwmark-service" => {
                 mark(&mut set, 2)?;
                 let m = number(&v, 1, i64::from(u32::MAX))
                     .ok_or_else(|| fail(format!("invalid fwmark value `{v}' specified")))?;
+                v6 = false;
                 svc = Some((Proto::Tcp, None, m as u32));
             }
             "-s" | "--scheduler" => {
@@ -438,10 +467,19 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             }
             "-M" | "--netmask" => {
                 mark(&mut set, 5)?;
-                netmask = Some(
+                netmask = if v6 {
+                    // atoi(): leading digits, 0 when there are none.
+                    let plen = atoi(&v);
+                    if !(1..=128).contains(&plen) {
+                        return Err(fail("illegal ipv6 netmask specified"));
+                    }
+                    plen as u32
+                } else {
+                    // parse_netmask(): inet_aton(), so any 32 bits.
                     aton(&v)
-                        .ok_or_else(|| fail("illegal virtual server persistent mask specified"))?,
-                );
+                        .map(u32::from)
+                        .ok_or_else(|| fail("illegal virtual server persistent mask specified"))?
+                };
             }
             "-r" | "--real-server" => {
                 mark(&mut set, 6)?;
@@ -505,7 +543,16 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 mark(&mut set, 18)?;
                 lo.nosort = true;
             }
-            "--sort" | "-6" | "--ipv6" => {}
+            "--sort" => {}
+            // Only after -f: the fwmark service is IPv6, its mask /128.
+            "-6" | "--ipv6" => match svc {
+                Some((_, None, _)) => {
+                    v6 = true;
+                    netmask = full_netmask(true);
+                }
+                // fail(2, "-6 used before -f\n") adds its own newline.
+                _ => return Err(fail("-6 used before -f\n")),
+            },
             "--syncid" => mark(&mut set, 19)?,
             "-X" | "--exact" => {
                 mark(&mut set, 20)?;
@@ -571,7 +618,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             addr,
             port: port.unwrap_or(0),
         },
-        None => ServiceKey::Fwmark { mark, v6: false },
+        None => ServiceKey::Fwmark { mark, v6 },
     });
     let spec = |key: ServiceKey| -> Result<ServiceSpec, CliError> {
         if let ServiceKey::Addr { port: 0, .. } = key {
@@ -579,18 +626,25 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 return Err(fail("Zero port specified for non-persistent service"));
             }
         }
-        let prefix = match netmask {
-            None => 0,
-            Some(m) => u32::from(m).leading_ones() as u8,
-        };
         Ok(ServiceSpec {
             key,
             scheduler: sched.clone().unwrap_or_else(|| DEF_SCHED.to_string()),
             persistent,
-            netmask: prefix,
+            netmask,
             sched_flags: sched_flags.clone(),
         })
     };
+    // process_options(): a real server of the other family only for -i
+    // (the kernel, too, refuses it for any other method: -EINVAL).
+    if matches!(cmd, Cmd::AddSrv | Cmd::EditSrv) {
+        if let (Some(k), Some((addr, _))) = (&key, dest) {
+            if addr.is_ipv6() != k.is_v6() && fwd != Fwd::Tunnel {
+                return Err(fail(
+                    "Different address family is allowed only for tunneling servers",
+                ));
+            }
+        }
+    }
     let dest_spec = |key: &ServiceKey| -> DestSpec {
         let (addr, port) = dest.expect("legality: real-server is compulsory");
         let svc_port = match key {

@@ -284,15 +284,17 @@ pub fn decode_service(attrs: &GenlBuffer<u16, Buffer>) -> Result<ServiceEntry, M
     let scheduler = raw(&h, SvcAttr::SchedName).map(string).unwrap_or_default();
     let flags = raw(&h, SvcAttr::Flags).and_then(ne_u32).unwrap_or(0);
     let timeout = raw(&h, SvcAttr::Timeout).and_then(ne_u32).unwrap_or(0);
+    // As the kernel keeps it (`nla_put_be32(…, svc->netmask)`): the IPv4
+    // mask's bytes in network order, whatever they are; an IPv6 prefix
+    // length in host order.
     let netmask = match raw(&h, SvcAttr::Netmask) {
-        Some(b) if af == AF_INET6 => ne_u32(b).unwrap_or(128).min(128) as u8,
+        Some(b) if af == AF_INET6 => ne_u32(b).unwrap_or(128),
         Some(b) => b
             .get(..4)
             .and_then(|s| <[u8; 4]>::try_from(s).ok())
-            .map(|o| u32::from_be_bytes(o).leading_ones() as u8)
-            .unwrap_or(32),
-        None if af == AF_INET6 => 128,
-        None => 32,
+            .map(u32::from_be_bytes)
+            .unwrap_or(u32::MAX),
+        None => full_netmask(af == AF_INET6),
     };
     let (stats, rates) = decode_stats(&h, SvcAttr::Stats64, SvcAttr::Stats);
     Ok(ServiceEntry {

@@ -96,20 +96,15 @@ pub(super) fn sched_flag_bits(names: &[String]) -> u32 {
         .fold(0, |a, b| a | b)
 }
 
-/// The NETMASK attribute's value: an IPv4 mask in network order, or an
-/// IPv6 prefix length; a prefix of 0 means "not given" (full mask).
-pub(super) fn netmask_bytes(k: &ServiceKey, prefix: u8) -> [u8; 4] {
+/// The NETMASK attribute's value as libipvs puts it
+/// (`nla_put_u32(…, svc->netmask)`): an IPv4 mask is ipvsadm's `s_addr`,
+/// so its bytes go in network order, as given; an IPv6 prefix length is a
+/// plain host-order number.
+pub(super) fn netmask_bytes(k: &ServiceKey, netmask: u32) -> [u8; 4] {
     if k.is_v6() {
-        let p = if prefix == 0 { 128 } else { u32::from(prefix) };
-        p.to_ne_bytes()
+        netmask.to_ne_bytes()
     } else {
-        let p = if prefix == 0 {
-            32
-        } else {
-            u32::from(prefix.min(32))
-        };
-        let m = u32::MAX.checked_shl(32 - p).unwrap_or(0);
-        m.to_be_bytes()
+        netmask.to_be_bytes()
     }
 }
 
@@ -121,7 +116,7 @@ pub(super) fn service_nest(
     spec: Option<&ServiceSpec>,
 ) -> Result<Nlattr<CmdAttr, Buffer>, MsgError> {
     let mut v = service_key_attrs(k)?;
-    let (sched, flags, timeout, prefix) = match spec {
+    let (sched, flags, timeout, netmask) = match spec {
         Some(s) => {
             let mut f = sched_flag_bits(&s.sched_flags);
             if s.persistent.is_some() {
@@ -134,7 +129,7 @@ pub(super) fn service_nest(
                 s.netmask,
             )
         }
-        None => ("", 0, 0, 0),
+        None => ("", 0, 0, full_netmask(k.is_v6())),
     };
     let mut name = sched.as_bytes().to_vec();
     name.push(0);
@@ -143,7 +138,7 @@ pub(super) fn service_nest(
     fl.extend_from_slice(&u32::MAX.to_ne_bytes());
     v.push(attr(SvcAttr::Flags, &fl)?);
     v.push(attr(SvcAttr::Timeout, &timeout.to_ne_bytes())?);
-    v.push(attr(SvcAttr::Netmask, &netmask_bytes(k, prefix))?);
+    v.push(attr(SvcAttr::Netmask, &netmask_bytes(k, netmask))?);
     nested(CmdAttr::Service, v)
 }
 

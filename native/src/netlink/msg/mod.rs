@@ -16,8 +16,8 @@ use super::attrs::{
     FAMILY_NAME, GENL_VERSION,
 };
 use lvslab_engine::ipvs::{
-    Change, DestEntry, DestSpec, Fwd, Info, Proto, Rates, ServiceEntry, ServiceKey, ServiceSpec,
-    Stats, Timeouts,
+    full_netmask, Change, DestEntry, DestSpec, Fwd, Info, Proto, Rates, ServiceEntry, ServiceKey,
+    ServiceSpec, Stats, Timeouts,
 };
 use neli::{
     attr::Attribute,
@@ -147,7 +147,7 @@ mod tests {
     fn service_options_survive_the_wire() {
         let s = spec("-A -t 10.0.0.1:80 -s sh -b sh-fallback,sh-port -p 60 -M 255.255.255.0");
         let back = round_trip(&s);
-        assert_eq!(back.netmask, 24);
+        assert_eq!(back.netmask, 0xffff_ff00);
         assert_eq!(back.persistent, Some(60));
         assert_eq!(back.sched_flags, ["sh-fallback", "sh-port"]);
         assert_eq!((back.key, back.scheduler.as_str()), (s.key, "sh"));
@@ -158,7 +158,7 @@ mod tests {
         let s = spec("-A -f 7 -s wlc");
         let back = round_trip(&s);
         assert_eq!(back.key, ServiceKey::Fwmark { mark: 7, v6: false });
-        assert_eq!((back.netmask, back.persistent), (32, None));
+        assert_eq!((back.netmask, back.persistent), (u32::MAX, None));
         let s = spec("-A -u [2001:db8::1]:53 -s rr -p");
         let back = round_trip(&s);
         assert_eq!((back.netmask, back.persistent), (128, Some(360)));

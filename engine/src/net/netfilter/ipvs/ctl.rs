@@ -164,6 +164,25 @@ impl Ipvs {
 }
 
 /// `IP_VS_DEST_F_OVERLOAD` from the thresholds (`ip_vs_bind_dest`/`unbind`).
+/// `ip_vs_add_service()`/`ip_vs_edit_service()`: an IPv6 service's
+/// netmask is a prefix length, 1 to 128, else `-EINVAL`. An IPv4 mask is
+/// taken as it is.
+fn check_netmask(s: &ServiceSpec) -> Result<(), IpvsError> {
+    if s.key.is_v6() && !(1..=128).contains(&s.netmask) {
+        return Err(IpvsError::Invalid);
+    }
+    Ok(())
+}
+
+/// `ip_vs_genl_set_cmd()`: a destination of the other address family
+/// only through a tunnel, else `-EINVAL`.
+fn check_dest_family(k: &ServiceKey, d: &DestSpec) -> Result<(), IpvsError> {
+    if d.addr.is_ipv6() != k.is_v6() && d.fwd != Fwd::Tunnel {
+        return Err(IpvsError::Invalid);
+    }
+    Ok(())
+}
+
 pub(crate) fn update_overload(d: &mut Dest) {
     let conns = d.active + d.inactive;
     if d.spec.u_threshold > 0 && conns >= d.spec.u_threshold {
@@ -221,12 +240,9 @@ impl IpvsBackend for SimBackend<'_> {
         if self.ipvs.service(&s.key).is_some() {
             return Err(IpvsError::ServiceExists);
         }
-        let mut spec = s.clone();
-        if spec.netmask == 0 {
-            spec.netmask = default_netmask(spec.key.is_v6());
-        }
+        check_netmask(s)?;
         self.ipvs.services.push(Service {
-            spec,
+            spec: s.clone(),
             dests: vec![],
             stats: Stats::default(),
             est: Estimator::default(),
@@ -239,15 +255,13 @@ impl IpvsBackend for SimBackend<'_> {
     fn edit_service(&mut self, s: &ServiceSpec) -> Result<(), IpvsError> {
         self.check_sched(s)?;
         let svc = self.ipvs.service_mut(&s.key).ok_or(IpvsError::NoService)?;
+        check_netmask(s)?;
         if svc.spec.scheduler != s.scheduler {
             svc.sched = SchedState::default();
             let views = Ipvs::views(svc);
             svc.sched.dests_changed(&s.scheduler, &views);
         }
         svc.spec = s.clone();
-        if svc.spec.netmask == 0 {
-            svc.spec.netmask = default_netmask(s.key.is_v6());
-        }
         Ok(())
     }
 
@@ -283,6 +297,8 @@ impl IpvsBackend for SimBackend<'_> {
             .ipvs
             .service_mut(k)
             .ok_or(IpvsError::ServiceNotDefined)?;
+        check_dest_family(k, d)?;
+        check_dest_family(k, d)?;
         if svc
             .dests
             .iter()

@@ -47,7 +47,7 @@ use ctl::update_overload;
 use sched::SchedState;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Transport protocol of a virtual service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -145,8 +145,13 @@ pub struct ServiceSpec {
     pub scheduler: String,
     /// Persistence timeout in seconds (`-p`).
     pub persistent: Option<u32>,
-    /// Persistence netmask (`-M`) as a prefix length.
-    pub netmask: u8,
+    /// Persistence granularity (`-M`): the service's `netmask` as ipvsadm
+    /// sends it and the kernel keeps it (`IPVS_SVC_ATTR_NETMASK`). IPv4:
+    /// the mask's 32 bits (`255.255.255.0` is `0xffff_ff00`), kept as
+    /// given, contiguous or not, `0.0.0.0` included; IPv6: a prefix length,
+    /// which `ip_vs_add_service()` accepts from 1 to 128. ipvsadm sends the
+    /// full mask when `-M` is absent ([`full_netmask`]).
+    pub netmask: u32,
     /// Scheduler flags (`-b`), e.g. `sh-port`.
     pub sched_flags: Vec<String>,
 }
@@ -277,12 +282,39 @@ pub struct Ipvs {
 }
 
 /// The persistence netmask ipvsadm gives when `-M` is absent: the whole
-/// address (ipvsadm sets `0xffffffff`, 128 for IPv6).
-pub(crate) fn default_netmask(v6: bool) -> u8 {
+/// address (`process_options()` sets `0xffffffff`; `parse_service()` and
+/// `-6` set 128 for IPv6).
+pub fn full_netmask(v6: bool) -> u32 {
     if v6 {
         128
     } else {
-        32
+        u32::MAX
+    }
+}
+
+impl ServiceSpec {
+    /// The netmask as ipvsadm prints it after `mask` (`-L`) or `-M`
+    /// (`-S`): dotted for IPv4, the prefix length for IPv6.
+    pub fn netmask_text(&self) -> String {
+        if self.key.is_v6() {
+            self.netmask.to_string()
+        } else {
+            Ipv4Addr::from(self.netmask).to_string()
+        }
+    }
+
+    /// The client network a persistence template is keyed by
+    /// (`ip_vs_sched_persist()`: `src & netmask` for IPv4,
+    /// `ipv6_addr_prefix()` for IPv6).
+    pub fn persist_net(&self, client: IpAddr) -> IpAddr {
+        match client {
+            IpAddr::V4(v) => IpAddr::V4(Ipv4Addr::from(u32::from(v) & self.netmask)),
+            IpAddr::V6(v) => {
+                let plen = self.netmask.min(128);
+                let m = u128::MAX.checked_shl(128 - plen).unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(v) & m))
+            }
+        }
     }
 }
 
@@ -309,19 +341,8 @@ impl Ipvs {
         } else {
             0
         };
-        let masked = |a: IpAddr| -> IpAddr {
-            match a {
-                IpAddr::V4(v) => {
-                    let m = u32::MAX
-                        .checked_shl(32 - u32::from(svc.spec.netmask))
-                        .unwrap_or(0);
-                    IpAddr::V4(Ipv4Addr::from(u32::from(v) & m))
-                }
-                v6 => v6,
-            }
-        };
         if let Some(ptime) = svc.spec.persistent {
-            let ckey = masked(caddr);
+            let ckey = svc.spec.persist_net(caddr);
             if let Some(tid) = self.conns.template(key, ckey) {
                 let t = self.conns.get(tid).expect("indexed template");
                 let di = svc
@@ -394,7 +415,7 @@ impl Ipvs {
         };
         let d = svc.dests[di].spec.clone();
         let dport = if d.port == 0 { vport } else { d.port };
-        let ctl_key = svc.spec.persistent.map(|_| masked(caddr));
+        let ctl_key = svc.spec.persistent.map(|_| svc.spec.persist_net(caddr));
         if let Some(tid) = ctl_key.and_then(|k| self.conns.template(key, k)) {
             if let Some(t) = self.conns.get_mut(tid) {
                 t.n_control += 1;

@@ -6,6 +6,18 @@ use super::*;
 use crate::time::SimTime;
 use std::net::IpAddr;
 
+/// Debian's `CONFIG_HZ`: `/proc/net/ip_vs` prints `svc->timeout`, kept in
+/// jiffies (`u->timeout * HZ`).
+const HZ: u32 = 250;
+
+/// An address of `/proc/net/ip_vs`: `%08X` for IPv4, `[%pI6]` for IPv6.
+fn info_addr(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(_) => hex_addr(a),
+        IpAddr::V6(_) => format!("[{}]", hex_addr(a)),
+    }
+}
+
 fn hex_addr(a: IpAddr) -> String {
     match a {
         IpAddr::V4(v) => format!("{:08X}", u32::from(v)),
@@ -26,29 +38,46 @@ pub fn proc_ip_vs(ipvs: &Ipvs) -> String {
     );
     for s in &ipvs.services {
         let flags = match s.spec.persistent {
+            // `ntohl(svc->netmask)`: the IPv4 mask reads naturally; an
+            // IPv6 prefix length is a host-order number, which ntohl()
+            // byte-swaps on a little-endian director (128 -> 80000000).
             Some(t) => {
-                let m = u32::MAX
-                    .checked_shl(32 - u32::from(s.spec.netmask.min(32)))
-                    .unwrap_or(0);
-                format!("persistent {t} {m:08X}")
+                let m = if s.spec.key.is_v6() {
+                    s.spec.netmask.swap_bytes()
+                } else {
+                    s.spec.netmask
+                };
+                format!("persistent {} {m:08X}", t.saturating_mul(HZ))
             }
             None => String::new(),
         };
+        // The IPv4 form has one more "%s " (the `ops ` flag, empty here)
+        // than the IPv6 and fwmark forms.
         match s.spec.key {
-            ServiceKey::Addr { proto, addr, port } => out.push_str(&format!(
+            ServiceKey::Addr {
+                proto,
+                addr: addr @ IpAddr::V4(_),
+                port,
+            } => out.push_str(&format!(
                 "{}  {}:{port:04X} {}  {flags}\n",
                 proto.name(),
-                hex_addr(addr),
+                info_addr(addr),
+                s.spec.scheduler
+            )),
+            ServiceKey::Addr { proto, addr, port } => out.push_str(&format!(
+                "{}  {}:{port:04X} {} {flags}\n",
+                proto.name(),
+                info_addr(addr),
                 s.spec.scheduler
             )),
             ServiceKey::Fwmark { mark, .. } => {
-                out.push_str(&format!("FWM  {mark:08X} {}  {flags}\n", s.spec.scheduler))
+                out.push_str(&format!("FWM  {mark:08X} {} {flags}\n", s.spec.scheduler))
             }
         }
         for d in &s.dests {
             out.push_str(&format!(
                 "  -> {}:{:04X}      {:<7} {:<6} {:<10} {:<10}\n",
-                hex_addr(d.spec.addr),
+                info_addr(d.spec.addr),
                 d.spec.port,
                 d.spec.fwd.name(),
                 d.spec.weight,
