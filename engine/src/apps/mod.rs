@@ -27,6 +27,8 @@ pub struct PingApp {
     pub src: Ipv4Addr,
     pub oif: Option<u32>,
     pub count: u32,
+    /// `-i`: between two probes, in microseconds (iputils keeps whole ms).
+    pub interval_us: u64,
     /// -W: seconds to wait for a reply after the last probe (linger).
     pub linger_s: f64,
     /// -w: overall deadline in seconds.
@@ -195,10 +197,12 @@ impl World {
                         unreachable!()
                     };
                     let next = if p.sent < p.count {
-                        now.plus(1_000_000)
+                        now.plus(p.interval_us)
                     } else {
+                        // The last reply is awaited twice the longest
+                        // round trip, at least one interval.
                         let wait = if p.received > 0 {
-                            (2 * p.rtts.iter().max().copied().unwrap_or(0)).max(1_000_000)
+                            (2 * p.rtts.iter().max().copied().unwrap_or(0)).max(p.interval_us)
                         } else {
                             (p.linger_s * 1e6) as u64
                         };

@@ -104,6 +104,9 @@ impl Io {
     pub fn outln(&mut self, s: impl AsRef<str>) {
         self.chunks.push((false, format!("{}\n", s.as_ref())));
     }
+    pub fn err(&mut self, s: impl Into<String>) {
+        self.chunks.push((true, s.into()));
+    }
     pub fn errln(&mut self, s: impl AsRef<str>) {
         self.chunks.push((true, format!("{}\n", s.as_ref())));
     }

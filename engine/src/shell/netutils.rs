@@ -9,11 +9,105 @@ use crate::apps::{AppKind, ArpingApp, PingApp};
 use crate::net::core::neighbour::Nud;
 use crate::net::ipv4::route::OutError;
 use crate::shell::session::Render;
+use crate::tools::libc::{getopt, Getopt};
 use crate::wire::mac::Mac;
 use crate::wire::ArpOp;
 use std::net::Ipv4Addr;
 
 const IPUTILS_VERSION: &str = "20221126";
+
+/// iputils ping's short options (`ping.c`, `main()`): letters, `:` after
+/// those that take a value.
+const PING_OPTSTRING: &str = "aABbCc:dDe:fF:hi:I:l:Lm:M:nN:Op:qQ:Rs:S:t:T:UvVw:W:46";
+
+/// What ping prints after an option error (`usage()`, on stderr), from
+/// Debian 12's iputils 20221126.
+const PING_USAGE: &str = include_str!("ping-usage.txt");
+
+/// iputils' `ping_strtod()`: the number at the start of `v` (strtod()), with
+/// its two warnings when something follows it (or nothing was a number,
+/// which reads as 0); an empty value, or one that is not finite, is the
+/// error `MSG: V` (exit 2).
+fn ping_strtod(v: &str, msg: &str, io: &mut Io) -> Option<f64> {
+    if v.is_empty() {
+        io.errln(format!("ping: {msg}: "));
+        io.status = 2;
+        return None;
+    }
+    let (num, used) = strtod(v);
+    let overflow = num.is_infinite() && !v[..used].to_ascii_lowercase().contains("inf");
+    if used < v.len() || used == 0 || overflow {
+        io.errln(format!(
+            "ping: option argument contains garbage: {}",
+            &v[used..]
+        ));
+        io.errln("ping: this will become fatal error in the future");
+    }
+    if !(num.is_normal() || num == 0.0) {
+        io.errln(format!("ping: {msg}: {v}: Numerical result out of range"));
+        io.status = 2;
+        return None;
+    }
+    Some(num)
+}
+
+/// C's `strtod()` on decimal text: the value of the longest prefix that is
+/// a number (blanks, sign, digits, a point, an exponent; `inf`, `infinity`,
+/// `nan`), and how many bytes it took (0 and 0.0 when none is).
+/// Hexadecimal floats are not read.
+fn strtod(s: &str) -> (f64, usize) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+        i += 1;
+    }
+    let start = i;
+    if matches!(b.get(i), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let rest = s[i..].to_ascii_lowercase();
+    for word in ["infinity", "inf", "nan"] {
+        if rest.starts_with(word) {
+            let end = i + word.len();
+            let neg = b.get(start) == Some(&b'-');
+            let v = if word == "nan" {
+                f64::NAN
+            } else {
+                f64::INFINITY
+            };
+            return (if neg { -v } else { v }, end);
+        }
+    }
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - from
+    };
+    let mut n = digits(&mut i);
+    if b.get(i) == Some(&b'.') {
+        let mut j = i + 1;
+        let f = digits(&mut j);
+        if n + f > 0 {
+            n += f;
+            i = j;
+        }
+    }
+    if n == 0 {
+        return (0.0, 0);
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if digits(&mut j) > 0 {
+            i = j;
+        }
+    }
+    (s[start..i].parse().unwrap_or(0.0), i)
+}
 const IPUTILS_FEATURES: &str =
     "libcap: yes, IDN: yes, NLS: no, error.h: yes, getrandom(): yes, __fpending(): yes";
 
@@ -51,55 +145,72 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let mut linger = 10.0f64;
     let mut deadline: Option<f64> = None;
     let mut iface: Option<&str> = None;
-    let mut target: Option<&str> = None;
     let mut quiet = false;
     let mut ttl: Option<u8> = None;
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        macro_rules! val {
-            ($flag:expr, $what:expr) => {
-                match take_value(args, &mut i, $flag) {
-                    Some(v) => v,
-                    None => {
-                        io.errln(format!(
-                            "ping: option requires an argument -- '{}'",
-                            &$flag[1..]
-                        ));
-                        io.status = 2;
-                        return;
-                    }
-                }
-            };
-        }
-        if a == "-V" {
-            io.outln(format!("ping from iputils {IPUTILS_VERSION}"));
-            io.outln(IPUTILS_FEATURES);
+    let mut interval_ms: i64 = 1000;
+    let Getopt { opts, operands } = match getopt(args, PING_OPTSTRING) {
+        Ok(v) => v,
+        Err(e) => {
+            io.errln(format!("ping: {e}"));
+            io.err(PING_USAGE);
+            io.status = 2;
             return;
-        } else if a.starts_with("-c") {
-            let v = val!("-c", "count");
-            match v.parse::<u32>() {
+        }
+    };
+    for (c, v) in opts {
+        let v = v.unwrap_or("");
+        match c {
+            'V' => {
+                io.outln(format!("ping from iputils {IPUTILS_VERSION}"));
+                io.outln(IPUTILS_FEATURES);
+                return;
+            }
+            'h' => {
+                io.err(PING_USAGE);
+                io.status = 2;
+                return;
+            }
+            'c' => match v.parse::<u32>() {
                 Ok(n) if n > 0 => count = Some(n),
                 _ => {
                     io.errln(format!("ping: invalid argument: '{v}': out of range: 1 <= value <= 9223372036854775807"));
                     io.status = 2;
                     return;
                 }
+            },
+            'i' => {
+                let Some(t) = ping_strtod(v, "bad timing interval", io) else {
+                    return;
+                };
+                // iputils: at most INT_MAX / 1000 s, kept in whole ms.
+                if t > f64::from(i32::MAX / 1000) {
+                    io.errln(format!("ping: bad timing interval: {v}"));
+                    io.status = 2;
+                    return;
+                }
+                interval_ms = (t * 1000.0) as i64;
+                if interval_ms < 1 {
+                    io.errln(format!(
+                        "lvslab: ping -i {v} is {interval_ms} ms: flooding (below 1 ms) is not modelled in this lab"
+                    ));
+                    io.status = 2;
+                    return;
+                }
             }
-        } else if a.starts_with("-W") {
-            let v = val!("-W", "timeout");
-            // iputils: 0.001 ≤ -W ≤ INT_MAX / 1000 seconds.
-            match v.parse::<f64>() {
-                Ok(t) if (0.001..=f64::from(i32::MAX / 1000)).contains(&t) => linger = t,
-                _ => {
+            'W' => {
+                let Some(t) = ping_strtod(v, "bad linger time", io) else {
+                    return;
+                };
+                // iputils: 0.001 ≤ -W ≤ INT_MAX / 1000 seconds.
+                if (0.001..=f64::from(i32::MAX / 1000)).contains(&t) {
+                    linger = t;
+                } else {
                     io.errln(format!("ping: bad linger time: {v}"));
                     io.status = 2;
                     return;
                 }
             }
-        } else if a.starts_with("-w") {
-            let v = val!("-w", "deadline");
-            match v.parse::<f64>() {
+            'w' => match v.parse::<f64>() {
                 Ok(t) if (0.0..=f64::from(i32::MAX)).contains(&t) => deadline = Some(t),
                 Ok(t) if t > 0.0 => {
                     io.errln(format!(
@@ -113,10 +224,8 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
                     io.status = 2;
                     return;
                 }
-            }
-        } else if a.starts_with("-t") {
-            let v = val!("-t", "ttl");
-            match v.parse::<i64>() {
+            },
+            't' => match v.parse::<i64>() {
                 Ok(0) => {
                     io.errln("ping: cannot set unicast time-to-live: Invalid argument");
                     io.status = 2;
@@ -130,33 +239,44 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
                     io.status = 2;
                     return;
                 }
+            },
+            'I' => iface = Some(v),
+            'q' => quiet = true,
+            'n' | '4' => {}
+            other => {
+                io.errln(format!("lvslab: ping -{other} is not modelled in this lab"));
+                io.status = 2;
+                return;
             }
-        } else if a.starts_with("-I") {
-            iface = Some(val!("-I", "interface"));
-        } else if a == "-q" {
-            quiet = true;
-        } else if a == "-n" || a == "-4" {
-        } else if a.starts_with('-') && a.len() > 1 {
-            io.errln(format!(
-                "ping: invalid option -- '{}'",
-                a.chars().nth(1).unwrap_or('-')
-            ));
+        }
+    }
+    // Every operand is resolved in turn: those before the destination are
+    // the hops of an IPv4 source route.
+    let mut hosts = Vec::with_capacity(operands.len());
+    for name in &operands {
+        match name.parse::<Ipv4Addr>() {
+            Ok(a) => hosts.push(a),
+            Err(_) => {
+                io.errln(format!("ping: {name}: Name or service not known"));
+                io.status = 2;
+                return;
+            }
+        }
+    }
+    let dst = match hosts.as_slice() {
+        [] => {
+            io.errln("ping: usage error: Destination address required");
+            io.status = 1;
+            return;
+        }
+        [dst] => *dst,
+        _ => {
+            io.errln(
+                "lvslab: ping through a source route (several hosts) is not modelled in this lab",
+            );
             io.status = 2;
             return;
-        } else {
-            target = Some(a);
         }
-        i += 1;
-    }
-    let Some(target) = target else {
-        io.errln("ping: usage error: Destination address required");
-        io.status = 1;
-        return;
-    };
-    let Ok(dst) = target.parse::<Ipv4Addr>() else {
-        io.errln(format!("ping: {target}: Name or service not known"));
-        io.status = 2;
-        return;
     };
     let h = lab.world.host(host).expect("host checked by the shell");
     let (oif, bind_src) = match iface {
@@ -231,6 +351,7 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         src,
         oif,
         count,
+        interval_us: interval_ms as u64 * 1000,
         linger_s: linger,
         deadline_s: deadline,
         ident,

@@ -146,6 +146,7 @@ impl Bench {
             src: CLIENT,
             oif: None,
             count: self.count,
+            interval_us: 1_000_000,
             linger_s: 1.0,
             deadline_s: None,
             ident: 0x4242,

@@ -119,3 +119,113 @@ mod tests {
         }
     }
 }
+
+/// What glibc's `getopt()` stops at: an option letter not in the
+/// option string (`invalid option -- 'x'`), or one that needs an argument
+/// at the end of the list (`option requires an argument -- 'c'`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetoptError {
+    Invalid(char),
+    MissingArgument(char),
+}
+
+impl std::fmt::Display for GetoptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GetoptError::Invalid(c) => write!(f, "invalid option -- '{c}'"),
+            GetoptError::MissingArgument(c) => {
+                write!(f, "option requires an argument -- '{c}'")
+            }
+        }
+    }
+}
+
+/// The options and operands of a command line, as glibc's `getopt()`
+/// reads short options: letters may be grouped (`-qc3`), an option's
+/// argument follows it in the same word or is the next word (`-c3`,
+/// `-c 3`); operands may come between options (glibc permutes them to the
+/// end); `--` ends the options; a lone `-` is an operand. `optstring`
+/// lists the letters, each followed by `:` when it takes an argument.
+/// Options come back in the order given, with their arguments.
+pub fn getopt<'a>(args: &'a [String], optstring: &str) -> Result<Getopt<'a>, GetoptError> {
+    let takes_arg = |c: char| -> Option<bool> {
+        let i = optstring.find(c).filter(|_| c != ':')?;
+        Some(optstring[i + c.len_utf8()..].starts_with(':'))
+    };
+    let mut opts = Vec::new();
+    let mut operands = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        i += 1;
+        if a == "--" {
+            operands.extend(args[i..].iter().map(String::as_str));
+            break;
+        }
+        let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
+            operands.push(a);
+            continue;
+        };
+        for (k, c) in letters.char_indices() {
+            match takes_arg(c) {
+                None => return Err(GetoptError::Invalid(c)),
+                Some(false) => opts.push((c, None)),
+                Some(true) => {
+                    let rest = &letters[k + c.len_utf8()..];
+                    if !rest.is_empty() {
+                        opts.push((c, Some(rest)));
+                    } else if let Some(v) = args.get(i) {
+                        opts.push((c, Some(v.as_str())));
+                        i += 1;
+                    } else {
+                        return Err(GetoptError::MissingArgument(c));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Getopt { opts, operands })
+}
+
+/// What [`getopt`] read: the options in order with their values, then the
+/// operands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Getopt<'a> {
+    pub opts: Vec<(char, Option<&'a str>)>,
+    pub operands: Vec<&'a str>,
+}
+
+#[cfg(test)]
+mod getopt_tests {
+    use super::*;
+
+    type Opts = Vec<(char, Option<&'static str>)>;
+
+    fn run(s: &str) -> Result<(Opts, Vec<&'static str>), GetoptError> {
+        let v: &'static [String] = Box::leak(
+            s.split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        );
+        getopt(v, "c:i:qn").map(|g| (g.opts, g.operands))
+    }
+
+    #[test]
+    fn groups_attached_arguments_permutation_and_errors() {
+        assert_eq!(
+            run("-qc3 1.2.3.4").unwrap(),
+            (vec![('q', None), ('c', Some("3"))], vec!["1.2.3.4"])
+        );
+        assert_eq!(
+            run("1.2.3.4 -c 3 -i0.2").unwrap(),
+            (vec![('c', Some("3")), ('i', Some("0.2"))], vec!["1.2.3.4"])
+        );
+        assert_eq!(run("-n -- -c").unwrap(), (vec![('n', None)], vec!["-c"]));
+        assert_eq!(run("- -q").unwrap(), (vec![('q', None)], vec!["-"]));
+        assert_eq!(run("-qx"), Err(GetoptError::Invalid('x')));
+        assert_eq!(run("-q -c"), Err(GetoptError::MissingArgument('c')));
+        assert_eq!(run("-:"), Err(GetoptError::Invalid(':')));
+    }
+}
