@@ -475,7 +475,10 @@ const TARGET = 250 * 1024;
 // watch, nc's session, the typed Dropped words (en/zh), the summaries of a
 // running command, the determinism digest export, the trace's rebase and
 // the timeline's window: +4.2 KB, 563.7 KB (2026-12-02).
-const CEILING = 568 * 1024; // regression guard: 563.7 KB measured
+// ipvsadm's -M/-6 as the kernel keeps them, the typed Change, ping's getopt,
+// -i and its usage text (iputils' own, 1.7 KB of text): 566.3 KB
+// (2026-12-02, second session).
+const CEILING = 572 * 1024; // regression guard: 566.3 KB measured
 
 test("budgets: transfer size and first render", async () => {
   const sizes = {};
