@@ -130,3 +130,22 @@ fn the_trace_keeps_its_newest_events_between_commands() {
     let out = l.interrupt("client").expect("ping ran");
     assert!(out.text.contains("packets transmitted"));
 }
+
+#[test]
+fn grep_on_a_huge_line_ends_in_time() {
+    // A pasted line of ~590 KB (echo and the numbers 1..100000), through
+    // patterns that cost a pass per start position if nothing bounds them.
+    let nums: Vec<String> = (1..=100_000).map(|n| n.to_string()).collect();
+    let echo = format!("echo {}", nums.join(" "));
+    for p in [
+        "grep -c '.*x'",
+        "grep -c '9.*9'",
+        "grep -E -c '(1*)*2$'",
+        "grep -c -x '1 2 3.*'",
+    ] {
+        let out = bounded("client", &format!("{echo} | {p}"), 20);
+        assert!(out.ends_with("1\n") || out.ends_with("0\n"), "{p}: {out}");
+    }
+    let out = bounded("client", &format!("{echo} | grep -o 99999"), 20);
+    assert!(out.contains("at most 16384 bytes"), "{out}");
+}

@@ -52,7 +52,7 @@ commands! {
     Pwd "pwd" "print the working directory" "显示当前目录";
     Cat "cat" "print files (sysctls, /proc/net/ip_vs, yours)" "显示文件（sysctl、/proc/net/ip_vs、自己写的）";
     Echo "echo" "print words; with > write a sysctl or a file" "输出文字；配合 > 写 sysctl 或文件";
-    Grep "grep" "filter lines (after |): -v, -i" "过滤行（用在 | 后）：-v、-i";
+    Grep "grep" "search lines of files or a pipe: -E -F -i -v -w -x -c -n -o -q -A -B -C" "在文件或管道中查找行：-E -F -i -v -w -x -c -n -o -q -A -B -C";
     Head "head" "first lines (-n N)" "前几行（-n N）";
     Tail "tail" "last lines (-n N)" "最后几行（-n N）";
     Sort "sort" "sort lines" "排序";

@@ -296,39 +296,52 @@ pub fn echo(args: &[String], io: &mut Io) {
     io.out(s);
 }
 
+/// Why a path could not be read as a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadError {
+    IsDir,
+    Missing,
+}
+
+/// A file's contents as a program reads them: the lab's files, `/dev/null`,
+/// a sysctl's value, `/proc/net/ip_vs*` generated now.
+pub fn read(lab: &Lab, host: &str, path: &str) -> Result<String, ReadError> {
+    let abs = resolve(&lab.cwd(host), path);
+    match lookup(lab, host, &abs) {
+        Node::Dir => Err(ReadError::IsDir),
+        Node::Missing => Err(ReadError::Missing),
+        Node::Sysctl { scope, knob } => Ok(read_sysctl(lab, host, &scope, &knob)
+            .map(|v| format!("{v}\n"))
+            .unwrap_or_default()),
+        Node::ProcNet(which) => Ok(lab.world.host(host).map_or(String::new(), |h| {
+            if which == "ip_vs" {
+                crate::net::netfilter::ipvs::proc_ip_vs(&h.ipvs)
+            } else {
+                crate::net::netfilter::ipvs::proc_ip_vs_conn(&h.ipvs, lab.world.now)
+            }
+        })),
+        Node::File => Ok(lab
+            .world
+            .host(host)
+            .and_then(|h| h.files.get(&abs))
+            .cloned()
+            .unwrap_or_default()),
+    }
+}
+
 pub fn cat(lab: &Lab, host: &str, args: &[String], input: Option<String>, io: &mut Io) {
     if args.is_empty() {
         io.out(input.unwrap_or_default());
         return;
     }
     for a in args {
-        let abs = resolve(&lab.cwd(host), a);
-        match lookup(lab, host, &abs) {
-            Node::Dir => {
+        match read(lab, host, a) {
+            Ok(t) => io.out(t),
+            Err(ReadError::IsDir) => {
                 io.errln(format!("cat: {a}: Is a directory"));
                 io.status = 1;
             }
-            Node::Sysctl { scope, knob } => {
-                if let Some(v) = read_sysctl(lab, host, &scope, &knob) {
-                    io.outln(v.to_string());
-                }
-            }
-            Node::ProcNet(which) => {
-                if let Some(h) = lab.world.host(host) {
-                    let now = lab.world.now;
-                    io.out(if which == "ip_vs" {
-                        crate::net::netfilter::ipvs::proc_ip_vs(&h.ipvs)
-                    } else {
-                        crate::net::netfilter::ipvs::proc_ip_vs_conn(&h.ipvs, now)
-                    });
-                }
-            }
-            Node::File => {
-                if let Some(t) = lab.world.host(host).and_then(|h| h.files.get(&abs)) {
-                    io.out(t.clone());
-                }
-            }
-            Node::Missing => {
+            Err(ReadError::Missing) => {
                 io.errln(format!("cat: {a}: No such file or directory"));
                 io.status = 1;
             }
@@ -345,41 +358,6 @@ pub fn filter(cmd: &str, args: &[String], input: String, io: &mut Io) {
         }
     };
     match cmd {
-        "grep" => {
-            let mut invert = false;
-            let mut ignore_case = false;
-            let mut pat = None;
-            for a in args {
-                match a.as_str() {
-                    "-v" => invert = true,
-                    "-i" => ignore_case = true,
-                    "-F" | "-E" | "-w" => {}
-                    p => pat = Some(p.to_string()),
-                }
-            }
-            let Some(pat) = pat else {
-                io.errln("Usage: grep [OPTION]... PATTERNS [FILE]...");
-                io.status = 2;
-                return;
-            };
-            let m: Vec<&str> = lines
-                .iter()
-                .copied()
-                .filter(|l| {
-                    // ASCII case folding, as grep -i in the C locale: the
-                    // lab's files are ASCII, and Unicode case mapping links
-                    // tables worth 15 KB of the browser app (gzip).
-                    let hit = if ignore_case {
-                        l.to_ascii_lowercase().contains(&pat.to_ascii_lowercase())
-                    } else {
-                        l.contains(&pat)
-                    };
-                    hit != invert
-                })
-                .collect();
-            io.status = i32::from(m.is_empty());
-            emit(io, &m);
-        }
         "head" | "tail" => {
             let mut n = 10usize;
             let mut it = args.iter();

@@ -10,6 +10,7 @@
 
 mod commands;
 mod fs;
+mod grep;
 mod ifconfig;
 mod ip;
 mod iptables;
@@ -491,7 +492,8 @@ impl Lab {
             Cmd::Sleep => netutils::sleep(self, args, &mut io),
             Cmd::True => {}
             Cmd::False => io.status = 1,
-            Cmd::Grep | Cmd::Head | Cmd::Tail | Cmd::Sort | Cmd::Wc => {
+            Cmd::Grep => grep::grep(self, host, args, input, &mut io),
+            Cmd::Head | Cmd::Tail | Cmd::Sort | Cmd::Wc => {
                 fs::filter(&argv[0], args, input.unwrap_or_default(), &mut io)
             }
             Cmd::Help => commands::help(args, &mut io),

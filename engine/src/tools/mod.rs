@@ -4,5 +4,6 @@
 pub mod iptables;
 pub mod ipvsadm;
 pub mod libc;
+pub mod regex;
 pub mod services;
 pub mod tcpdump;
