@@ -55,8 +55,8 @@ commands! {
     Grep "grep" "search lines of files or a pipe: -E -F -i -v -w -x -c -n -o -q -A -B -C" "在文件或管道中查找行：-E -F -i -v -w -x -c -n -o -q -A -B -C";
     Head "head" "first lines (-n N)" "前几行（-n N）";
     Tail "tail" "last lines (-n N)" "最后几行（-n N）";
-    Sort "sort" "sort lines" "排序";
-    Wc "wc" "count lines (wc -l)" "统计行数（wc -l）";
+    Sort "sort" "sort lines (after |): -n -r -u" "排序（用在 | 后）：-n -r -u";
+    Wc "wc" "count lines, words, bytes (after |): -l -w -c -m -L" "统计行数、单词数、字节数（用在 | 后）：-l -w -c -m -L";
     Seq "seq" "print a sequence of numbers (for loops)" "输出数字序列（用于 for 循环）";
     Watch "watch" "rerun a command every 2 s until Ctrl+C (-n SECS, -t, -g)" "每 2 秒重跑一个命令，直到 Ctrl+C（-n 秒、-t、-g）";
     Sleep "sleep" "let simulated time pass" "让模拟时间流逝";

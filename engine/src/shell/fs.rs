@@ -374,14 +374,100 @@ pub fn filter(cmd: &str, args: &[String], input: String, io: &mut Io) {
                 emit(io, &lines[lines.len().saturating_sub(n)..]);
             }
         }
-        "sort" => {
-            let mut l = lines.clone();
-            l.sort_unstable();
-            emit(io, &l);
-        }
-        "wc" => io.outln(lines.len().to_string()),
+        "sort" => sort(args, lines, io),
+        "wc" => wc(args, &input, io),
         _ => {}
     }
+}
+
+/// `sort` (GNU coreutils 9.1) in the C locale: bytewise, `-r`, `-n`
+/// (leading number, lines without one as 0, ties bytewise), `-u`.
+fn sort(args: &[String], mut lines: Vec<&str>, io: &mut Io) {
+    let opts = match crate::tools::libc::getopt(args, "nru") {
+        Ok(g) if g.operands.is_empty() => g.opts,
+        Ok(_) => {
+            io.errln("lvslab: sort reads a pipe in this lab (no file operands)");
+            io.status = 2;
+            return;
+        }
+        Err(e) => {
+            io.errln(format!("sort: {e}"));
+            io.errln("Try 'sort --help' for more information.");
+            io.status = 2;
+            return;
+        }
+    };
+    let has = |c: char| opts.iter().any(|(o, _)| *o == c);
+    let (numeric, reverse, unique) = (has('n'), has('r'), has('u'));
+    let key = |l: &str| -> f64 {
+        let t = l.trim_start();
+        let end = t
+            .char_indices()
+            .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && c == '-')))
+            .map_or(t.len(), |(i, _)| i);
+        t[..end].parse().unwrap_or(0.0)
+    };
+    let cmp = |a: &&str, b: &&str| {
+        if numeric {
+            key(a).total_cmp(&key(b))
+        } else {
+            a.as_bytes().cmp(b.as_bytes())
+        }
+    };
+    // GNU sort's last resort is the whole line, bytewise (not with -u).
+    lines.sort_by(|a, b| {
+        let o = cmp(a, b);
+        if unique {
+            o
+        } else {
+            o.then_with(|| a.as_bytes().cmp(b.as_bytes()))
+        }
+    });
+    if reverse {
+        lines.reverse();
+    }
+    if unique {
+        lines.dedup_by(|a, b| cmp(&&**a, &&**b) == std::cmp::Ordering::Equal);
+    }
+    for l in lines {
+        io.outln(l);
+    }
+}
+
+/// `wc` (GNU coreutils 9.1) on a pipe: lines, words, characters, bytes,
+/// longest line, in that order, for the counts asked (`-l -w -m -c -L`;
+/// none is `-lwc`); one count is printed bare, several in columns of 7.
+fn wc(args: &[String], input: &str, io: &mut Io) {
+    let opts = match crate::tools::libc::getopt(args, "clLmw") {
+        Ok(g) if g.operands.is_empty() => g.opts,
+        Ok(_) => {
+            io.errln("lvslab: wc reads a pipe in this lab (no file operands)");
+            io.status = 1;
+            return;
+        }
+        Err(e) => {
+            io.errln(format!("wc: {e}"));
+            io.errln("Try 'wc --help' for more information.");
+            io.status = 1;
+            return;
+        }
+    };
+    let has = |c: char| opts.iter().any(|(o, _)| *o == c);
+    let none = opts.is_empty();
+    let counts = [
+        (has('l') || none).then(|| input.bytes().filter(|&b| b == b'\n').count()),
+        (has('w') || none).then(|| input.split_ascii_whitespace().count()),
+        has('m').then(|| input.chars().count()),
+        (has('c') || none).then(|| input.len()),
+        has('L').then(|| input.lines().map(|l| l.chars().count()).max().unwrap_or(0)),
+    ];
+    let shown: Vec<usize> = counts.into_iter().flatten().collect();
+    let text: Vec<String> = if shown.len() == 1 {
+        vec![shown[0].to_string()]
+    } else {
+        shown.iter().map(|n| format!("{n:>7}")).collect()
+    };
+    io.outln(text.join(" "));
 }
 
 /// `seq [FIRST] LAST` (coreutils).
