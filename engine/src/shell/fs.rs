@@ -458,7 +458,7 @@ fn wc(args: &[String], input: &str, io: &mut Io) {
         (has('l') || none).then(|| input.bytes().filter(|&b| b == b'\n').count()),
         (has('w') || none).then(|| input.split_ascii_whitespace().count()),
         has('m').then(|| input.chars().count()),
-        (has('c') || none).then(|| input.len()),
+        (has('c') || none).then_some(input.len()),
         has('L').then(|| input.lines().map(|l| l.chars().count()).max().unwrap_or(0)),
     ];
     let shown: Vec<usize> = counts.into_iter().flatten().collect();
