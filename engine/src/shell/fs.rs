@@ -380,24 +380,41 @@ pub fn filter(cmd: &str, args: &[String], input: String, io: &mut Io) {
     }
 }
 
+/// The option letters of a coreutils filter that reads only its pipe in
+/// the lab: getopt's errors as coreutils prints them (exit `status`), file
+/// operands refused with a note.
+fn pipe_options(
+    tool: &str,
+    args: &[String],
+    optstring: &str,
+    status: i32,
+    io: &mut Io,
+) -> Option<Vec<char>> {
+    match crate::tools::libc::getopt(args, optstring) {
+        Ok(g) if g.operands.is_empty() => Some(g.opts.into_iter().map(|(c, _)| c).collect()),
+        Ok(_) => {
+            io.errln(format!(
+                "lvslab: {tool} reads a pipe in this lab (no file operands)"
+            ));
+            io.status = status;
+            None
+        }
+        Err(e) => {
+            io.errln(format!("{tool}: {e}"));
+            io.errln(format!("Try '{tool} --help' for more information."));
+            io.status = status;
+            None
+        }
+    }
+}
+
 /// `sort` (GNU coreutils 9.1) in the C locale: bytewise, `-r`, `-n`
 /// (leading number, lines without one as 0, ties bytewise), `-u`.
 fn sort(args: &[String], mut lines: Vec<&str>, io: &mut Io) {
-    let opts = match crate::tools::libc::getopt(args, "nru") {
-        Ok(g) if g.operands.is_empty() => g.opts,
-        Ok(_) => {
-            io.errln("lvslab: sort reads a pipe in this lab (no file operands)");
-            io.status = 2;
-            return;
-        }
-        Err(e) => {
-            io.errln(format!("sort: {e}"));
-            io.errln("Try 'sort --help' for more information.");
-            io.status = 2;
-            return;
-        }
+    let Some(opts) = pipe_options("sort", args, "nru", 2, io) else {
+        return;
     };
-    let has = |c: char| opts.iter().any(|(o, _)| *o == c);
+    let has = |c: char| opts.contains(&c);
     let (numeric, reverse, unique) = (has('n'), has('r'), has('u'));
     let key = |l: &str| -> f64 {
         let t = l.trim_start();
@@ -438,21 +455,10 @@ fn sort(args: &[String], mut lines: Vec<&str>, io: &mut Io) {
 /// longest line, in that order, for the counts asked (`-l -w -m -c -L`;
 /// none is `-lwc`); one count is printed bare, several in columns of 7.
 fn wc(args: &[String], input: &str, io: &mut Io) {
-    let opts = match crate::tools::libc::getopt(args, "clLmw") {
-        Ok(g) if g.operands.is_empty() => g.opts,
-        Ok(_) => {
-            io.errln("lvslab: wc reads a pipe in this lab (no file operands)");
-            io.status = 1;
-            return;
-        }
-        Err(e) => {
-            io.errln(format!("wc: {e}"));
-            io.errln("Try 'wc --help' for more information.");
-            io.status = 1;
-            return;
-        }
+    let Some(opts) = pipe_options("wc", args, "clLmw", 1, io) else {
+        return;
     };
-    let has = |c: char| opts.iter().any(|(o, _)| *o == c);
+    let has = |c: char| opts.contains(&c);
     let none = opts.is_empty();
     let counts = [
         (has('l') || none).then(|| input.bytes().filter(|&b| b == b'\n').count()),

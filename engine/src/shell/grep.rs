@@ -378,27 +378,19 @@ fn grep_one(o: &Opts, m: &Matcher, name: &str, prefix: bool, text: &str, io: &mu
         }
     };
     for (i, line) in lines.iter().enumerate() {
-        if count >= limit {
-            // After the last selected line, its trailing context still prints.
-            if pending_after > 0 && !list_only {
-                head(&mut out, i, '-');
-                out.push_str(line);
-                out.push('\n');
-                last_printed = Some(i);
-                pending_after -= 1;
-                continue;
-            }
+        // Past -m's last selected line only its trailing context prints.
+        let done = count >= limit;
+        if done && (pending_after == 0 || list_only) {
             break;
         }
-        if (o.only || o.word) && line.len() > PER_START_MAX {
+        if !done && (o.only || o.word) && line.len() > PER_START_MAX {
             io.errln(format!(
                 "lvslab: grep -o and -w look at lines of at most {PER_START_MAX} bytes in this lab; line {} has {}",
                 i + 1,
                 line.len()
             ));
         }
-        let hit = m.selects(line);
-        if hit == o.invert {
+        if done || m.selects(line) == o.invert {
             if pending_after > 0 && !list_only {
                 head(&mut out, i, '-');
                 out.push_str(line);
