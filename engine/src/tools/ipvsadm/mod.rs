@@ -5,6 +5,7 @@
 
 mod exec;
 mod format;
+mod options;
 mod parse;
 
 pub use exec::{run, Run, HELP, VERSION};

@@ -6,6 +6,7 @@ use crate::net::netfilter::ipvs::{
     full_netmask, Change, DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts,
 };
 use crate::tools::libc::inet_aton as aton;
+use super::options::{check_options, Cmd, OPTNAMES};
 use crate::tools::services::port_by_name;
 use std::net::IpAddr;
 
@@ -123,127 +124,6 @@ fn parse_service(s: &str) -> Option<(IpAddr, Option<u16>)> {
         Some((h, p)) => Some((IpAddr::V4(aton(h)?), Some(port_of(p)?))),
         None => Some((IpAddr::V4(aton(s)?), None)),
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cmd {
-    Add,
-    Edit,
-    Del,
-    Flush,
-    List,
-    AddSrv,
-    DelSrv,
-    EditSrv,
-    Timeout,
-    StartD,
-    StopD,
-    Restore,
-    Save,
-    Zero,
-}
-
-impl Cmd {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Cmd::Add => "add-service",
-            Cmd::Edit => "edit-service",
-            Cmd::Del => "delete-service",
-            Cmd::Flush => "flush",
-            Cmd::List => "list",
-            Cmd::AddSrv => "add-server",
-            Cmd::DelSrv => "delete-server",
-            Cmd::EditSrv => "edit-server",
-            Cmd::Timeout => "set",
-            Cmd::StartD => "start-daemon",
-            Cmd::StopD => "stop-daemon",
-            Cmd::Restore => "restore",
-            Cmd::Save => "save",
-            Cmd::Zero => "zero",
-        }
-    }
-}
-
-/// Option columns of `commands_v_options`, in order.
-const OPTNAMES: [&str; 24] = [
-    "numeric",
-    "connection",
-    "service-address",
-    "scheduler",
-    "persistent",
-    "netmask",
-    "real-server",
-    "forwarding-method",
-    "weight",
-    "u-threshold",
-    "l-threshold",
-    "mcast-interface",
-    "timeout",
-    "daemon",
-    "stats",
-    "rate",
-    "thresholds",
-    "persistent-conn",
-    "nosort",
-    "syncid",
-    "exact",
-    "ops",
-    "pe",
-    "sched-flags",
-];
-
-/// `commands_v_options`: per command, per column: `+` compulsory,
-/// `x` illegal, `1` one-of group, ` ` optional.
-fn legality(c: Cmd) -> &'static [u8; 24] {
-    match c {
-        Cmd::Add | Cmd::Edit => b"xx+   xxxxxxxxxxxxxxx   ",
-        Cmd::Del => b"xx+xxxxxxxxxxxxxxxxxxxxx",
-        Cmd::Flush | Cmd::Timeout | Cmd::Restore => b"xxxxxxxxxxxxxxxxxxxxxxxx",
-        Cmd::List => b" 11xxxxxxxxx11       xxx",
-        Cmd::AddSrv | Cmd::EditSrv => b"xx+xxx+    xxxxxxxxxxxxx",
-        Cmd::DelSrv => b"xx+xxx+xxxxxxxxxxxxxxxxx",
-        Cmd::StartD => b"xxxxxxxxxxx xxxxxxx xxxx",
-        Cmd::StopD => b"xxxxxxxxxxxxxxxxxxx xxxx",
-        Cmd::Save => b" xxxxxxxxxxxxxxxxxxxxxxx",
-        Cmd::Zero => b"xx xxxxxxxxxxxxxxxxxxxxx",
-    }
-}
-
-/// `generic_opt_check()`.
-fn check_options(c: Cmd, set: &[bool; 24]) -> Result<(), CliError> {
-    let row = legality(c);
-    let mut first_in_group: Option<usize> = None;
-    for (i, &rule) in row.iter().enumerate() {
-        match rule {
-            b'+' if !set[i] => {
-                return Err(fail(format!(
-                    "You need to supply the '{}' option for the '{}' command",
-                    OPTNAMES[i],
-                    c.name()
-                )))
-            }
-            b'x' if set[i] => {
-                return Err(fail(format!(
-                    "Illegal '{}' option with the '{}' command",
-                    OPTNAMES[i],
-                    c.name()
-                )))
-            }
-            b'1' if set[i] => match first_in_group {
-                Some(f) => {
-                    return Err(fail(format!(
-                        "The option '{}' conflicts with the '{}' option in the '{}' command",
-                        OPTNAMES[i],
-                        OPTNAMES[f],
-                        c.name()
-                    )))
-                }
-                None => first_in_group = Some(i),
-            },
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// Parse an ipvsadm command line (without the program name), as ipvsadm
