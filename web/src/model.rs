@@ -291,7 +291,7 @@ impl Links {
                     let Some(port) = port_of_dev(w, &e.host, dev) else {
                         continue;
                     };
-                    let same = |tx: usize| frame_bytes(&trace[tx]) == Some(frame.as_slice());
+                    let same = |tx: usize| frame_bytes(&trace[tx]) == Some(&frame[..]);
                     let pos = to_host
                         .iter()
                         .position(|&(tm, p, tx)| p == port && tm == e.time.0 && same(tx))

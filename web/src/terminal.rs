@@ -553,7 +553,7 @@ pub fn Hosts() -> impl IntoView {
     let hosts = move || {
         s.lab.with(|l| {
             // Switch port order first (client, node01, …), then the rest.
-            let mut v: Vec<String> = l.world.ports.iter().map(|p| p.host.clone()).collect();
+            let mut v: Vec<String> = l.world.ports.iter().map(|p| p.host.to_string()).collect();
             for h in l.world.hosts.keys() {
                 if !v.contains(h) {
                     v.push(h.clone());

@@ -124,11 +124,15 @@ impl World {
     /// Show a frame that `host`'s device `ifindex` sends or receives to
     /// every capture on that device.
     pub(crate) fn packet_taps(&mut self, host: &str, ifindex: u32, frame: &[u8], dir: Dir) {
-        if self.apps.is_empty() {
+        let listening = |app: &App| {
+            matches!(&app.kind, AppKind::Tcpdump(t)
+                if !app.done && (t.ifindex == 0 || t.ifindex == ifindex) && t.host == host)
+        };
+        if !self.apps.values().any(listening) {
             return;
         }
         let now = self.now;
-        let Some((_, mac, kind, _)) = self.host_dev(host, ifindex) else {
+        let Some((_, mac, kind)) = self.host_dev(host, ifindex) else {
             return;
         };
         let loopback = kind == crate::net::core::dev::DeviceKind::Loopback;

@@ -418,7 +418,7 @@ pub fn world(snap: &HostSnapshot) -> (World, Vec<String>) {
     };
     let mut w = World::new(net);
     w.ports.push(Port {
-        host: name.clone(),
+        host: name.as_str().into(),
         ifindex,
     });
     w.hosts.insert(name.clone(), host);
@@ -575,7 +575,7 @@ fn build_peers(
             }
         }
         w.ports.push(Port {
-            host: n.clone(),
+            host: n.as_str().into(),
             ifindex: eth0,
         });
         w.hosts.insert(n.clone(), h);

@@ -6,6 +6,7 @@
 //! show every header field and the trace can be written as pcap.
 
 use crate::time::SimTime;
+use crate::util::shared::{FrameBytes, Name};
 use crate::wire::mac::Mac;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -137,9 +138,9 @@ impl Dropped {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     /// A host put a frame on a device.
-    FrameTx { dev: String, frame: Vec<u8> },
+    FrameTx { dev: Name, frame: FrameBytes },
     /// A host's device received a frame.
-    FrameRx { dev: String, frame: Vec<u8> },
+    FrameRx { dev: Name, frame: FrameBytes },
     /// The switch forwarded (or flooded) a frame from one port to others.
     Switch {
         in_port: usize,
@@ -245,7 +246,7 @@ pub enum EventKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub time: SimTime,
-    pub host: String,
+    pub host: Name,
     pub kind: EventKind,
 }
 

@@ -10,6 +10,7 @@ use crate::apps::App;
 use crate::net::host::Host;
 use crate::sim::trace::{Event, EventKind};
 pub use crate::time::SimTime;
+use crate::util::shared::{FrameBytes, Name, Names};
 use crate::util::vecmap::VecMap;
 use crate::wire::mac::Mac;
 
@@ -24,7 +25,7 @@ pub const LOOPBACK_DELAY: u64 = 5;
 /// A port of the lab switch: which host's which device is plugged in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Port {
-    pub host: String,
+    pub host: Name,
     pub ifindex: u32,
 }
 
@@ -32,9 +33,9 @@ pub struct Port {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Pending {
     /// A frame reaches the switch on `port` (0-based).
-    SwitchIn { port: usize, frame: Vec<u8> },
+    SwitchIn { port: usize, frame: FrameBytes },
     /// A frame reaches the host plugged into `port`.
-    HostIn { port: usize, frame: Vec<u8> },
+    HostIn { port: usize, frame: FrameBytes },
     /// An IPv4 packet comes back through a host's loopback device.
     LoopbackIn { host: String, packet: Vec<u8> },
     /// A host's neighbour timers may be due.
@@ -89,6 +90,9 @@ pub struct World {
     /// scheduling does not scan the queue).
     #[serde(default)]
     ipvs_timers: VecMap<String, u32>,
+    /// The host names events carry, shared (a cache, not saved).
+    #[serde(skip)]
+    pub(crate) names: Names,
 }
 
 impl World {
@@ -106,6 +110,7 @@ impl World {
             apps: VecMap::new(),
             next_app: 1,
             ipvs_timers: VecMap::new(),
+            names: Names::default(),
         }
     }
 
@@ -147,9 +152,10 @@ impl World {
     }
 
     pub(crate) fn record(&mut self, host: &str, kind: EventKind) {
+        let host = self.names.get(host);
         self.trace.push(Event {
             time: self.now,
-            host: host.to_string(),
+            host,
             kind,
         });
     }
@@ -221,7 +227,7 @@ impl World {
 
     /// The learning switch: learn the source, forward to the known port or
     /// flood to every other port.
-    fn switch_in(&mut self, in_port: usize, frame: Vec<u8>) {
+    fn switch_in(&mut self, in_port: usize, frame: FrameBytes) {
         if frame.len() < 12 {
             return;
         }
@@ -238,34 +244,36 @@ impl World {
         } else {
             self.fdb.get(&dst).copied()
         };
-        let outs: Vec<usize> = match known {
+        // Ports as the trace numbers them, 1-based.
+        let out_ports: Vec<usize> = match known {
             Some(p) if p == in_port => vec![],
-            Some(p) => vec![p],
+            Some(p) => vec![p + 1],
             // A Linux bridge floods along its port list, which
             // br_add_if() builds newest first: the last port plugged in
             // hears a broadcast first.
             None => (0..self.ports.len())
                 .rev()
                 .filter(|&p| p != in_port)
+                .map(|p| p + 1)
                 .collect(),
         };
-        self.record(
-            "switch",
-            EventKind::Switch {
-                in_port: in_port + 1,
-                out_ports: outs.iter().map(|p| p + 1).collect(),
-                flooded: known.is_none(),
-            },
-        );
         let at = self.now.plus(HOP_DELAY);
-        for p in outs {
+        for &p in &out_ports {
             self.schedule(
                 at,
                 Pending::HostIn {
-                    port: p,
+                    port: p - 1,
                     frame: frame.clone(),
                 },
             );
         }
+        self.record(
+            "switch",
+            EventKind::Switch {
+                in_port: in_port + 1,
+                out_ports,
+                flooded: known.is_none(),
+            },
+        );
     }
 }

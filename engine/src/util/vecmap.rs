@@ -19,6 +19,9 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::marker::PhantomData;
 
+/// Up to this many entries a lookup scans instead of bisecting.
+const SCAN_MAX: usize = 8;
+
 /// An ordered map on a sorted `Vec<(K, V)>`; the API is the subset of
 /// `BTreeMap`'s that the engine uses, with the same semantics.
 #[derive(Clone, PartialEq, Eq)]
@@ -101,12 +104,28 @@ impl<K: Ord, V> VecMap<K, V> {
         self.items.binary_search_by(|(k, _)| k.borrow().cmp(key))
     }
 
+    /// The index of `key`, for lookups only: the maps on the packet path
+    /// (a host's devices and sysctl directories, the hosts themselves) hold
+    /// a handful of string keys, and a scan that compares lengths first
+    /// beats a binary search's byte-wise `cmp` there.
+    fn index_of<Q>(&self, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        if self.items.len() <= SCAN_MAX {
+            self.items.iter().position(|(k, _)| k.borrow() == key)
+        } else {
+            self.find(key).ok()
+        }
+    }
+
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.find(key).ok().map(|i| &self.items[i].1)
+        self.index_of(key).map(|i| &self.items[i].1)
     }
 
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
@@ -125,10 +144,7 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        match self.find(key) {
-            Ok(i) => Some(&mut self.items[i].1),
-            Err(_) => None,
-        }
+        self.index_of(key).map(|i| &mut self.items[i].1)
     }
 
     pub fn contains_key<Q>(&self, key: &Q) -> bool

@@ -43,7 +43,7 @@ fn arp_answerers(lab: &Lab) -> Vec<String> {
     c.world.trace[start..]
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::ArpReply { target, .. } if *target == VIP => Some(e.host.clone()),
+            EventKind::ArpReply { target, .. } if *target == VIP => Some(e.host.to_string()),
             _ => None,
         })
         .collect()

@@ -8,37 +8,55 @@
 //! dropped), shown to packet sockets (arping, ping) and passed to ARP or
 //! IPv4 by ethertype.
 
+use crate::apps::tcpdump::Dir;
 use crate::net::core::dev::DeviceKind;
 use crate::sim::trace::{DropReason, EventKind};
 use crate::sim::world::{Pending, World, HOP_DELAY};
+use crate::util::shared::{FrameBytes, Name};
 use crate::wire::mac::Mac;
 use crate::wire::{FrameRepr, Payload};
 
 impl World {
-    pub(crate) fn host_dev(
-        &self,
-        host: &str,
-        ifindex: u32,
-    ) -> Option<(bool, Mac, DeviceKind, String)> {
-        let h = self.hosts.get(host)?;
-        let d = h.device(ifindex)?;
-        Some((d.up, d.mac, d.kind, d.name.clone()))
+    /// A device's state: (up, MAC, kind).
+    pub(crate) fn host_dev(&self, host: &str, ifindex: u32) -> Option<(bool, Mac, DeviceKind)> {
+        let d = self.hosts.get(host)?.device(ifindex)?;
+        Some((d.up, d.mac, d.kind))
+    }
+
+    /// Count a frame on a device (`dev->stats`) and name the device as
+    /// events carry it.
+    fn count_frame(&mut self, host: &str, ifindex: u32, len: usize, dir: Dir) -> Name {
+        let Some(d) = self
+            .hosts
+            .get_mut(host)
+            .and_then(|h| h.devices.get_mut(&ifindex))
+        else {
+            return Name::from("?");
+        };
+        let len = len as u64;
+        match dir {
+            Dir::Out => {
+                d.stats.tx_packets += 1;
+                d.stats.tx_bytes += len;
+            }
+            Dir::In => {
+                d.stats.rx_packets += 1;
+                d.stats.rx_bytes += len;
+            }
+        }
+        self.names.get(&d.name)
     }
 
     /// Put a frame on a device: trace, count, and send it to the switch.
     pub(crate) fn transmit(&mut self, host: &str, ifindex: u32, frame: Vec<u8>) {
-        let Some((up, _, kind, dev)) = self.host_dev(host, ifindex) else {
+        let Some((up, _, kind)) = self.host_dev(host, ifindex) else {
             return;
         };
         if !up {
             return;
         }
-        if let Some(h) = self.hosts.get_mut(host) {
-            if let Some(d) = h.devices.get_mut(&ifindex) {
-                d.stats.tx_packets += 1;
-                d.stats.tx_bytes += frame.len() as u64;
-            }
-        }
+        let dev = self.count_frame(host, ifindex, frame.len(), Dir::Out);
+        let frame = FrameBytes::from(frame);
         self.record(
             host,
             EventKind::FrameTx {
@@ -46,7 +64,7 @@ impl World {
                 frame: frame.clone(),
             },
         );
-        self.packet_taps(host, ifindex, &frame, crate::apps::tcpdump::Dir::Out);
+        self.packet_taps(host, ifindex, &frame, Dir::Out);
         if kind != DeviceKind::Ether {
             return; // dummy: dropped after counting, like dummy_xmit()
         }
@@ -57,32 +75,27 @@ impl World {
     }
 
     /// A frame arrives at a host from the switch.
-    pub(crate) fn host_in(&mut self, port: usize, frame: Vec<u8>) {
+    pub(crate) fn host_in(&mut self, port: usize, frame: FrameBytes) {
         let Some(p) = self.ports.get(port).cloned() else {
             return;
         };
-        let Some((up, mac, _, dev)) = self.host_dev(&p.host, p.ifindex) else {
+        let Some((up, mac, _)) = self.host_dev(&p.host, p.ifindex) else {
             return;
         };
         if !up {
             return; // a down port has no carrier: the frame is lost on the wire
         }
-        if let Some(h) = self.hosts.get_mut(&p.host) {
-            if let Some(d) = h.devices.get_mut(&p.ifindex) {
-                d.stats.rx_packets += 1;
-                d.stats.rx_bytes += frame.len() as u64;
-            }
-        }
+        let dev = self.count_frame(&p.host, p.ifindex, frame.len(), Dir::In);
         self.record(
             &p.host,
             EventKind::FrameRx {
-                dev: dev.clone(),
+                dev,
                 frame: frame.clone(),
             },
         );
         // Packet sockets in promiscuous mode see the frame before the MAC
         // filter (`__netif_receive_skb_core()`'s `ptype_all`).
-        self.packet_taps(&p.host, p.ifindex, &frame, crate::apps::tcpdump::Dir::In);
+        self.packet_taps(&p.host, p.ifindex, &frame, Dir::In);
         let parsed = match FrameRepr::parse(&frame) {
             Ok(f) => f,
             Err(e) => {

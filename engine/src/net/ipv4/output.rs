@@ -175,7 +175,7 @@ impl World {
             return;
         }
         let now = self.now;
-        let Some((up, _, kind, _)) = self.host_dev(host, rt.ifindex) else {
+        let Some((up, _, kind)) = self.host_dev(host, rt.ifindex) else {
             return;
         };
         if !up {

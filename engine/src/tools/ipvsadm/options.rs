@@ -124,4 +124,3 @@ pub(super) fn check_options(c: Cmd, set: &[bool; 24]) -> Result<(), CliError> {
     }
     Ok(())
 }
-

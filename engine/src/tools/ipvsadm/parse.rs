@@ -2,11 +2,11 @@
 //! messages): one [`Command`] per invocation, with ipvsadm's option
 //! legality table (`commands_v_options`) and its exact error texts.
 
+use super::options::{check_options, Cmd, OPTNAMES};
 use crate::net::netfilter::ipvs::{
     full_netmask, Change, DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts,
 };
 use crate::tools::libc::inet_aton as aton;
-use super::options::{check_options, Cmd, OPTNAMES};
 use crate::tools::services::port_by_name;
 use std::net::IpAddr;
 
