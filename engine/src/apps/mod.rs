@@ -40,6 +40,9 @@ pub struct PingApp {
     pub sent: u32,
     pub received: u32,
     pub errors: u32,
+    /// iputils' `pipesize`: the most probes that were outstanding when a
+    /// reply or an ICMP error for one of them came back (`acknowledge()`).
+    pub pipesize: u32,
     pub rtts: Vec<u64>,
     pub send_times: Vec<SimTime>,
     pub exit_at: Option<SimTime>,
@@ -231,8 +234,12 @@ impl World {
                     .is_some_and(|c| a.deadline_s.is_none() && c <= a.ticks);
                 if a.ticks > 0 && (deadline_hit || count_hit) {
                     finish_arping(a, &mut app.output);
+                    // finish(): DAD fails on any reply, -U/-A always
+                    // succeed, a probe needs one.
                     app.status = if a.dad {
                         i32::from(a.received > 0)
+                    } else if a.unsolicited.is_some() {
+                        0
                     } else {
                         i32::from(a.received == 0)
                     };
@@ -346,6 +353,7 @@ impl World {
                         .copied()
                         .unwrap_or(now);
                     let rtt = now.0 - sent_at.0;
+                    p.acknowledge(*seq);
                     p.rtts.push(rtt);
                     p.received += 1;
                     app.output.push(format!(
@@ -366,6 +374,7 @@ impl World {
                     if orig.0 != p.ident {
                         continue;
                     }
+                    p.acknowledge(orig.1);
                     p.errors += 1;
                     // iputils' pr_icmph().
                     let what = match e {
@@ -440,10 +449,30 @@ pub(crate) fn finish_ping(p: &PingApp, out: &mut Vec<String>, now: SimTime) {
             ms(max),
             ms(mdev)
         ));
-    } else {
+    }
+    // finish(): ", pipe N" after the rtt line, or alone on the line that
+    // is otherwise empty.
+    if p.pipesize > 1 {
+        let last = out.last_mut().filter(|_| p.received > 0);
+        match last {
+            Some(rtt) => rtt.push_str(&format!(", pipe {}", p.pipesize)),
+            None => out.push(format!("pipe {}", p.pipesize)),
+        }
+    } else if p.received == 0 {
         out.push(String::new());
     }
     let _ = now;
+}
+
+impl PingApp {
+    /// iputils' `acknowledge()`: a reply or an error for probe `seq`
+    /// arrived while `sent` probes had gone out.
+    fn acknowledge(&mut self, seq: u16) {
+        let diff = (self.sent as u16).wrapping_sub(seq);
+        if diff <= 0x7fff {
+            self.pipesize = self.pipesize.max(u32::from(diff) + 1);
+        }
+    }
 }
 
 pub(crate) fn finish_arping(a: &ArpingApp, out: &mut Vec<String>) {

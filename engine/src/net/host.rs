@@ -293,6 +293,7 @@ impl Host {
             scope: Scope::Host,
             proto: Proto::Kernel,
             metric: 0,
+            gw_local: false,
         }
     }
 
@@ -320,6 +321,7 @@ impl Host {
             scope,
             proto: Proto::Kernel,
             metric: 0,
+            gw_local: false,
         };
         let host32 = |a: Ipv4Addr| Ipv4Net::new(a, 32).expect("32 is a valid prefix");
         if let Some(b) = ifa.broadcast {

@@ -344,6 +344,7 @@ impl HostSnapshot {
                 scope: scope_of(r.scope),
                 proto,
                 metric: r.metric,
+                gw_local: false,
             });
         }
         // In the table's order first (a stable sort keeps the dump's order
@@ -571,6 +572,7 @@ fn build_peers(
                     scope: Scope::Global,
                     proto: Proto::Boot,
                     metric: 0,
+                    gw_local: false,
                 });
             }
         }

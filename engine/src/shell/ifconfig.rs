@@ -270,90 +270,198 @@ pub fn ifconfig(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         return;
     }
     let ifindex = h.ifindex(base).ok();
-    let mut it = args[1..].iter();
+    let st = set(h, ifindex, name, alias, &args[1..], io);
+    // main() exits with goterr: 1 for a failed ioctl, -1 (255) once a
+    // set_flag() failed.
+    io.status = st & 0xff;
+}
+
+/// net-tools' usage(): the whole text on stderr, exit status 3 (E_USAGE).
+const USAGE: &str = include_str!("ifconfig-usage.txt");
+
+/// `INET_getnetmask()`: `addr/N` splits at the slash; N is read with
+/// `strtoul(…, 0)` into an int and must be all digits (else `usage()`),
+/// and the mask is `~(0xffffffff >> N)` as x86-64 computes it: the shift
+/// count is taken modulo 32, so `/32` is the mask 0.0.0.0, `/33` is /1 and
+/// `/-1` is /31 (what Debian 12's ifconfig really sets, see conformance
+/// script 95-ifconfig-prefix-forms).
+fn getmask(word: &str) -> Result<(&str, Option<Ipv4Addr>), ()> {
+    let Some((host, n)) = word.split_once('/') else {
+        return Ok((word, None));
+    };
+    let v = if n.is_empty() {
+        0
+    } else {
+        // strtoul() takes a sign and wraps the negated value.
+        let (neg, digits) = match n.as_bytes().first() {
+            Some(b'-') => (true, &n[1..]),
+            Some(b'+') => (false, &n[1..]),
+            _ => (false, n),
+        };
+        let v = crate::tools::libc::strtol_whole(digits)
+            .filter(|v| *v >= 0)
+            .ok_or(())?;
+        let v = v as u64;
+        if neg {
+            v.wrapping_neg()
+        } else {
+            v
+        }
+    };
+    let shift = (v as u32) & 31;
+    Ok((host, Some(Ipv4Addr::from(!(u32::MAX >> shift)))))
+}
+
+/// `set_flag()`/`clr_flag()`: SIOCGIFFLAGS on the device, then SIOCSIFFLAGS
+/// on the name (an alias's is the kernel's devinet_ioctl(): the label must
+/// exist, and clearing IFF_UP deletes that address). Returns -1 on error.
+fn set_flag(
+    h: &mut Host,
+    ifindex: Option<u32>,
+    name: &str,
+    alias: bool,
+    up: bool,
+    io: &mut Io,
+) -> i32 {
+    let Some(idx) = ifindex else {
+        io.errln(format!(
+            "{name}: ERROR while getting interface flags: No such device"
+        ));
+        return -1;
+    };
+    if !alias {
+        h.set_link(idx, up);
+        return 0;
+    }
+    match by_label(h, idx, name) {
+        Some(i) => {
+            if !up {
+                h.del_addr(idx, i);
+            }
+            0
+        }
+        None => {
+            io.errln("SIOCSIFFLAGS: Cannot assign requested address");
+            -1
+        }
+    }
+}
+
+/// SIOCSIFNETMASK on `name`, as `set_netmask()` reports it: 1 on error.
+fn set_netmask(h: &mut Host, ifindex: Option<u32>, name: &str, mask: Ipv4Addr, io: &mut Io) -> i32 {
+    let r = match ifindex {
+        Some(idx) => set_mask(h, idx, name, mask),
+        None => Err("No such device"),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            io.errln(format!("SIOCSIFNETMASK: {e}"));
+            1
+        }
+    }
+}
+
+/// The setting half of `ifconfig NAME ARG…` (ifconfig.c `main()`): each
+/// argument in order, a failed ioctl reported and the rest still done;
+/// returns `goterr`. `usage()` and an unresolvable address end it at once.
+fn set(
+    h: &mut Host,
+    ifindex: Option<u32>,
+    name: &str,
+    alias: bool,
+    args: &[String],
+    io: &mut Io,
+) -> i32 {
+    let usage = |io: &mut Io| {
+        io.err(USAGE);
+        3
+    };
+    let mut goterr = 0i32;
+    let mut didnetmask = false;
+    let mut neednetmask: Option<Ipv4Addr> = None;
+    let mut it = args.iter();
     while let Some(w) = it.next() {
-        let w = w.as_str();
-        match w {
-            "up" | "down" => {
-                let Some(idx) = ifindex else {
-                    io.errln(format!(
-                        "{name}: ERROR while getting interface flags: No such device"
-                    ));
-                    io.status = 1;
-                    return;
+        match w.as_str() {
+            w @ ("up" | "down") => goterr |= set_flag(h, ifindex, name, alias, w == "up", io),
+            "mtu" => {
+                let Some(v) = it.next() else {
+                    return usage(io);
                 };
-                if alias {
-                    if w == "down" {
-                        if let Some(i) = by_label(h, idx, name) {
-                            h.del_addr(idx, i);
+                // SIOCSIFMTU, dev_set_mtu(): the device's limits as
+                // `ip link set mtu` checks them.
+                let mtu = atoi(v);
+                match ifindex.and_then(|i| h.devices.get_mut(&i)) {
+                    None => {
+                        io.errln("SIOCSIFMTU: No such device");
+                        goterr = 1;
+                    }
+                    Some(d) => {
+                        let (min, max) = match d.kind {
+                            DeviceKind::Ether => (68, Some(65535)),
+                            DeviceKind::Ipip => (68, Some(65515)),
+                            DeviceKind::Loopback | DeviceKind::Dummy => (0, None),
+                        };
+                        if mtu < min || max.is_some_and(|m| mtu > m) {
+                            io.errln("SIOCSIFMTU: Invalid argument");
+                            goterr = 1;
+                        } else if mtu < 68 {
+                            io.errln(format!(
+                                "lvslab: an MTU below 68 on {}, which takes IPv4 off the device, is not modelled",
+                                d.name
+                            ));
+                            goterr = 1;
                         } else {
-                            io.errln("SIOCSIFFLAGS: Cannot assign requested address");
-                            io.status = 1;
-                            return;
+                            d.mtu = u32::try_from(mtu).expect("checked above");
                         }
                     }
-                } else {
-                    h.set_link(idx, w == "up");
                 }
             }
-            "netmask" | "broadcast" | "mtu" => {
-                let Some(v) = it.next() else {
-                    io.errln("ifconfig: `--help' gives usage information.");
-                    io.status = 1;
-                    return;
+            "netmask" => {
+                let Some(v) = it.next().filter(|_| !didnetmask) else {
+                    return usage(io);
                 };
-                if w == "mtu" {
-                    let Some(idx) = ifindex else {
-                        io.errln("SIOCSIFMTU: No such device");
-                        io.status = 1;
-                        return;
-                    };
-                    match v.parse::<u32>() {
-                        Ok(mtu) if (68..=65536).contains(&mtu) => {
-                            if let Some(d) = h.devices.get_mut(&idx) {
-                                d.mtu = mtu;
-                            }
-                        }
-                        _ => {
-                            io.errln("SIOCSIFMTU: Invalid argument");
-                            io.status = 1;
-                            return;
-                        }
-                    }
+                let Some(m) = inet_aton(v) else {
+                    io.errln(format!("{v}: Unknown host"));
+                    goterr = 1;
                     continue;
+                };
+                didnetmask = true;
+                goterr |= set_netmask(h, ifindex, name, m, io);
+            }
+            "broadcast" => {
+                if let Some(v) = it.next() {
+                    let Some(b) = inet_aton(v) else {
+                        io.errln(format!("{v}: Unknown host"));
+                        goterr = 1;
+                        continue;
+                    };
+                    let r = match ifindex {
+                        Some(idx) => set_brd(h, idx, name, b),
+                        None => Err("No such device"),
+                    };
+                    if let Err(e) = r {
+                        io.errln(format!("SIOCSIFBRDADDR: {e}"));
+                        goterr = 1;
+                    }
                 }
-                let Some(a) = inet_aton(v) else {
-                    return unknown_host(io, v, false);
-                };
-                let Some(idx) = ifindex else {
-                    io.errln(format!(
-                        "SIOCSIF{}: No such device",
-                        if w == "netmask" { "NETMASK" } else { "BRDADDR" }
-                    ));
-                    io.status = 1;
-                    return;
-                };
-                let r = if w == "netmask" {
-                    set_mask(h, idx, name, a)
-                } else {
-                    set_brd(h, idx, name, a)
-                };
-                if let Err(e) = r {
-                    io.errln(format!(
-                        "SIOCSIF{}: {e}",
-                        if w == "netmask" { "NETMASK" } else { "BRDADDR" }
-                    ));
-                    io.status = 1;
-                    return;
-                }
+                // set_flag(IFF_BROADCAST): the flags as they are, plus one
+                // a broadcast device already has.
+                let up = ifindex.and_then(|i| h.device(i)).is_some_and(|d| d.up);
+                goterr |= set_flag(h, ifindex, name, alias, up, io);
             }
             "arp" | "-arp" | "promisc" | "-promisc" | "allmulti" | "-allmulti" => {}
             word => {
                 // An address, optionally with /prefix.
-                let (hostpart, plen) = match word.split_once('/') {
-                    Some((a, p)) => (a, Some(p)),
-                    None => (word, None),
+                let Ok((hostpart, mask)) = getmask(word) else {
+                    return usage(io);
                 };
+                if mask.is_some() {
+                    if didnetmask {
+                        return usage(io);
+                    }
+                    neednetmask = mask;
+                }
                 let Some(a) = inet_aton(hostpart) else {
                     if hostpart == "netmask" {
                         io.hint = Some((
@@ -361,42 +469,42 @@ pub fn ifconfig(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
                             "net-tools 不支持 `netmask/24` 这种写法：请写 `ifconfig eth0:8 192.168.150.100/24` 或 `ifconfig eth0:8 192.168.150.100 netmask 255.255.255.0`。在 ifconfig 遇到错误参数之前，地址已经按有类掩码 /24 设置好了。".into(),
                         ));
                     }
-                    return unknown_host(io, hostpart, true);
+                    unknown_host(io, hostpart, true);
+                    return 1;
                 };
-                let plen = match plen.map(|p| p.parse::<u8>()) {
-                    None => None,
-                    Some(Ok(p)) if p <= 32 => Some(p),
-                    Some(_) => return unknown_host(io, word, true),
+                let r = match ifindex {
+                    Some(idx) => set_addr(h, idx, name, a),
+                    None => Err("No such device"),
                 };
-                let Some(idx) = ifindex else {
-                    io.errln("SIOCSIFADDR: No such device");
-                    io.errln(format!(
-                        "{name}: ERROR while getting interface flags: No such device"
-                    ));
-                    io.status = 1;
-                    return;
-                };
-                if let Err(e) = set_addr(h, idx, name, a) {
+                if let Err(e) = r {
                     io.errln(format!("SIOCSIFADDR: {e}"));
-                    io.status = 1;
-                    return;
+                    goterr = 1;
                 }
-                if let Some(p) = plen {
-                    let mask = Ipv4Net::new(Ipv4Addr::UNSPECIFIED, p)
-                        .map(|n| n.netmask())
-                        .unwrap_or(Ipv4Addr::BROADCAST);
-                    if let Err(e) = set_mask(h, idx, name, mask) {
-                        io.errln(format!("SIOCSIFNETMASK: {e}"));
-                        io.status = 1;
-                        return;
-                    }
-                }
-                // net-tools brings the interface up after setting an address.
-                if !alias {
-                    h.set_link(idx, true);
-                }
+                goterr |= set_flag(h, ifindex, name, alias, true, io);
             }
         }
+    }
+    if let Some(m) = neednetmask {
+        goterr |= set_netmask(h, ifindex, name, m, io);
+    }
+    goterr
+}
+
+/// C's `atoi()`: blanks, a sign, decimal digits; 0 when there are none.
+fn atoi(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = t.bytes().take_while(u8::is_ascii_digit).fold(0i64, |n, b| {
+        n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+    });
+    if neg {
+        -n
+    } else {
+        n
     }
 }
 

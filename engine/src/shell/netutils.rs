@@ -360,6 +360,7 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         sent: 0,
         received: 0,
         errors: 0,
+        pipesize: 0,
         rtts: vec![],
         send_times: vec![],
         exit_at: None,
@@ -495,6 +496,13 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
             }
         }
     } else if unsolicited.is_some() {
+        // -U/-A announce the target as the source; arping binds its probe
+        // socket to it, which only a local address allows (inet_bind()).
+        if h.addr_type(target) != crate::net::ipv4::fib::RouteType::Local {
+            io.errln("arping: bind: Cannot assign requested address");
+            io.status = 2;
+            return;
+        }
         target
     } else {
         match h.route_output(target, Some(ifindex), None) {
@@ -542,7 +550,10 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
 /// `arp` (net-tools): `-n`/`-a` listing from the neighbour table.
 pub fn arp(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let h = lab.world.host(host).expect("host checked by the shell");
-    let bsd = args.iter().any(|a| a == "-a");
+    // net-tools arp reads its options with getopt ("A:H:adfp:nsei:t:vh?DNV"),
+    // so `-an` is `-a -n`; -a prints the BSD-style lines.
+    let bsd = crate::tools::libc::getopt(args, "A:H:adfp:nsei:t:vh?DNV")
+        .is_ok_and(|g| g.opts.iter().any(|(c, _)| *c == 'a'));
     let mut header = false;
     for ((idx, ip), n) in &h.neigh.entries {
         if matches!(n.state, Nud::None | Nud::Noarp) {

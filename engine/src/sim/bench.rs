@@ -155,6 +155,7 @@ impl Bench {
             sent: 0,
             received: 0,
             errors: 0,
+            pipesize: 0,
             rtts: vec![],
             send_times: vec![],
             exit_at: None,

@@ -284,6 +284,7 @@ pub fn bare() -> World {
                     scope: Scope::Global,
                     proto: Proto::Boot,
                     metric: 0,
+                    gw_local: false,
                 })
                 .expect("fresh table");
         }

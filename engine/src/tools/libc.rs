@@ -83,6 +83,19 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn strtol_takes_c_number_forms() {
+        assert_eq!(strtol_whole("1500"), Some(1500));
+        assert_eq!(strtol_whole("0x5dc"), Some(1500));
+        assert_eq!(strtol_whole("02734"), Some(1500));
+        assert_eq!(strtol_whole(" -1"), Some(-1));
+        assert_eq!(strtol_whole("0"), Some(0));
+        for bad in ["", "abc", "15x", "0x", "9999999999999999999999", "08"] {
+            assert_eq!(strtol_whole(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn a(s: &str) -> Option<Ipv4Addr> {
@@ -138,6 +151,29 @@ impl std::fmt::Display for GetoptError {
             }
         }
     }
+}
+
+/// `strtol(s, &end, 0)` that must consume all of `s` (iproute2's
+/// `get_integer()`/`get_long()`): blanks, a sign, then `0x` hexadecimal,
+/// `0` octal or decimal digits; `None` for no digits, trailing text or
+/// overflow (ERANGE).
+pub fn strtol_whole(s: &str) -> Option<i64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = match t.as_bytes() {
+        [b'0', b'x' | b'X', c, ..] if c.is_ascii_hexdigit() => (16, &t[2..]),
+        [b'0', ..] => (8, t),
+        _ => (10, t),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i64::from_str_radix(digits, radix).ok()?;
+    Some(if neg { -v } else { v })
 }
 
 /// The options and operands of a command line, as glibc's `getopt()`

@@ -292,6 +292,11 @@ impl NeighTable {
             .get_mut(&(ifindex, ip))
             .expect("inserted above");
         let old = e.state;
+        // An administrative entry is never changed by what the wire says
+        // (`__neigh_update()` without NEIGH_UPDATE_F_ADMIN).
+        if matches!(old, Nud::Permanent | Nud::Noarp) {
+            return;
+        }
         let mut new = state;
         if new.connected() {
             e.confirmed = now;

@@ -106,6 +106,12 @@ pub struct Route {
     pub scope: Scope,
     pub proto: Proto,
     pub metric: u32,
+    /// The gateway is one of the host's own addresses: the nexthop's scope
+    /// is host (`fib_check_nh_v4_gw()` found a local route), and
+    /// `rt_set_nexthop()` uses a gateway only of link scope, so packets go
+    /// to their destination directly on the nexthop's device.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gw_local: bool,
 }
 
 impl Route {
@@ -240,10 +246,26 @@ impl Fib {
     /// so each length is a binary search (the doctor asks once per
     /// service and real server: 10,000 services on 200,000 routes).
     pub fn lookup_table(&self, table: u32, dst: Ipv4Addr, oif: Option<u32>) -> Option<&Route> {
-        let via = |r: &&Route| match (oif, r.ifindex) {
-            (None, _) => true,
-            (Some(o), Some(i)) => o == i,
-            (Some(_), None) => true,
+        self.lookup_table_scoped(table, dst, oif, Scope::Global)
+    }
+
+    /// [`Fib::lookup_table`] among the routes of at least `scope`
+    /// (`fib_table_lookup()` skips an alias whose `fib_scope` is below the
+    /// flow's `flowi4_scope`).
+    fn lookup_table_scoped(
+        &self,
+        table: u32,
+        dst: Ipv4Addr,
+        oif: Option<u32>,
+        scope: Scope,
+    ) -> Option<&Route> {
+        let via = |r: &&Route| {
+            r.scope >= scope
+                && match (oif, r.ifindex) {
+                    (None, _) => true,
+                    (Some(o), Some(i)) => o == i,
+                    (Some(_), None) => true,
+                }
         };
         if self.routes.len() <= 32 {
             return self
@@ -272,8 +294,20 @@ impl Fib {
 
     /// Full policy lookup through the default rules (`fib_lookup()`).
     pub fn lookup(&self, dst: Ipv4Addr, oif: Option<u32>) -> Result<FibResult, FibError> {
+        self.lookup_scoped(dst, oif, Scope::Global)
+    }
+
+    /// [`Fib::lookup`] for a flow of `scope`: what `fib_check_nh_v4_gw()`
+    /// asks for a gateway (`flowi4_scope` at least RT_SCOPE_LINK, so only
+    /// on-link and local routes can answer).
+    pub fn lookup_scoped(
+        &self,
+        dst: Ipv4Addr,
+        oif: Option<u32>,
+        scope: Scope,
+    ) -> Result<FibResult, FibError> {
         for table in [TABLE_LOCAL, TABLE_MAIN, TABLE_DEFAULT] {
-            if let Some(r) = self.lookup_table(table, dst, oif) {
+            if let Some(r) = self.lookup_table_scoped(table, dst, oif, scope) {
                 return match r.rtype {
                     RouteType::Throw => continue,
                     RouteType::Unreachable => Err(FibError::HostUnreachable),
@@ -344,6 +378,7 @@ mod tests {
             scope: Scope::Link,
             proto: Proto::Kernel,
             metric: 0,
+            gw_local: false,
         }
     }
 

@@ -186,7 +186,9 @@ impl Host {
             Some(s) => s,
             None => r
                 .prefsrc
-                .or_else(|| self.select_addr(ifindex, None, r.scope))
+                // fib_info_update_nhc_saddr(): inet_select_addr() on the
+                // nexthop's device towards its gateway.
+                .or_else(|| self.select_addr(ifindex, r.gateway, r.scope))
                 .unwrap_or(Ipv4Addr::UNSPECIFIED),
         };
         if let Some(o) = oif {
@@ -195,7 +197,8 @@ impl Host {
         Ok(OutRoute {
             rtype: r.rtype,
             ifindex,
-            gateway: r.gateway,
+            // rt_set_nexthop(): only a link-scope nexthop's gateway.
+            gateway: r.gateway.filter(|_| !r.gw_local),
             src: s,
             table: r.table,
             prefix: r.dst,

@@ -21,7 +21,7 @@ fn inet_line(a: &IfAddr) -> String {
     s
 }
 
-fn show_addrs(h: &Host, dev: Option<u32>, label: Option<&str>, inet_only: bool, io: &mut Io) {
+fn show_addrs(h: &Host, dev: Option<u32>, label: Option<&str>, opts: Opts, io: &mut Io) {
     for d in h.devices.values() {
         if dev.is_some_and(|x| x != d.ifindex) {
             continue;
@@ -30,11 +30,24 @@ fn show_addrs(h: &Host, dev: Option<u32>, label: Option<&str>, inet_only: bool, 
             .iter()
             .filter(|a| label.is_none_or(|l| a.label == l))
             .collect();
-        if (inet_only || label.is_some()) && list.is_empty() {
+        if opts.oneline {
+            // ipaddr_list_flush_or_save(): no link records; each address
+            // opens with its device (print_addrinfo()).
+            for a in list {
+                io.outln(format!(
+                    "{}: {}{}\\       valid_lft forever preferred_lft forever",
+                    d.ifindex,
+                    d.name,
+                    inet_line(a)
+                ));
+            }
+            continue;
+        }
+        if (opts.inet_only || label.is_some()) && list.is_empty() {
             continue;
         }
         io.outln(link_header(d, false));
-        if !inet_only {
+        if !opts.inet_only {
             io.outln(link_line(d));
         }
         for a in list {
@@ -44,12 +57,12 @@ fn show_addrs(h: &Host, dev: Option<u32>, label: Option<&str>, inet_only: bool, 
     }
 }
 
-pub(crate) fn addr(lab: &mut Lab, host: &str, args: &[String], inet_only: bool, io: &mut Io) {
+pub(crate) fn addr(lab: &mut Lab, host: &str, args: &[String], opts: Opts, io: &mut Io) {
     let cmd = args.first().map(String::as_str).unwrap_or("show");
     let rest = if args.is_empty() { args } else { &args[1..] };
     let h = lab.world.host_mut(host).expect("host checked by the shell");
     if m(cmd, "show") || m(cmd, "list") || cmd == "lst" {
-        addr_show(h, rest, inet_only, io);
+        addr_show(h, rest, opts, io);
     } else if m(cmd, "add") || m(cmd, "delete") || m(cmd, "replace") {
         addr_change(h, cmd, rest, io);
     } else if m(cmd, "flush") {
@@ -79,8 +92,8 @@ pub(crate) fn addr(lab: &mut Lab, host: &str, args: &[String], inet_only: bool, 
     }
 }
 
-/// `ip addr show [dev D] [label L]`; `inet_only` is `-4`.
-pub(crate) fn addr_show(h: &Host, rest: &[String], inet_only: bool, io: &mut Io) {
+/// `ip addr show [dev D] [label L]`.
+pub(crate) fn addr_show(h: &Host, rest: &[String], opts: Opts, io: &mut Io) {
     let mut dev = None;
     let mut label = None;
     let mut it = rest.iter();
@@ -104,7 +117,7 @@ pub(crate) fn addr_show(h: &Host, rest: &[String], inet_only: bool, io: &mut Io)
         },
         None => None,
     };
-    show_addrs(h, dev_idx, label.map(String::as_str), inet_only, io);
+    show_addrs(h, dev_idx, label.map(String::as_str), opts, io);
 }
 
 fn addr_change(h: &mut Host, cmd: &str, rest: &[String], io: &mut Io) {

@@ -82,7 +82,45 @@ pub(crate) fn no_device(io: &mut Io, name: &str) {
     io.status = 1;
 }
 
-pub(crate) fn link(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
+/// `dev_set_mtu()`: the device's limits (`dev_validate_mtu()`: veth and
+/// Ethernet 68..65535, the ipip fallback device 68..65515, loopback and
+/// dummy unlimited), as the extack messages iproute2 prints.
+fn set_mtu(h: &mut Host, idx: u32, mtu: i64) -> Result<(), String> {
+    let d = h.devices.get_mut(&idx).expect("index from dev_index");
+    let (min, max) = match d.kind {
+        DeviceKind::Ether => (68, Some(65535)),
+        DeviceKind::Ipip => (68, Some(65515)),
+        DeviceKind::Loopback | DeviceKind::Dummy => (0, None),
+    };
+    if mtu < min {
+        return Err("Error: mtu less than device minimum.".into());
+    }
+    if max.is_some_and(|m| mtu > m) {
+        return Err("Error: mtu greater than device maximum.".into());
+    }
+    if mtu < 68 {
+        // inetdev_event(NETDEV_CHANGEMTU) would destroy the device's IPv4
+        // configuration (addresses, routes, its conf/ directory).
+        return Err(format!(
+            "lvslab: an MTU below 68 on {}, which takes IPv4 off the device, is not modelled",
+            d.name
+        ));
+    }
+    d.mtu = u32::try_from(mtu).expect("checked above");
+    Ok(())
+}
+
+/// One device as `ip link` prints it (`print_linkinfo()`).
+fn show_link(d: &Device, opts: Opts, io: &mut Io) {
+    if opts.oneline {
+        io.outln(format!("{}\\{}", link_header(d, true), link_line(d)));
+    } else {
+        io.outln(link_header(d, true));
+        io.outln(link_line(d));
+    }
+}
+
+pub(crate) fn link(lab: &mut Lab, host: &str, args: &[String], opts: Opts, io: &mut Io) {
     let cmd = args.first().map(String::as_str).unwrap_or("show");
     let rest = if args.is_empty() { args } else { &args[1..] };
     let h = lab.world.host_mut(host).expect("host checked by the shell");
@@ -94,10 +132,7 @@ pub(crate) fn link(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
             .or(rest.first());
         if let Some(name) = dev {
             match h.device_by_name(name) {
-                Some(d) => {
-                    io.outln(link_header(d, true));
-                    io.outln(link_line(d));
-                }
+                Some(d) => show_link(d, opts, io),
                 None => {
                     io.errln(format!("Device \"{name}\" does not exist."));
                     io.status = 1;
@@ -106,18 +141,44 @@ pub(crate) fn link(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
             return;
         }
         for d in h.devices.values() {
-            io.outln(link_header(d, true));
-            io.outln(link_line(d));
+            show_link(d, opts, io);
         }
     } else if cmd == "set" {
         let mut name = None;
         let mut up = None;
+        let mut mtu: Option<i64> = None;
         let mut it = rest.iter();
         while let Some(a) = it.next() {
             match a.as_str() {
                 "dev" => name = it.next(),
                 "up" => up = Some(true),
                 "down" => up = Some(false),
+                "mtu" => {
+                    let Some(v) = it.next() else {
+                        io.errln("Command line is not complete. Try option \"help\"");
+                        io.status = 255;
+                        return;
+                    };
+                    if mtu.is_some() {
+                        io.errln(format!(
+                            "Error: duplicate \"mtu\": \"{v}\" is the second value."
+                        ));
+                        io.status = 255;
+                        return;
+                    }
+                    // get_integer(): strtol() in base 0, within int.
+                    match crate::tools::libc::strtol_whole(v).filter(|n| i32::try_from(*n).is_ok())
+                    {
+                        Some(n) => mtu = Some(n),
+                        None => {
+                            io.errln(format!(
+                                "Error: argument \"{v}\" is wrong: Invalid \"mtu\" value\n"
+                            ));
+                            io.status = 255;
+                            return;
+                        }
+                    }
+                }
                 _ if name.is_none() => name = Some(a),
                 other => {
                     io.errln(format!(
@@ -136,6 +197,13 @@ pub(crate) fn link(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         let Ok(idx) = dev_index(h, name) else {
             return no_device(io, name);
         };
+        if let Some(n) = mtu {
+            if let Err(e) = set_mtu(h, idx, n) {
+                io.errln(e);
+                io.status = 2;
+                return;
+            }
+        }
         if let Some(u) = up {
             h.set_link(idx, u);
         }

@@ -1,5 +1,5 @@
 //! `ip` from iproute2 6.1: `addr`, `link`, `route`, `neigh`, with iproute2's
-//! abbreviations (`ip a`, `ip r`, `ip n`, `ip l`), options `-4`, `-s`, `-V`,
+//! abbreviations (`ip a`, `ip r`, `ip n`, `ip l`), options `-4`, `-o`, `-s`, `-V`,
 //! and its output and error texts (including the kernel's extack messages
 //! that 6.1 prints as `Error: …`).
 
@@ -42,13 +42,26 @@ fn parse_addr(s: &str) -> Option<Ipv4Addr> {
     s.parse().ok()
 }
 
+/// ip's global options (ip.c `main()`) that change what is printed.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Opts {
+    /// `-4`: IPv4 only.
+    pub inet_only: bool,
+    /// `-o`/`-oneline`: each record on one line, its line breaks as `\`
+    /// (iproute2's `_SL_`).
+    pub oneline: bool,
+}
+
 pub fn ip(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let mut i = 0;
-    let mut inet_only = false;
+    let mut opts = Opts::default();
     while i < args.len() && args[i].starts_with('-') {
-        match args[i].as_str() {
-            "-4" => inet_only = true,
-            "-s" | "-d" | "-o" | "-br" | "-c" | "-n" => {}
+        // ip.c takes `--opt` as `-opt` and long options by any prefix.
+        let a = args[i].as_str();
+        let opt = if a.starts_with("--") { &a[1..] } else { a };
+        match opt {
+            "-4" => opts.inet_only = true,
+            "-s" | "-d" | "-br" | "-c" | "-n" => {}
             "-V" | "-Version" => {
                 io.outln("ip utility, iproute2-6.1.0, libbpf 1.1.2");
                 return;
@@ -57,8 +70,9 @@ pub fn ip(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
                 // IPv6 is not modelled: every table is empty.
                 return;
             }
-            other => {
-                io.errln(format!("Option \"{other}\" is unknown, try \"ip -help\"."));
+            o if o.len() > 1 && m(o, "-oneline") => opts.oneline = true,
+            _ => {
+                io.errln(format!("Option \"{a}\" is unknown, try \"ip -help\"."));
                 io.status = 255;
                 return;
             }
@@ -73,13 +87,13 @@ pub fn ip(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let rest = &args[i + 1..];
     let o = obj.as_str();
     if m(o, "address") {
-        addr(lab, host, rest, inet_only, io)
+        addr(lab, host, rest, opts, io)
     } else if m(o, "route") {
         route(lab, host, rest, io)
     } else if m(o, "rule") {
         crate::shell::route::ip_rule(rest, io)
     } else if m(o, "link") {
-        link(lab, host, rest, io)
+        link(lab, host, rest, opts, io)
     } else if m(o, "neighbour") || m(o, "neighbor") {
         neigh(lab, host, rest, io)
     } else {

@@ -4,6 +4,7 @@
 //! routes printed as `print_route()` prints them.
 
 use super::*;
+use crate::net::core::dev::DeviceKind;
 use crate::net::host::Host;
 use crate::net::ipv4::devinet::Scope;
 use crate::net::ipv4::fib::{Proto, Route, RouteSpec, RouteType, TABLE_LOCAL, TABLE_MAIN};
@@ -293,18 +294,25 @@ fn route_add(h: &mut Host, cmd: &str, rest: &[String], io: &mut Io) {
         },
     );
     let mut ifindex = a.dev;
+    let mut gw_local = false;
     if !rtype.is_reject() {
         if let Some(g) = a.gateway {
-            // fib_check_nh(): the gateway must be reachable on link.
-            let ok = h
+            // fib_check_nh_v4_gw(): a full lookup of the gateway among the
+            // on-link and local routes (through `dev` when given); it must
+            // be unicast or one of the host's own addresses, and the
+            // nexthop takes that route's device.
+            let found = h
                 .fib
-                .lookup(g, a.dev)
+                .lookup_scoped(g, a.dev, Scope::Link)
                 .ok()
-                .filter(|r| r.route.rtype == RouteType::Unicast && r.route.gateway.is_none())
-                .and_then(|r| r.route.ifindex);
-            match ok {
-                Some(i) if a.dev.is_none_or(|d| d == i) => ifindex = Some(i),
-                _ => {
+                .filter(|r| matches!(r.route.rtype, RouteType::Unicast | RouteType::Local))
+                .and_then(|r| Some((r.route.ifindex?, r.route.rtype == RouteType::Local)));
+            match found {
+                Some((i, local)) => {
+                    ifindex = Some(i);
+                    gw_local = local;
+                }
+                None => {
                     io.errln("Error: Nexthop has invalid gateway.");
                     io.status = 2;
                     return;
@@ -348,6 +356,7 @@ fn route_add(h: &mut Host, cmd: &str, rest: &[String], io: &mut Io) {
         scope,
         proto: a.proto.unwrap_or(Proto::Boot),
         metric: a.metric.unwrap_or(0),
+        gw_local,
     };
     if m(cmd, "replace") || m(cmd, "change") {
         let spec = RouteSpec {
@@ -418,6 +427,14 @@ fn route_get(h: &Host, rest: &[String], io: &mut Io) {
                 RouteType::Broadcast => {
                     s.push_str("broadcast ");
                     "<local,brd> "
+                }
+                // __mkroute_output(): a route out of the loopback device
+                // is RTCF_LOCAL.
+                _ if h
+                    .device(rt.ifindex)
+                    .is_some_and(|d| d.kind == DeviceKind::Loopback) =>
+                {
+                    "<local> "
                 }
                 _ => "",
             };
