@@ -306,8 +306,22 @@ impl Fib {
         oif: Option<u32>,
         scope: Scope,
     ) -> Result<FibResult, FibError> {
-        for table in [TABLE_LOCAL, TABLE_MAIN, TABLE_DEFAULT] {
-            if let Some(r) = self.lookup_table_scoped(table, dst, oif, scope) {
+        // Without custom rules (the lab has none: `ip rule` only lists the
+        // defaults) the local and main tables share one trie
+        // (fib_trie_table() makes main an alias of local; fib_unmerge()
+        // splits them when a rule is added), so fib_lookup() takes the
+        // longest prefix over both, and on the same prefix the local
+        // table's alias (fib_find_alias() orders a leaf by table id,
+        // highest first). A /22 on lo does not capture the LAN's /24.
+        let local = self.lookup_table_scoped(TABLE_LOCAL, dst, oif, scope);
+        let main = self.lookup_table_scoped(TABLE_MAIN, dst, oif, scope);
+        let merged = match (local, main) {
+            (Some(l), Some(m)) if m.dst.prefix_len() > l.dst.prefix_len() => Some(m),
+            (l, m) => l.or(m),
+        };
+        let default = || self.lookup_table_scoped(TABLE_DEFAULT, dst, oif, scope);
+        for r in [merged, default()].into_iter().flatten() {
+            {
                 return match r.rtype {
                     RouteType::Throw => continue,
                     RouteType::Unreachable => Err(FibError::HostUnreachable),
@@ -383,13 +397,32 @@ mod tests {
     }
 
     #[test]
-    fn local_table_wins_over_main_whatever_the_prefix() {
+    fn local_table_wins_over_main_on_the_same_prefix() {
         let mut fib = Fib::default();
         fib.kernel_add(route(TABLE_MAIN, RouteType::Unicast, "192.168.150.0/24", 2));
         fib.kernel_add(route(TABLE_LOCAL, RouteType::Local, "192.168.150.0/24", 1));
         let got = fib.lookup("192.168.150.1".parse().unwrap(), None).unwrap();
         assert_eq!(got.route.rtype, RouteType::Local);
         assert_eq!(got.route.ifindex, Some(1));
+    }
+
+    /// Local and main are one trie: a shorter local prefix (an address
+    /// /22 on lo) loses to main's longer one (conformance 100-lo-short-prefix).
+    #[test]
+    fn the_longest_prefix_wins_across_local_and_main() {
+        let mut fib = Fib::default();
+        fib.kernel_add(route(TABLE_MAIN, RouteType::Unicast, "192.168.150.0/24", 2));
+        fib.kernel_add(route(TABLE_LOCAL, RouteType::Local, "192.168.148.0/22", 1));
+        let got = fib.lookup("192.168.150.13".parse().unwrap(), None).unwrap();
+        assert_eq!(
+            (got.route.rtype, got.route.ifindex),
+            (RouteType::Unicast, Some(2))
+        );
+        let got = fib.lookup("192.168.149.1".parse().unwrap(), None).unwrap();
+        assert_eq!(
+            (got.route.rtype, got.route.ifindex),
+            (RouteType::Local, Some(1))
+        );
     }
 
     /// The lookup of a large table (by prefix length) picks what a walk
