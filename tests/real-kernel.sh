@@ -5,7 +5,9 @@
 #  1. tests/conformance/scripts on this machine's kernel, in network
 #     namespaces with the real iproute2/iputils/net-tools (run-real.sh);
 #  2. tests/vm/scripts and tests/vm/native/scripts on a Debian 6.1 kernel
-#     with IPVS under qemu, in one VM boot (vm/check.sh).
+#     with IPVS under qemu, in one VM boot (vm/check.sh);
+#  3. the differential tester's pinned seeds (difftest/seeds-lan.txt):
+#     generated LAN scripts, real kernel against the lab, zero divergences.
 # Each must print its recorded expected/NAME.txt. Needs root;
 # LVSLAB_SKIP_REAL=1 / LVSLAB_SKIP_VM=1 skip a half knowingly (printed).
 set -uo pipefail
@@ -25,6 +27,8 @@ if [[ ${LVSLAB_SKIP_REAL:-0} == 1 ]]; then
 elif need_root "the host-kernel conformance (ip netns)" LVSLAB_SKIP_REAL; then
   conformance/run-real.sh -j 2 | tee "$OUT/conformance/real.txt"
   lan=${PIPESTATUS[0]}
+  LVSLAB_BIN="$BIN" node difftest/run.mjs --pinned -j 4 | tee "$OUT/conformance/difftest.txt"
+  (( ${PIPESTATUS[0]} == 0 )) || lan=1
 else
   lan=1
 fi

@@ -297,6 +297,17 @@ impl Fib {
         self.lookup_scoped(dst, oif, Scope::Global)
     }
 
+    /// The local and main tables as the one trie they are without custom
+    /// rules: the longest prefix over both, local first on a tie.
+    pub fn lookup_merged(&self, dst: Ipv4Addr, oif: Option<u32>, scope: Scope) -> Option<&Route> {
+        let local = self.lookup_table_scoped(TABLE_LOCAL, dst, oif, scope);
+        let main = self.lookup_table_scoped(TABLE_MAIN, dst, oif, scope);
+        match (local, main) {
+            (Some(l), Some(m)) if m.dst.prefix_len() > l.dst.prefix_len() => Some(m),
+            (l, m) => l.or(m),
+        }
+    }
+
     /// [`Fib::lookup`] for a flow of `scope`: what `fib_check_nh_v4_gw()`
     /// asks for a gateway (`flowi4_scope` at least RT_SCOPE_LINK, so only
     /// on-link and local routes can answer).
@@ -313,12 +324,7 @@ impl Fib {
         // longest prefix over both, and on the same prefix the local
         // table's alias (fib_find_alias() orders a leaf by table id,
         // highest first). A /22 on lo does not capture the LAN's /24.
-        let local = self.lookup_table_scoped(TABLE_LOCAL, dst, oif, scope);
-        let main = self.lookup_table_scoped(TABLE_MAIN, dst, oif, scope);
-        let merged = match (local, main) {
-            (Some(l), Some(m)) if m.dst.prefix_len() > l.dst.prefix_len() => Some(m),
-            (l, m) => l.or(m),
-        };
+        let merged = self.lookup_merged(dst, oif, scope);
         let default = || self.lookup_table_scoped(TABLE_DEFAULT, dst, oif, scope);
         for r in [merged, default()].into_iter().flatten() {
             {

@@ -125,9 +125,13 @@ impl Host {
         if ip == Ipv4Addr::BROADCAST {
             return RouteType::Broadcast;
         }
-        match self.fib.lookup_table(TABLE_LOCAL, ip, None) {
-            Some(r) => r.rtype,
-            None => RouteType::Unicast,
+        // __inet_dev_addr_type() looks in the local table, which without
+        // custom rules is one trie with main (Fib::lookup_merged): a main
+        // route more specific than a local one makes the address unicast,
+        // and so does a reject route (its lookup fails).
+        match self.fib.lookup_merged(ip, None, Scope::Global) {
+            Some(r) if !r.rtype.is_reject() => r.rtype,
+            _ => RouteType::Unicast,
         }
     }
 

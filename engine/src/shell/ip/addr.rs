@@ -188,18 +188,19 @@ fn addr_change(h: &mut Host, cmd: &str, rest: &[String], io: &mut Io) {
             return;
         }
     }
+    // ipaddr_modify() warns before it looks the device up.
+    if deleting && !explicit_len {
+        io.errln("Warning: Executing wildcard deletion to stay compatible with old scripts.");
+        io.errln(format!(
+            "         Explicitly specify the prefix length ({local}/32) to avoid this warning."
+        ));
+        io.errln("         This special behaviour is likely to disappear in further releases,");
+        io.errln("         fix your scripts!");
+    }
     let Ok(idx) = dev_index(h, dev) else {
         return no_device(io, dev);
     };
     if deleting {
-        if !explicit_len {
-            io.errln("Warning: Executing wildcard deletion to stay compatible with old scripts.");
-            io.errln(format!(
-                "         Explicitly specify the prefix length ({local}/32) to avoid this warning."
-            ));
-            io.errln("         This special behaviour is likely to disappear in further releases,");
-            io.errln("         fix your scripts!");
-        }
         let pos = h.addrs[&idx].iter().position(|a| {
             a.local() == net.addr()
                 && label.is_none_or(|l| &a.label == l)

@@ -29,17 +29,49 @@ fn invalid_prefix(io: &mut Io, s: &str) {
     io.status = 1;
 }
 
+/// `get_addr()`'s failure (an address, where `get_prefix()` wants a
+/// prefix), named by the family the command has so far: "inet" once an
+/// IPv4 prefix was read (iproute_modify() takes its family), else "any
+/// valid".
+fn invalid_addr(io: &mut Io, s: &str, inet: bool) {
+    let family = if inet { "inet" } else { "any valid" };
+    io.errln(format!(
+        "Error: {family} address is expected rather than \"{s}\"."
+    ));
+    io.status = 1;
+}
+
 fn parse_prefix(s: &str, default_len: u8) -> Option<(Ipv4Net, bool)> {
     let (a, l, explicit) = match s.split_once('/') {
         Some((a, l)) => (a, l.parse::<u8>().ok()?, true),
         None => (s, default_len, false),
     };
-    let ip: Ipv4Addr = a.parse().ok()?;
+    let ip = get_addr_ipv4(a)?;
     Some((Ipv4Net::new(ip, l).ok()?, explicit))
 }
 
 fn parse_addr(s: &str) -> Option<Ipv4Addr> {
-    s.parse().ok()
+    get_addr_ipv4(s)
+}
+
+/// iproute2's `get_addr_ipv4()` (lib/utils.c): up to four dotted parts,
+/// each `strtoul(…, 0)` (decimal, `0` octal, `0x` hex) and at most 255; the
+/// parts not given are 0 (`192.168.150` is 192.168.150.0), so it is not
+/// glibc's `inet_aton()`, whose last part fills the rest.
+fn get_addr_ipv4(s: &str) -> Option<Ipv4Addr> {
+    let mut out = [0u8; 4];
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    for (i, p) in parts.iter().enumerate() {
+        // strtoul() skips blanks and takes a sign; a part needs a digit.
+        let t = p.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+        let t = t.strip_prefix('+').unwrap_or(t);
+        let n = crate::tools::libc::strtol_whole(t).filter(|n| (0..=255).contains(n))?;
+        out[i] = n as u8;
+    }
+    Some(Ipv4Addr::from(out))
 }
 
 /// ip's global options (ip.c `main()`) that change what is printed.

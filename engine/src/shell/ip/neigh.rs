@@ -36,7 +36,7 @@ pub(crate) fn neigh(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let addr_ip = match addr {
         Some(a) => match parse_addr(a) {
             Some(ip) => Some(ip),
-            None => return invalid_prefix(io, a),
+            None => return invalid_addr(io, a, false),
         },
         None => None,
     };

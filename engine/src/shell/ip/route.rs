@@ -107,7 +107,7 @@ fn parse_route_args(h: &Host, rest: &[String], io: &mut Io) -> Option<RouteArgs>
                 match parse_addr(v) {
                     Some(g) => a.gateway = Some(g),
                     None => {
-                        invalid_prefix(io, v);
+                        invalid_addr(io, v, a.dst.is_some());
                         return None;
                     }
                 }
@@ -127,7 +127,7 @@ fn parse_route_args(h: &Host, rest: &[String], io: &mut Io) -> Option<RouteArgs>
                 match parse_addr(v) {
                     Some(s) => a.src = Some(s),
                     None => {
-                        invalid_prefix(io, v);
+                        invalid_addr(io, v, a.dst.is_some());
                         return None;
                     }
                 }

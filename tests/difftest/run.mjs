@@ -1,0 +1,243 @@
+// The differential tester: generated lab scripts run on the real kernel (the
+// conformance harness's namespaces, tests/conformance/realnet.sh) and in the
+// engine (`lvslab sim --scenario bare --script`), both through
+// tests/conformance/normalize, compared byte for byte.
+//
+//   node run.mjs --pinned              the seeds in seeds-lan.txt (CI)
+//   node run.mjs --seeds 1000-1199     a range (a soak); appends to soak-log.txt
+//   node run.mjs --script F.lab        one script
+//   options: -j N (parallel real runs, default 4), --no-shrink,
+//            --keep DIR (write each diverging script and its minimised form)
+//
+// Each divergence is shrunk by delta debugging over the script's lines
+// (ddmin: drop chunks while the two sides still differ), then printed with
+// its seed, the minimised script and the diff. A seed whose real runs differ
+// from each other (the real side flapped: a timer raced a command) is
+// reported apart as FLAPPING, never as agreement; the generator's job is
+// not to produce those. A line whose lab output says "is not modelled" is
+// counted apart: the lab said so rather than invent a tool's answer, and a
+// script that differs where the lab said so is not compared further.
+//
+// Needs root (network namespaces) and LVSLAB_BIN. Exit status 0 when every
+// script agrees, 1 when any diverged or flapped, 2 on a usage error.
+
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, appendFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generate } from "./gen.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CONF = join(HERE, "..", "conformance");
+
+function usage(msg) {
+  console.error(`${msg}\nusage: node run.mjs (--pinned | --seeds A-B | --script F.lab) [-j N] [--no-shrink] [--keep DIR]`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { jobs: 4, shrink: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => argv[++i] ?? usage(`${a} needs a value`);
+    if (a === "--pinned") o.pinned = true;
+    else if (a === "--seeds") {
+      const m = /^(\d+)-(\d+)$/.exec(val());
+      if (!m || +m[1] > +m[2]) usage("--seeds takes A-B with A <= B");
+      o.range = [+m[1], +m[2]];
+    } else if (a === "--script") o.script = val();
+    else if (a === "-j") {
+      o.jobs = Number(val());
+      if (!Number.isInteger(o.jobs) || o.jobs < 1 || o.jobs > 16) usage("-j takes 1..16");
+    } else if (a === "--no-shrink") o.shrink = false;
+    else if (a === "--keep") o.keep = val();
+    else usage(`unknown argument ${a}`);
+  }
+  if ([o.pinned, o.range, o.script].filter(Boolean).length !== 1) usage("give one of --pinned, --seeds, --script");
+  return o;
+}
+
+function run(cmd, args, { input, timeout = 600_000 } = {}) {
+  return new Promise((resolve) => {
+    const p = execFile(cmd, args, { maxBuffer: 64 << 20, timeout }, (err, stdout, stderr) => {
+      resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr });
+    });
+    if (input !== undefined) p.stdin.end(input);
+  });
+}
+
+async function normalize(text) {
+  const r = await run(join(CONF, "normalize"), [], { input: text });
+  return r.stdout;
+}
+
+let TMP;
+let counter = 0;
+function scriptFile(text) {
+  const f = join(TMP, `s${counter++}.lab`);
+  writeFileSync(f, text);
+  return f;
+}
+
+async function realSide(text) {
+  const r = await run(join(CONF, "realnet.sh"), [scriptFile(text)]);
+  if (r.code !== 0 && r.code !== 3) throw new Error(`realnet.sh failed (${r.code}): ${r.stderr}`);
+  return normalize(r.stdout);
+}
+
+async function simSide(text) {
+  const bin = process.env.LVSLAB_BIN;
+  const r = await run(bin, ["sim", "--scenario", "bare", "--script", scriptFile(text)]);
+  return normalize(r.stdout + (r.code !== 0 ? `\n[lvslab sim exit ${r.code}: ${r.stderr.trim()}]\n` : ""));
+}
+
+/// The transcript split at its prompt lines: [{ prompt, output }].
+function blocks(transcript, script) {
+  const prompts = new Set(commandLines(script));
+  const out = [];
+  for (const l of transcript.split("\n")) {
+    if (prompts.has(l) || out.length === 0) out.push({ prompt: l, output: [] });
+    else out[out.length - 1].output.push(l);
+  }
+  return out;
+}
+
+function commandLines(script) {
+  return script.split("\n").filter((l) => /^[a-z0-9]+# /.test(l));
+}
+
+function unmodelled(sim, script) {
+  return blocks(sim, script).filter((b) => b.output.some((l) => l.includes("is not modelled"))).length;
+}
+
+/// `diff -u` of the two transcripts (- real kernel, + lab).
+async function diff(real, lab) {
+  const a = join(TMP, `d${counter++}.real`);
+  const b = join(TMP, `d${counter++}.lab`);
+  writeFileSync(a, real);
+  writeFileSync(b, lab);
+  const r = await run("diff", ["-u", "--label", "real kernel", "--label", "lab", a, b]);
+  return r.stdout;
+}
+
+/// Whether the two sides differ on `lines` (the header comment is kept).
+async function differs(lines) {
+  const text = lines.join("\n") + "\n";
+  const [real, sim] = await Promise.all([realSide(text), simSide(text)]);
+  return real !== sim;
+}
+
+/// ddmin over the command lines: the smallest set (1-minimal) of lines for
+/// which the real kernel and the lab still differ.
+async function shrink(lines) {
+  let cur = lines;
+  let n = 2;
+  let tries = 0;
+  while (cur.length >= 2 && tries < 200) {
+    const size = Math.ceil(cur.length / n);
+    let reduced = false;
+    for (let i = 0; i < n && !reduced; i++) {
+      const complement = cur.filter((_, j) => j < i * size || j >= (i + 1) * size);
+      if (complement.length === 0) continue;
+      tries++;
+      if (await differs(complement)) {
+        cur = complement;
+        n = Math.max(n - 1, 2);
+        reduced = true;
+      }
+    }
+    if (!reduced) {
+      if (n >= cur.length) break;
+      n = Math.min(n * 2, cur.length);
+    }
+  }
+  return cur;
+}
+
+async function check(name, text, opts) {
+  const [real1, sim] = await Promise.all([realSide(text), simSide(text)]);
+  const res = { name, text, unmodelled: unmodelled(sim, text), lines: commandLines(text).length };
+  if (real1 === sim) return { ...res, verdict: "ok" };
+  if (res.unmodelled > 0) return { ...res, verdict: "unmodelled" };
+  const real2 = await realSide(text);
+  if (real2 !== real1) return { ...res, verdict: "flapping", diff: await diff(real1, real2) };
+  res.verdict = "diverged";
+  res.diff = await diff(real1, sim);
+  if (opts.shrink) {
+    const min = await shrink(commandLines(text));
+    res.minimal = min.join("\n") + "\n";
+    const [r, s] = await Promise.all([realSide(res.minimal), simSide(res.minimal)]);
+    res.minimalDiff = await diff(r, s);
+  }
+  return res;
+}
+
+async function pool(items, jobs, f) {
+  const results = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await f(items[i]);
+      }
+    }),
+  );
+  return results;
+}
+
+function pinnedSeeds() {
+  return readFileSync(join(HERE, "seeds-lan.txt"), "utf8")
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim())
+    .filter(Boolean)
+    .flatMap((l) => {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(l);
+      if (!m) throw new Error(`seeds-lan.txt: bad line ${l}`);
+      const [a, b] = [+m[1], +(m[2] ?? m[1])];
+      return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    });
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!process.env.LVSLAB_BIN) usage("LVSLAB_BIN must point at the lvslab binary");
+  if (process.getuid && process.getuid() !== 0) usage("needs root (network namespaces)");
+  TMP = mkdtempSync(join(tmpdir(), "lvs-difftest-"));
+  let cases;
+  if (opts.script) cases = [{ name: basename(opts.script), text: readFileSync(opts.script, "utf8") }];
+  else {
+    const seeds = opts.pinned ? pinnedSeeds() : Array.from({ length: opts.range[1] - opts.range[0] + 1 }, (_, i) => opts.range[0] + i);
+    cases = seeds.map((s) => ({ name: `seed ${s}`, seed: s, text: generate(s) }));
+  }
+  const t0 = Date.now();
+  const results = await pool(cases, opts.jobs, (c) => check(c.name, c.text, opts).then((r) => ({ ...r, seed: c.seed })));
+  const secs = ((Date.now() - t0) / 1000).toFixed(0);
+  const by = (v) => results.filter((r) => r.verdict === v);
+  for (const r of [...by("diverged"), ...by("flapping")]) {
+    console.log(`\n=== ${r.verdict.toUpperCase()}: ${r.name}\n${r.text}${r.diff}`);
+    if (r.minimal) console.log(`--- minimised (${commandLines(r.minimal).length} of ${r.lines} lines)\n${r.minimal}--- its diff\n${r.minimalDiff}`);
+    if (opts.keep) {
+      mkdirSync(opts.keep, { recursive: true });
+      const stem = r.seed !== undefined ? `seed-${r.seed}` : r.name.replace(/\.lab$/, "");
+      writeFileSync(join(opts.keep, `${stem}.lab`), r.text);
+      if (r.minimal) writeFileSync(join(opts.keep, `${stem}.min.lab`), `# minimised from ${r.name}\n${r.minimal}`);
+    }
+  }
+  const lines = results.reduce((s, r) => s + r.lines, 0);
+  const unm = results.reduce((s, r) => s + r.unmodelled, 0);
+  const summary = `${results.length} scripts (${lines} commands): ${by("ok").length} agree, ${by("diverged").length} diverged, ${by("flapping").length} flapped, ${by("unmodelled").length} not compared (${unm} commands the lab says it does not model); ${secs} s, -j ${opts.jobs}`;
+  console.log(`\ndifftest: ${summary}`);
+  if (opts.range) {
+    const stamp = new Date().toISOString().slice(0, 10);
+    appendFileSync(join(HERE, "soak-log.txt"), `${stamp} lan ${opts.range[0]}-${opts.range[1]}: ${summary}${by("diverged").length ? `; diverged: ${by("diverged").map((r) => r.seed).join(" ")}` : ""}\n`);
+  }
+  rmSync(TMP, { recursive: true, force: true });
+  process.exit(by("diverged").length || by("flapping").length ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(`difftest: ${e.stack || e}`);
+  process.exit(2);
+});
