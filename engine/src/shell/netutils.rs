@@ -281,6 +281,13 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let h = lab.world.host(host).expect("host checked by the shell");
     let (oif, bind_src) = match iface {
         None => (None, None),
+        // iputils takes an -I with a colon for an IPv6 source (a scope
+        // after '%'), so an alias name is not a device to it.
+        Some(s) if s.contains(':') => {
+            io.errln(format!("ping: invalid source address: {s}"));
+            io.status = 2;
+            return;
+        }
         Some(s) => match s.parse::<Ipv4Addr>() {
             Ok(a) => {
                 if h.addr_type(a) != crate::net::ipv4::fib::RouteType::Local {
@@ -315,10 +322,14 @@ pub fn ping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         }
     };
     if let Some(o) = oif {
+        // ping4_run() looks the source up in getifaddrs(), whose IPv4
+        // names are the addresses' labels: an address labelled eth0:3 is
+        // not on "eth0" for it.
+        let name = iface.unwrap_or("");
         let on_dev = h
             .addrs
             .get(&o)
-            .is_some_and(|l| l.iter().any(|a| a.local() == src));
+            .is_some_and(|l| l.iter().any(|a| a.local() == src && a.label == name));
         if !on_dev {
             io.errln(format!(
                 "ping: Warning: source address might be selected on device other than: {}",
