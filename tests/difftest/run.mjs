@@ -107,6 +107,13 @@ function commandLines(script) {
   return script.split("\n").filter((l) => /^[a-z0-9]+# /.test(l));
 }
 
+/// The lab's "is not modelled" notes in a transcript.
+function notModelled(sim, script) {
+  return blocks(sim, script)
+    .flatMap((b) => b.output)
+    .filter((l) => l.includes("is not modelled"));
+}
+
 function unmodelled(sim, script) {
   return blocks(sim, script).filter((b) => b.output.some((l) => l.includes("is not modelled"))).length;
 }
@@ -157,7 +164,7 @@ async function shrink(lines) {
 
 async function check(name, text, opts) {
   const [real1, sim] = await Promise.all([realSide(text), simSide(text)]);
-  const res = { name, text, unmodelled: unmodelled(sim, text), lines: commandLines(text).length };
+  const res = { name, text, unmodelled: unmodelled(sim, text), notes: notModelled(sim, text), lines: commandLines(text).length };
   if (real1 === sim) return { ...res, verdict: "ok" };
   if (res.unmodelled > 0) return { ...res, verdict: "unmodelled" };
   const real2 = await realSide(text);
@@ -228,10 +235,18 @@ async function main() {
   const lines = results.reduce((s, r) => s + r.lines, 0);
   const unm = results.reduce((s, r) => s + r.unmodelled, 0);
   const summary = `${results.length} scripts (${lines} commands): ${by("ok").length} agree, ${by("diverged").length} diverged, ${by("flapping").length} flapped, ${by("unmodelled").length} not compared (${unm} commands the lab says it does not model); ${secs} s, -j ${opts.jobs}`;
+  const notes = new Map();
+  for (const r of results) for (const n of r.notes ?? []) notes.set(n, (notes.get(n) ?? 0) + 1);
+  if (notes.size) {
+    console.log("\nnot modelled (the lab's own notes, by count):");
+    for (const [n, c] of [...notes].sort((a, b) => b[1] - a[1])) console.log(`  ${c}x ${n}`);
+  }
   console.log(`\ndifftest: ${summary}`);
   if (opts.range) {
     const stamp = new Date().toISOString().slice(0, 10);
-    appendFileSync(join(HERE, "soak-log.txt"), `${stamp} lan ${opts.range[0]}-${opts.range[1]}: ${summary}${by("diverged").length ? `; diverged: ${by("diverged").map((r) => r.seed).join(" ")}` : ""}\n`);
+    const head = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
+    const commit = head.code === 0 ? head.stdout.trim() : "?";
+    appendFileSync(join(HERE, "soak-log.txt"), `${stamp} ${commit} lan ${opts.range[0]}-${opts.range[1]}: ${summary}${by("diverged").length ? `; diverged: ${by("diverged").map((r) => r.seed).join(" ")}` : ""}\n`);
   }
   rmSync(TMP, { recursive: true, force: true });
   process.exit(by("diverged").length || by("flapping").length ? 1 : 0);

@@ -300,6 +300,23 @@ impl Fib {
     /// The local and main tables as the one trie they are without custom
     /// rules: the longest prefix over both, local first on a tie.
     pub fn lookup_merged(&self, dst: Ipv4Addr, oif: Option<u32>, scope: Scope) -> Option<&Route> {
+        if self.routes.len() <= 32 {
+            // One walk: longest prefix, then local before main, then the
+            // lowest metric, then the first added.
+            return self
+                .routes
+                .iter()
+                .filter(|r| {
+                    (r.table == TABLE_LOCAL || r.table == TABLE_MAIN)
+                        && r.scope >= scope
+                        && r.dst.contains(&dst)
+                        && match (oif, r.ifindex) {
+                            (Some(o), Some(i)) => o == i,
+                            _ => true,
+                        }
+                })
+                .min_by_key(|r| (32 - r.dst.prefix_len(), r.table != TABLE_LOCAL, r.metric));
+        }
         let local = self.lookup_table_scoped(TABLE_LOCAL, dst, oif, scope);
         let main = self.lookup_table_scoped(TABLE_MAIN, dst, oif, scope);
         match (local, main) {
