@@ -231,11 +231,76 @@ export function generate(seed) {
   return lines.join("\n") + "\n";
 }
 
+// IPVS scripts (for the VM: ipvsadm 1.31 on Debian's 6.1 kernel): the
+// seed lab's DR setup, then random changes of the table across every
+// scheduler, flag, persistence option, threshold and weight, edits and
+// deletions, mistakes, listings and requests with pinned client ports
+// (outside ip_local_port_range, so nothing is masked). Left out as racy:
+// --rate (a 2 s estimator), --stats right after traffic, and -lnc more
+// than a minute after a packet (tests/vm/normalize explains each).
+const SCHEDS = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh", "fo", "ovf"];
+const SVCS = [`${VIP}:80`, `${VIP}:8080`, `${VIP}:http`];
+const RIPS = ["192.168.150.12", "192.168.150.13"];
+
+const IPVS_SETUP = [
+  `node01# ifconfig eth0:8 ${VIP}/24`,
+  "node02# cd /proc/sys/net/ipv4/conf/eth0; echo 1 > arp_ignore; echo 2 > arp_announce; cd ../all; echo 1 > arp_ignore; echo 2 > arp_announce",
+  "node03# cd /proc/sys/net/ipv4/conf/eth0; echo 1 > arp_ignore; echo 2 > arp_announce; cd ../all; echo 1 > arp_ignore; echo 2 > arp_announce",
+  `node02# service httpd start; echo '<h1>from 192.168.150.12</h1>' > /var/www/html/index.html; ifconfig lo:2 ${VIP} netmask 255.255.255.255`,
+  `node03# service httpd start; echo '<h1>from 192.168.150.13</h1>' > /var/www/html/index.html; ifconfig lo:2 ${VIP} netmask 255.255.255.255`,
+];
+
+function ipvsLine(r, state) {
+  const svc = r.weighted([[6, SVCS[0]], [1, SVCS[1]], [1, SVCS[2]], [0.3, "192.168.150.101:80"]]);
+  const proto = r.weighted([[8, "-t"], [1, "-u"]]);
+  const sched = r.weighted([[10, r.pick(SCHEDS)], [0.3, "nosuch"]]);
+  const rip = r.pick(RIPS);
+  const fwd = r.weighted([[8, "-g"], [1, "-m"], [1, "-i"]]);
+  const w = r.weighted([[6, r.int(0, 5)], [0.5, 65535], [0.3, r.pick([-1, 65536, "x"])]]);
+  const persist = r.weighted([[6, ""], [2, ` -p ${r.pick([60, 300, 1])}`], [1, " -p"], [0.5, " -p 60 -M 255.255.255.0"]]);
+  const thr = r.weighted([[6, ""], [1, ` -x ${r.int(0, 10)} -y ${r.int(0, 5)}`]]);
+  const port = r.weighted([[4, ""], [1, ":80"], [0.3, ":8080"]]);
+  const list = r.pick(["ipvsadm -ln", "ipvsadm -Ln", "ipvsadm -L -n", "ipvsadm -Sn", "ipvsadm -ln --thresholds", "ipvsadm -ln --persistent-conn", "ipvsadm -ln --exact", "ipvsadm -ln --timeout", `ipvsadm -ln ${proto} ${svc}`, "cat /proc/net/ip_vs"]);
+  const cmd = r.weighted([
+    [4, `ipvsadm -A ${proto} ${svc} -s ${sched}${persist}`],
+    [1, `ipvsadm -E ${proto} ${svc} -s ${sched}${persist}`],
+    [5, `ipvsadm -a ${proto} ${svc} -r ${rip}${port} ${fwd} -w ${w}${thr}`],
+    [1, `ipvsadm -e ${proto} ${svc} -r ${rip}${port} ${fwd} -w ${w}${thr}`],
+    [1, `ipvsadm -d ${proto} ${svc} -r ${rip}${port}`],
+    [0.7, `ipvsadm -D ${proto} ${svc}`],
+    [0.3, "ipvsadm -C"],
+    [0.5, `ipvsadm -Z${r.chance(0.5) ? ` ${proto} ${svc}` : ""}`],
+    [0.5, `ipvsadm --set ${r.int(0, 900)} ${r.int(0, 120)} ${r.int(0, 300)}`],
+    [5, list],
+    [3, "traffic"],
+  ]);
+  if (cmd === "traffic") {
+    const ports = Array.from({ length: r.int(1, 4) }, () => state.port++);
+    return `client# for p in ${ports.join(" ")}; do curl -s -m 3 --local-port $p http://${VIP}/; done`;
+  }
+  return `node01# ${cmd}${r.chance(0.2) ? "; echo $?" : ""}`;
+}
+
+export function generateIpvs(seed) {
+  const r = rng(seed ^ 0x5eed1905);
+  const state = { port: 20001 };
+  const lines = [`# difftest IPVS seed ${seed} (tests/difftest/gen.mjs)`, ...IPVS_SETUP];
+  // Most scripts start from a working service, as students do.
+  if (r.chance(0.7)) {
+    lines.push(`node01# ipvsadm -A -t ${VIP}:80 -s ${r.pick(SCHEDS)}; ipvsadm -a -t ${VIP}:80 -r 192.168.150.12 -g -w ${r.int(1, 3)}; ipvsadm -a -t ${VIP}:80 -r 192.168.150.13 -g -w ${r.int(1, 3)}`);
+  }
+  const n = r.int(5, 12);
+  for (let i = 0; i < n; i++) lines.push(ipvsLine(r, state));
+  lines.push("node01# ipvsadm -Sn");
+  return lines.join("\n") + "\n";
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const seed = Number(process.argv[2]);
+  const ipvs = process.argv[2] === "--ipvs";
+  const seed = Number(process.argv[ipvs ? 3 : 2]);
   if (!Number.isInteger(seed) || seed < 0) {
-    console.error("usage: node gen.mjs SEED");
+    console.error("usage: node gen.mjs [--ipvs] SEED");
     process.exit(2);
   }
-  process.stdout.write(generate(seed));
+  process.stdout.write(ipvs ? generateIpvs(seed) : generate(seed));
 }

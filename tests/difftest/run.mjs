@@ -6,6 +6,9 @@
 //   node run.mjs --pinned              the seeds in seeds-lan.txt (CI)
 //   node run.mjs --seeds 1000-1199     a range (a soak); appends to soak-log.txt
 //   node run.mjs --script F.lab        one script
+//   node run.mjs --ipvs 1-30           IPVS scripts, all in one VM boot
+//                                      (tests/vm/run.sh); not shrunk: each
+//                                      candidate would cost a boot
 //   options: -j N (parallel real runs, default 4), --no-shrink,
 //            --keep DIR (write each diverging script and its minimised form)
 //
@@ -26,10 +29,11 @@ import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, appendFileSync, rm
 import { tmpdir } from "node:os";
 import { join, dirname, basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generate } from "./gen.mjs";
+import { generate, generateIpvs } from "./gen.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONF = join(HERE, "..", "conformance");
+const VM = join(HERE, "..", "vm");
 
 function usage(msg) {
   console.error(`${msg}\nusage: node run.mjs (--pinned | --seeds A-B | --script F.lab) [-j N] [--no-shrink] [--keep DIR]`);
@@ -46,6 +50,10 @@ function parseArgs(argv) {
       const m = /^(\d+)-(\d+)$/.exec(val());
       if (!m || +m[1] > +m[2]) usage("--seeds takes A-B with A <= B");
       o.range = [+m[1], +m[2]];
+    } else if (a === "--ipvs") {
+      const m = /^(\d+)-(\d+)$/.exec(val());
+      if (!m || +m[1] > +m[2]) usage("--ipvs takes A-B with A <= B");
+      o.ipvs = [+m[1], +m[2]];
     } else if (a === "--script") o.script = val();
     else if (a === "-j") {
       o.jobs = Number(val());
@@ -54,7 +62,7 @@ function parseArgs(argv) {
     else if (a === "--keep") o.keep = val();
     else usage(`unknown argument ${a}`);
   }
-  if ([o.pinned, o.range, o.script].filter(Boolean).length !== 1) usage("give one of --pinned, --seeds, --script");
+  if ([o.pinned, o.range, o.script, o.ipvs].filter(Boolean).length !== 1) usage("give one of --pinned, --seeds, --script, --ipvs");
   return o;
 }
 
@@ -207,11 +215,68 @@ function pinnedSeeds() {
     });
 }
 
+/// IPVS seeds: every script in one VM boot, then each raw transcript and
+/// the lab's through tests/vm/normalize.
+async function mainIpvs(opts) {
+  const [a, b] = opts.ipvs;
+  const dir = join(TMP, "ipvs");
+  const out = join(TMP, "ipvs-out");
+  mkdirSync(dir, { recursive: true });
+  const cases = [];
+  for (let s = a; s <= b; s++) {
+    const f = join(dir, `ipvs-${s}.lab`);
+    const text = generateIpvs(s);
+    writeFileSync(f, text);
+    cases.push({ seed: s, file: f, text });
+  }
+  const t0 = Date.now();
+  const build = await run(join(VM, "build-initramfs.sh"), [process.env.LVSVM_BUILD || "/var/tmp/lvslab-vm"], { timeout: 1800_000 });
+  if (build.code !== 0) throw new Error(`build-initramfs.sh failed: ${build.stderr}`);
+  const vm = await run(join(VM, "run.sh"), ["-o", out, ...cases.map((c) => c.file)], { timeout: 7200_000 });
+  if (vm.code !== 0) console.log(`run.sh exit ${vm.code}:\n${vm.stdout}${vm.stderr}`);
+  const norm = async (t) => (await run(join(VM, "normalize"), [], { input: t })).stdout;
+  let ok = 0;
+  const bad = [];
+  for (const c of cases) {
+    let raw;
+    try {
+      raw = readFileSync(join(out, `ipvs-${c.seed}.txt`), "utf8");
+    } catch {
+      bad.push({ ...c, diff: "(no transcript from the VM)" });
+      continue;
+    }
+    const real = await norm(raw);
+    const simr = await run(process.env.LVSLAB_BIN, ["sim", "--scenario", "bare", "--script", c.file]);
+    const lab = await norm(simr.stdout);
+    if (real === lab) ok++;
+    else bad.push({ ...c, diff: await diff(real, lab) });
+  }
+  for (const r of bad) {
+    console.log(`\n=== DIVERGED: IPVS seed ${r.seed}\n${r.text}${r.diff}`);
+    if (opts.keep) {
+      mkdirSync(opts.keep, { recursive: true });
+      writeFileSync(join(opts.keep, `ipvs-${r.seed}.lab`), r.text);
+    }
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(0);
+  const summary = `${cases.length} IPVS scripts: ${ok} agree, ${bad.length} diverged; ${secs} s in one VM boot`;
+  console.log(`\ndifftest: ${summary}`);
+  const head = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
+  const commit = head.code === 0 ? head.stdout.trim() : "?";
+  appendFileSync(join(HERE, "soak-log.txt"), `${new Date().toISOString().slice(0, 10)} ${commit} ipvs ${a}-${b}: ${summary}${bad.length ? `; diverged: ${bad.map((r) => r.seed).join(" ")}` : ""}\n`);
+  return bad.length ? 1 : 0;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!process.env.LVSLAB_BIN) usage("LVSLAB_BIN must point at the lvslab binary");
   if (process.getuid && process.getuid() !== 0) usage("needs root (network namespaces)");
   TMP = mkdtempSync(join(tmpdir(), "lvs-difftest-"));
+  if (opts.ipvs) {
+    const code = await mainIpvs(opts);
+    rmSync(TMP, { recursive: true, force: true });
+    process.exit(code);
+  }
   let cases;
   if (opts.script) cases = [{ name: basename(opts.script), text: readFileSync(opts.script, "utf8") }];
   else {

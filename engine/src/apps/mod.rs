@@ -290,10 +290,12 @@ impl World {
             let AppKind::Arping(a) = &mut app.kind else {
                 continue;
             };
-            if app.done || a.host != host || a.ifindex != ifindex || a.unsolicited.is_some() {
+            if app.done || a.host != host || a.ifindex != ifindex {
                 continue;
             }
-            // recv_pack(): a reply or request from the target, addressed to us.
+            // recv_pack(): a reply or request from the target, addressed to
+            // us; with -U/-A too (a host that takes our address for its own
+            // answers the announcement, and arping counts that).
             if arp.sender_ip != a.target {
                 continue;
             }

@@ -486,7 +486,7 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
         return;
     }
     if !dev.up {
-        io.errln(format!("arping: Interface \"{}\" is down", dev.name));
+        io.errln(format!("Interface \"{}\" is down", dev.name));
         io.status = 2;
         return;
     }
@@ -528,6 +528,13 @@ pub fn arping(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     let dev_name = dev.name.clone();
     let dev_mac = dev.mac;
     io.outln(format!("ARPING {target} from {src} {dev_name}"));
+    if src.is_unspecified() && !dad {
+        // The device has no address to send from (the probe socket's
+        // getsockname() gave 0.0.0.0).
+        io.errln("arping: no source address in not-DAD mode");
+        io.status = 2;
+        return;
+    }
     let count = if count.is_none() && deadline.is_none() && !lab.interactive {
         Some(4)
     } else {

@@ -147,6 +147,13 @@ impl Host {
                 return Err(OutError::BadSource);
             }
         }
+        // __ip_route_output_key(): an output device that is down (or has
+        // no IPv4 configuration) is ENETUNREACH before any lookup.
+        if let Some(o) = oif {
+            if self.device(o).is_none_or(|d| !d.up) {
+                return Err(FibError::NetUnreachable.into());
+            }
+        }
         let lookup = self.fib.lookup(dst, oif);
         let r = match lookup {
             Ok(r) => r.route,

@@ -325,7 +325,13 @@ fn route_add(h: &mut Host, cmd: &str, rest: &[String], io: &mut Io) {
         }
         if let Some(i) = ifindex {
             if h.device(i).is_some_and(|d| !d.up) {
-                io.errln("Error: Nexthop device is not up.");
+                // fib_check_nh_nongw() says so; the gateway path only
+                // returns ENETDOWN.
+                if a.gateway.is_some() {
+                    io.errln("RTNETLINK answers: Network is down");
+                } else {
+                    io.errln("Error: Device for nexthop is not up.");
+                }
                 io.status = 2;
                 return;
             }
