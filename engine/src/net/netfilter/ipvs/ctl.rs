@@ -216,11 +216,17 @@ pub struct SimBackend<'a> {
 }
 
 impl SimBackend<'_> {
+    /// `ip_vs_scheduler_get()`: a module Debian's 6.1 kernel has, and one
+    /// this lab models.
     fn check_sched(&self, s: &ServiceSpec) -> Result<(), IpvsError> {
-        if !sched::SCHEDULERS.contains(&s.scheduler.as_str()) {
-            return Err(IpvsError::NoScheduler(s.scheduler.clone()));
+        let name = s.scheduler.as_str();
+        if sched::SCHEDULERS.contains(&name) {
+            Ok(())
+        } else if sched::KERNEL_ONLY.contains(&name) {
+            Err(IpvsError::NotModelled(format!("the {name} scheduler")))
+        } else {
+            Err(IpvsError::NoScheduler(s.scheduler.clone()))
         }
-        Ok(())
     }
 }
 
@@ -236,10 +242,12 @@ impl IpvsBackend for SimBackend<'_> {
     }
 
     fn add_service(&mut self, s: &ServiceSpec) -> Result<(), IpvsError> {
-        self.check_sched(s)?;
+        // ip_vs_genl_set_cmd(): EEXIST before ip_vs_add_service() looks
+        // the scheduler up, then the IPv6 prefix length.
         if self.ipvs.service(&s.key).is_some() {
             return Err(IpvsError::ServiceExists);
         }
+        self.check_sched(s)?;
         check_netmask(s)?;
         self.ipvs.services.push(Service {
             spec: s.clone(),
@@ -253,6 +261,10 @@ impl IpvsBackend for SimBackend<'_> {
     }
 
     fn edit_service(&mut self, s: &ServiceSpec) -> Result<(), IpvsError> {
+        // ESRCH first, then ip_vs_edit_service()'s scheduler and prefix.
+        if self.ipvs.service(&s.key).is_none() {
+            return Err(IpvsError::NoService);
+        }
         self.check_sched(s)?;
         let svc = self.ipvs.service_mut(&s.key).ok_or(IpvsError::NoService)?;
         check_netmask(s)?;

@@ -220,6 +220,10 @@ pub enum IpvsError {
     /// ENOENT on add/edit service: the scheduler module is missing.
     #[error("Scheduler or persistence engine not found")]
     NoScheduler(String),
+    /// The kernel has it, the lab does not model it (the simulator only;
+    /// a real kernel never answers this).
+    #[error("lvslab: {0} is not modelled in this lab")]
+    NotModelled(String),
     /// EINVAL.
     #[error("Invalid operation.  Possibly wrong module version, address not unicast, ...")]
     Invalid,

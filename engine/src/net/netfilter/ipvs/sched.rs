@@ -9,17 +9,22 @@
 //! lc/wlc; active + 1 for sed/nq. `sh`/`dh` fill a 256-bucket table from the
 //! list, each destination taking `weight` consecutive buckets, and hash the
 //! client (sh) or destination (dh; one bucket each) address with `hash_32`.
-//! `fo` picks the highest weight; `mh` builds the Maglev table (4093 slots,
-//! hsiphash). Left out: the
-//! `sh-fallback`/`sh-port` flags, `lblc`/`lblcr`/`ovf`.
+//! `fo` picks the highest weight; `ovf` the highest weight whose active
+//! connections do not exceed it; `mh` builds the Maglev table (4093
+//! slots, hsiphash). Left out: the `sh-fallback`/`sh-port` flags and the
+//! locality-based `lblc`/`lblcr` (the kernel has them: the lab says they
+//! are not modelled rather than that they do not exist).
 
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// The schedulers we model.
 pub const SCHEDULERS: &[&str] = &[
-    "rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "fo",
+    "rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh", "fo", "ovf",
 ];
+
+/// The schedulers Debian's 6.1 kernel has that the lab does not model.
+pub const KERNEL_ONLY: &[&str] = &["lblc", "lblcr"];
 
 /// What a scheduler needs to know about one destination.
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +202,20 @@ impl SchedState {
                 .iter()
                 .enumerate()
                 .filter(|(_, d)| d.available())
+                .fold(None, |best: Option<(usize, i32)>, (i, d)| match best {
+                    Some((_, w)) if w >= d.weight => best,
+                    _ => Some((i, d.weight)),
+                })
+                .map(|(i, _)| i),
+            // ip_vs_ovf_schedule(): the highest weight among those not
+            // overloaded whose active connections do not exceed their
+            // weight; the first of equal weights.
+            "ovf" => dests
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| {
+                    !d.overloaded && d.weight > 0 && i64::from(d.active) <= i64::from(d.weight)
+                })
                 .fold(None, |best: Option<(usize, i32)>, (i, d)| match best {
                     Some((_, w)) if w >= d.weight => best,
                     _ => Some((i, d.weight)),
