@@ -71,6 +71,7 @@ pub fn map(op: &Op, err: i32) -> IpvsError {
         _ => {}
     }
     match err {
+        ERANGE => IpvsError::OutOfRange,
         EPERM => IpvsError::Permission,
         EINVAL => IpvsError::Invalid,
         ENOPROTOOPT => IpvsError::NotAvailable,
@@ -97,7 +98,7 @@ pub fn hint(op: &Op, e: &IpvsError) -> Option<String> {
             "IPVS commands need CAP_NET_ADMIN: run `lvslab ipvsadm` as root (sudo)".to_string(),
         ),
         (_, IpvsError::NotAvailable) => Some(not_available_text()),
-        (Op::AddDest | Op::EditDest, IpvsError::Other(m)) if m == &strerror(errno::ERANGE) => Some(
+        (Op::AddDest | Op::EditDest, IpvsError::OutOfRange) => Some(
             "the kernel rejected the weight or thresholds: the weight must be 0 or more \
                  and the lower threshold (-y) not above the upper one (-x)"
                 .to_string(),
@@ -144,10 +145,7 @@ mod tests {
         assert_eq!(map(&Op::Flush, EPERM), IpvsError::Permission);
         assert_eq!(map(&Op::AddDest, EINVAL), IpvsError::Invalid);
         assert_eq!(map(&Op::Init, ENOPROTOOPT), IpvsError::NotAvailable);
-        assert_eq!(
-            map(&Op::AddDest, ERANGE),
-            IpvsError::Other("Numerical result out of range".into())
-        );
+        assert_eq!(map(&Op::AddDest, ERANGE), IpvsError::OutOfRange);
         assert_eq!(
             map(&Op::Flush, ENOENT),
             IpvsError::Other("No such file or directory".into())

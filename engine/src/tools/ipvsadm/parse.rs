@@ -7,7 +7,7 @@ use crate::net::netfilter::ipvs::{
     full_netmask, Change, DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts,
 };
 use crate::tools::libc::inet_aton as aton;
-use crate::tools::services::port_by_name;
+use crate::tools::services::{port_by_proto, ServProto};
 use std::net::IpAddr;
 
 /// What ipvsadm was asked to do.
@@ -101,15 +101,23 @@ fn atoi(s: &str) -> i64 {
     }
 }
 
-/// `parse_service()`: `host[:port]`, `[v6]:port`; port may be a name.
-fn parse_service(s: &str) -> Option<(IpAddr, Option<u16>)> {
+/// `parse_service()`: `host[:port]`, `[v6]:port`; port may be a name,
+/// looked up for the service's protocol as far as the command line has
+/// given it (`service_to_port()`: none yet, as for an -r before -t, finds
+/// no name).
+fn parse_service(s: &str, proto: Option<Proto>) -> Option<(IpAddr, Option<u16>)> {
     if s.is_empty() || s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
+    let serv = match proto {
+        Some(Proto::Tcp) => Some(ServProto::Tcp),
+        Some(Proto::Udp) => Some(ServProto::Udp),
+        _ => None,
+    };
     let port_of = |p: &str| -> Option<u16> {
         number(p, 0, 65535)
             .map(|v| v as u16)
-            .or_else(|| port_by_name(p))
+            .or_else(|| serv.and_then(|sp| port_by_proto(p, Some(sp))))
     };
     if let Some(rest) = s.strip_prefix('[') {
         let (a, tail) = rest.split_once(']')?;
@@ -316,7 +324,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                     "-u" | "--udp-service" => Proto::Udp,
                     _ => Proto::Sctp,
                 };
-                let a = parse_service(&v)
+                let a = parse_service(&v, Some(proto))
                     .ok_or_else(|| fail("illegal virtual server address[:port] specified"))?;
                 v6 = a.0.is_ipv6();
                 if v6 {
@@ -364,7 +372,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             "-r" | "--real-server" => {
                 mark(&mut set, 6)?;
                 dest = Some(
-                    parse_service(&v)
+                    parse_service(&v, svc.map(|(p, _, _)| p))
                         .ok_or_else(|| fail("illegal real server address[:port] specified"))?,
                 );
             }

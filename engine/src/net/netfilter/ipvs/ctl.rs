@@ -209,6 +209,16 @@ impl Ipvs {
     }
 }
 
+/// `ip_vs_add_dest()`/`ip_vs_edit_dest()` before they look the destination
+/// up: a negative weight, or a lower threshold above the upper one (0
+/// included), is ERANGE.
+fn check_dest_ranges(d: &DestSpec) -> Result<(), IpvsError> {
+    if d.weight < 0 || d.l_threshold > d.u_threshold {
+        return Err(IpvsError::OutOfRange);
+    }
+    Ok(())
+}
+
 /// The simulator's backend: a host's `Ipvs` at simulated time `now`.
 pub struct SimBackend<'a> {
     pub ipvs: &'a mut Ipvs,
@@ -310,7 +320,7 @@ impl IpvsBackend for SimBackend<'_> {
             .service_mut(k)
             .ok_or(IpvsError::ServiceNotDefined)?;
         check_dest_family(k, d)?;
-        check_dest_family(k, d)?;
+        check_dest_ranges(d)?;
         if svc
             .dests
             .iter()
@@ -361,6 +371,7 @@ impl IpvsBackend for SimBackend<'_> {
             .ipvs
             .service_mut(k)
             .ok_or(IpvsError::ServiceNotDefined)?;
+        check_dest_ranges(d)?;
         let x = svc
             .dests
             .iter_mut()

@@ -224,6 +224,9 @@ pub enum IpvsError {
     /// a real kernel never answers this).
     #[error("lvslab: {0} is not modelled in this lab")]
     NotModelled(String),
+    /// ERANGE on add/edit dest (ipvsadm has no text of its own for it).
+    #[error("Numerical result out of range")]
+    OutOfRange,
     /// EINVAL.
     #[error("Invalid operation.  Possibly wrong module version, address not unicast, ...")]
     Invalid,
