@@ -15,7 +15,7 @@ use super::{Io, Lab};
 use crate::net::core::dev::{Device, DeviceKind};
 use crate::net::host::Host;
 use crate::net::ipv4::devinet::{IfAddr, Scope};
-use crate::tools::libc::inet_aton;
+use crate::tools::libc::{atoi, inet_aton};
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 
@@ -488,24 +488,6 @@ fn set(
         goterr |= set_netmask(h, ifindex, name, m, io);
     }
     goterr
-}
-
-/// C's `atoi()`: blanks, a sign, decimal digits; 0 when there are none.
-fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = t.bytes().take_while(u8::is_ascii_digit).fold(0i64, |n, b| {
-        n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
-    });
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 #[cfg(test)]

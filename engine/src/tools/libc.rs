@@ -1,4 +1,4 @@
-//! The C library's address parsing that the lab's tools share (glibc 2.36,
+//! The C library's parsing that the lab's tools share (glibc 2.36,
 //! Debian 12): `inet_aton()` (resolv/inet_addr.c), which both ifconfig
 //! (net-tools' `INET_resolve()`) and ipvsadm (`host_to_addr()`, and
 //! `parse_netmask()` for `-M`) call before any name lookup; VM script
@@ -10,6 +10,10 @@
 //! bytes the others leave (`10.1` is 10.0.0.1); a part before the last
 //! must fit a byte; the text may end in whitespace (what follows it is
 //! ignored).
+//!
+//! Also the number parsers several tools share: `atoi()` (ifconfig's mtu,
+//! ipvsadm's IPv6 `-M`), `strtol(…, 0)` over a whole word (iproute2's
+//! `get_integer()`), and `getopt()`.
 
 use std::net::Ipv4Addr;
 
@@ -150,6 +154,26 @@ impl std::fmt::Display for GetoptError {
                 write!(f, "option requires an argument -- '{c}'")
             }
         }
+    }
+}
+
+/// C's `atoi()`: optional blanks and sign, then decimal digits; 0 when
+/// there are none (the value saturates instead of overflowing).
+pub fn atoi(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut n: i64 = 0;
+    for b in t.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if neg {
+        -n
+    } else {
+        n
     }
 }
 

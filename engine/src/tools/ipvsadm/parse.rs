@@ -6,7 +6,7 @@ use super::options::{check_options, Cmd, OPTNAMES};
 use crate::net::netfilter::ipvs::{
     full_netmask, Change, DestSpec, Fwd, Proto, ServiceKey, ServiceSpec, Timeouts,
 };
-use crate::tools::libc::inet_aton as aton;
+use crate::tools::libc::{atoi, inet_aton as aton};
 use crate::tools::services::{port_by_proto, ServProto};
 use std::net::IpAddr;
 
@@ -79,26 +79,6 @@ const MAX_TIMEOUT: u32 = 31 * 24 * 3600;
 pub(crate) fn number(s: &str, min: i64, max: i64) -> Option<i64> {
     let v: i64 = s.parse().ok()?;
     (min..=max).contains(&v).then_some(v)
-}
-
-/// C's `atoi()`: optional blanks and sign, then decimal digits; 0 when
-/// there are none (the value saturates instead of overflowing).
-fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut n: i64 = 0;
-    for b in t.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 /// `parse_service()`: `host[:port]`, `[v6]:port`; port may be a name,
