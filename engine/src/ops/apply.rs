@@ -278,6 +278,18 @@ impl Desired {
                         })
                     }
                 };
+                // The kernel refuses it (ERANGE in ip_vs_add_dest()): say so
+                // before any change is made rather than fail half-way.
+                if d.l_threshold > d.u_threshold {
+                    return Err(DesiredError::Server {
+                        service: name,
+                        server: r.address.clone(),
+                        message: format!(
+                            "lower threshold {} is above the upper threshold {} (0 means none; the kernel refuses this with ERANGE)",
+                            d.l_threshold, d.u_threshold
+                        ),
+                    });
+                }
                 if dests.iter().any(|x| x.addr == d.addr && x.port == d.port) {
                     return Err(DesiredError::DuplicateServer {
                         service: name,

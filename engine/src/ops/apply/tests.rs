@@ -191,6 +191,10 @@ fn bad_declarations_are_clear_errors() {
         bad(&|d| d.services[1] = d.services[0].clone()),
         "service -t 192.168.150.100:80 is declared twice"
     );
+    assert_eq!(
+        bad(&|d| d.services[0].servers[0].lower = Some(4)),
+        "service -t 192.168.150.100:80, server 192.168.150.12: lower threshold 4 is above the upper threshold 0 (0 means none; the kernel refuses this with ERANGE)"
+    );
 }
 
 #[test]
@@ -326,6 +330,8 @@ mod converges {
             0u32..1000,
         )
             .prop_map(move |(other, host, method, weight, upper, lower)| {
+                // The kernel takes a lower threshold only up to the upper.
+                let (upper, lower) = (upper.max(lower), upper.min(lower));
                 let v6 = v6 != (other && method == "tun");
                 let address = if v6 {
                     format!("[2001:db8::{host:x}]:8080")
