@@ -260,7 +260,12 @@ function ipvsLine(r, state) {
   const persist = r.weighted([[6, ""], [2, ` -p ${r.pick([60, 300, 1])}`], [1, " -p"], [0.5, " -p 60 -M 255.255.255.0"]]);
   const thr = r.weighted([[6, ""], [1, ` -x ${r.int(0, 10)} -y ${r.int(0, 5)}`]]);
   const port = r.weighted([[4, ""], [1, ":80"], [0.3, ":8080"]]);
-  const list = r.pick(["ipvsadm -ln", "ipvsadm -Ln", "ipvsadm -L -n", "ipvsadm -Sn", "ipvsadm -ln --thresholds", "ipvsadm -ln --persistent-conn", "ipvsadm -ln --exact", "ipvsadm -ln --timeout", `ipvsadm -ln ${proto} ${svc}`, "cat /proc/net/ip_vs"]);
+  // /proc/net/ip_vs exists once ip_vs is loaded: on the lab's fresh hosts
+  // that is the first ipvsadm, in the VM whatever an earlier script of the
+  // same boot loaded, so it is listed only after an ipvsadm has run.
+  const lists = ["ipvsadm -ln", "ipvsadm -Ln", "ipvsadm -L -n", "ipvsadm -Sn", "ipvsadm -ln --thresholds", "ipvsadm -ln --persistent-conn", "ipvsadm -ln --exact", "ipvsadm -ln --timeout", `ipvsadm -ln ${proto} ${svc}`, "cat /proc/net/ip_vs"];
+  let list = r.pick(lists);
+  if (list.startsWith("cat") && !state.loaded) list = "ipvsadm -ln";
   const cmd = r.weighted([
     [4, `ipvsadm -A ${proto} ${svc} -s ${sched}${persist}`],
     [1, `ipvsadm -E ${proto} ${svc} -s ${sched}${persist}`],
@@ -278,15 +283,17 @@ function ipvsLine(r, state) {
     const ports = Array.from({ length: r.int(1, 4) }, () => state.port++);
     return `client# for p in ${ports.join(" ")}; do curl -s -m 3 --local-port $p http://${VIP}/; done`;
   }
+  state.loaded = true;
   return `node01# ${cmd}${r.chance(0.2) ? "; echo $?" : ""}`;
 }
 
 export function generateIpvs(seed) {
   const r = rng(seed ^ 0x5eed1905);
-  const state = { port: 20001 };
+  const state = { port: 20001, loaded: false };
   const lines = [`# difftest IPVS seed ${seed} (tests/difftest/gen.mjs)`, ...IPVS_SETUP];
   // Most scripts start from a working service, as students do.
   if (r.chance(0.7)) {
+    state.loaded = true;
     lines.push(`node01# ipvsadm -A -t ${VIP}:80 -s ${r.pick(SCHEDS)}; ipvsadm -a -t ${VIP}:80 -r 192.168.150.12 -g -w ${r.int(1, 3)}; ipvsadm -a -t ${VIP}:80 -r 192.168.150.13 -g -w ${r.int(1, 3)}`);
   }
   const n = r.int(5, 12);

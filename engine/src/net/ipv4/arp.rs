@@ -42,7 +42,15 @@ impl Host {
         let ignore = match level {
             0 | 4..=7 => false,
             1 => confirm_addr_indev(list, None, Some(tip), Scope::Host).is_none(),
-            2 => confirm_addr_indev(list, Some(sip), Some(tip), Scope::Host).is_none(),
+            // inet_confirm_addr() takes 0.0.0.0 for "any": a DAD probe's
+            // sender is in every subnet.
+            2 => confirm_addr_indev(
+                list,
+                Some(sip).filter(|s| !s.is_unspecified()),
+                Some(tip),
+                Scope::Host,
+            )
+            .is_none(),
             3 => !self
                 .addrs
                 .values()
