@@ -81,6 +81,7 @@ async function normalize(text) {
 }
 
 let TMP;
+let commit = "?";
 let counter = 0;
 function scriptFile(text) {
   const f = join(TMP, `s${counter++}.lab`);
@@ -263,8 +264,6 @@ async function mainIpvs(opts) {
   const secs = ((Date.now() - t0) / 1000).toFixed(0);
   const summary = `${cases.length} IPVS scripts: ${ok} agree, ${bad.length} diverged, ${unmod.length} not compared (the lab said it does not model a form); ${secs} s in one VM boot`;
   console.log(`\ndifftest: ${summary}`);
-  const head = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
-  const commit = head.code === 0 ? head.stdout.trim() : "?";
   appendFileSync(join(HERE, "soak-log.txt"), `${new Date().toISOString().slice(0, 10)} ${commit} ipvs ${a}-${b}: ${summary}${bad.length ? `; diverged: ${bad.map((r) => r.seed).join(" ")}` : ""}\n`);
   return bad.length ? 1 : 0;
 }
@@ -274,6 +273,9 @@ async function main() {
   if (!process.env.LVSLAB_BIN) usage("LVSLAB_BIN must point at the lvslab binary");
   if (process.getuid && process.getuid() !== 0) usage("needs root (network namespaces)");
   TMP = mkdtempSync(join(tmpdir(), "lvs-difftest-"));
+  // The commit the soak log names: the one the run started from.
+  const head = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
+  commit = head.code === 0 ? head.stdout.trim() : "?";
   if (opts.ipvs) {
     const code = await mainIpvs(opts);
     rmSync(TMP, { recursive: true, force: true });
@@ -311,8 +313,6 @@ async function main() {
   console.log(`\ndifftest: ${summary}`);
   if (opts.range) {
     const stamp = new Date().toISOString().slice(0, 10);
-    const head = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
-    const commit = head.code === 0 ? head.stdout.trim() : "?";
     appendFileSync(join(HERE, "soak-log.txt"), `${stamp} ${commit} lan ${opts.range[0]}-${opts.range[1]}: ${summary}${by("diverged").length ? `; diverged: ${by("diverged").map((r) => r.seed).join(" ")}` : ""}\n`);
   }
   rmSync(TMP, { recursive: true, force: true });
