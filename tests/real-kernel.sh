@@ -6,8 +6,10 @@
 #     namespaces with the real iproute2/iputils/net-tools (run-real.sh);
 #  2. tests/vm/scripts and tests/vm/native/scripts on a Debian 6.1 kernel
 #     with IPVS under qemu, in one VM boot (vm/check.sh);
-#  3. the differential tester's pinned seeds (difftest/seeds-lan.txt):
-#     generated LAN scripts, real kernel against the lab, zero divergences.
+#  3. the differential tester's pinned seeds: generated LAN scripts
+#     (difftest/seeds-lan.txt) on this kernel, generated IPVS scripts
+#     (difftest/seeds-ipvs.txt) in the VM suite's boot, each against the
+#     lab, zero divergences.
 # Each must print its recorded expected/NAME.txt. Needs root;
 # LVSLAB_SKIP_REAL=1 / LVSLAB_SKIP_VM=1 skip a half knowingly (printed).
 set -uo pipefail
@@ -38,8 +40,13 @@ elif need_root "the VM conformance (apt packages, qemu, netns in the guest)" LVS
   start=$(date +%s)
   # vm/native: lvslab itself (ipvsadm over netlink, apply, doctor,
   # sim --from-host) against the real kernel; VM only.
-  (cd vm && LVSVM_LVSLAB="$BIN" ./check.sh scripts/*.lab native/scripts/*.lab) 2>&1 | tee "$OUT/vm/real.txt"
-  vm=${PIPESTATUS[0]}
+  rm -rf "$OUT/vm/difftest-ipvs" "$OUT/vm/difftest-raw"
+  node difftest/run.mjs --ipvs-pinned --write "$OUT/vm/difftest-ipvs" || vm=1
+  (cd vm && LVSVM_LVSLAB="$BIN" ./check.sh --extra "$OUT/vm/difftest-ipvs" "$OUT/vm/difftest-raw" \
+      scripts/*.lab native/scripts/*.lab) 2>&1 | tee "$OUT/vm/real.txt"
+  (( ${PIPESTATUS[0]} == 0 )) || vm=1
+  LVSLAB_BIN="$BIN" node difftest/run.mjs --ipvs-pinned --from-raw "$OUT/vm/difftest-raw" | tee "$OUT/vm/difftest.txt"
+  (( ${PIPESTATUS[0]} == 0 )) || vm=1
   echo "VM suite wall time: $(( $(date +%s) - start )) s"
 else
   vm=1

@@ -201,8 +201,19 @@ function trafficCmd(r, host) {
     [1, `arping -c 1 -w 1 -I eth0 -s ${OWN[host]} ${dst}`],
     [0.5, `arping -c 1 -w 1 -D -I eth0 ${dst}`],
     [0.5, `arping -c 1 -U -I eth0 ${r.pick([VIP, OWN[host]])}`],
+    // No httpd runs in the LAN harness: curl meets refused connects,
+    // unanswered ARP (-m keeps it under ARP's 3 s), its own option and URL
+    // errors. Only forms whose output is the same on a terminal (the lab)
+    // and off one (the harness): -s, or nothing but an error.
+    [1, `curl -sS -m 2 http://${dst}/`],
+    [0.5, `curl -s -m 2 -w '${r.pick(CURL_W)}\\n' ${r.pick(["http://", ""])}${dst}${r.pick(["/", ":8080/", ""])}`],
+    [0.5, `curl ${r.pick(CURL_BAD)}`.trimEnd()],
   ]);
 }
+
+// curl -w formats and command lines curl refuses (tool_getparam.c).
+const CURL_W = ["%{http_code} %{exitcode}", "%{remote_ip}:%{remote_port} %{num_connects}", "[%{errormsg}]", "%{url_effective} %{method}", "%{local_port} %{size_download}"];
+const CURL_BAD = ["", "-s", "--foo", "--s x", "-m", "-sm", "-m abc x", "-m -1 x", "--no-max-time 3 x", "--max-time=3 x", "--local-port 70000 x", "--max-filesize 1.5k x", "-W", "http://", "htp://192.168.150.12/", "-sS http://192.168.150.12:99999/", "-sS http://node02/", "--interface eth9 http://192.168.150.12/", "-sSf -m 1 http://127.0.0.1/"];
 
 function line(r) {
   const host = r.pick(HOSTS);
@@ -281,7 +292,16 @@ function ipvsLine(r, state) {
   ]);
   if (cmd === "traffic") {
     const ports = Array.from({ length: r.int(1, 4) }, () => state.port++);
-    return `client# for p in ${ports.join(" ")}; do curl -s -m 3 --local-port $p http://${VIP}/; done`;
+    // curl forms whose output is the same on a terminal and off one, and
+    // does not depend on the server's headers (the VM's httpd is busybox).
+    const form = r.weighted([
+      [6, "-s"],
+      [1, "-sS"],
+      [1, "-sf"],
+      [1, `-s -o /dev/null -w '%{http_code} %{remote_ip} %{size_download}\\n'`],
+      [0.5, `-sS -w '%{exitcode} %{local_port}\\n'`],
+    ]);
+    return `client# for p in ${ports.join(" ")}; do curl ${form} -m 3 --local-port $p http://${VIP}/; done`;
   }
   state.loaded = true;
   return `node01# ${cmd}${r.chance(0.2) ? "; echo $?" : ""}`;

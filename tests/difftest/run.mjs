@@ -9,6 +9,15 @@
 //   node run.mjs --ipvs 1-30           IPVS scripts, all in one VM boot
 //                                      (tests/vm/run.sh); not shrunk: each
 //                                      candidate would cost a boot
+//   node run.mjs --ipvs-pinned --write DIR
+//                                      write the seeds of seeds-ipvs.txt as
+//                                      DIR/difftest-ipvs-N.lab (CI runs them
+//                                      in the VM suite's one boot:
+//                                      vm/check.sh --extra DIR RAW)
+//   node run.mjs --ipvs-pinned --from-raw RAW
+//                                      compare those seeds' raw VM
+//                                      transcripts (RAW/difftest-ipvs-N.txt)
+//                                      with the lab; no VM of its own
 //   options: -j N (parallel real runs, default 4), --no-shrink,
 //            --keep DIR (write each diverging script and its minimised form)
 //
@@ -36,7 +45,7 @@ const CONF = join(HERE, "..", "conformance");
 const VM = join(HERE, "..", "vm");
 
 function usage(msg) {
-  console.error(`${msg}\nusage: node run.mjs (--pinned | --seeds A-B | --script F.lab) [-j N] [--no-shrink] [--keep DIR]`);
+  console.error(`${msg}\nusage: node run.mjs (--pinned | --seeds A-B | --script F.lab | --ipvs A-B | --ipvs-pinned (--write DIR | --from-raw DIR)) [-j N] [--no-shrink] [--keep DIR]`);
   process.exit(2);
 }
 
@@ -54,7 +63,10 @@ function parseArgs(argv) {
       const m = /^(\d+)-(\d+)$/.exec(val());
       if (!m || +m[1] > +m[2]) usage("--ipvs takes A-B with A <= B");
       o.ipvs = [+m[1], +m[2]];
-    } else if (a === "--script") o.script = val();
+    } else if (a === "--ipvs-pinned") o.ipvsPinned = true;
+    else if (a === "--write") o.write = val();
+    else if (a === "--from-raw") o.fromRaw = val();
+    else if (a === "--script") o.script = val();
     else if (a === "-j") {
       o.jobs = Number(val());
       if (!Number.isInteger(o.jobs) || o.jobs < 1 || o.jobs > 16) usage("-j takes 1..16");
@@ -62,7 +74,9 @@ function parseArgs(argv) {
     else if (a === "--keep") o.keep = val();
     else usage(`unknown argument ${a}`);
   }
-  if ([o.pinned, o.range, o.script, o.ipvs].filter(Boolean).length !== 1) usage("give one of --pinned, --seeds, --script, --ipvs");
+  if ([o.pinned, o.range, o.script, o.ipvs, o.ipvsPinned].filter(Boolean).length !== 1) usage("give one of --pinned, --seeds, --script, --ipvs, --ipvs-pinned");
+  if (o.ipvsPinned && !o.write === !o.fromRaw) usage("--ipvs-pinned takes one of --write DIR, --from-raw DIR");
+  if (!o.ipvsPinned && (o.write || o.fromRaw)) usage("--write and --from-raw go with --ipvs-pinned");
   return o;
 }
 
@@ -203,38 +217,47 @@ async function pool(items, jobs, f) {
   return results;
 }
 
-function pinnedSeeds() {
-  return readFileSync(join(HERE, "seeds-lan.txt"), "utf8")
+function pinnedSeeds(file = "seeds-lan.txt") {
+  return readFileSync(join(HERE, file), "utf8")
     .split("\n")
     .map((l) => l.replace(/#.*/, "").trim())
     .filter(Boolean)
     .flatMap((l) => {
       const m = /^(\d+)(?:-(\d+))?$/.exec(l);
-      if (!m) throw new Error(`seeds-lan.txt: bad line ${l}`);
+      if (!m) throw new Error(`${file}: bad line ${l}`);
       const [a, b] = [+m[1], +(m[2] ?? m[1])];
       return Array.from({ length: b - a + 1 }, (_, i) => a + i);
     });
 }
 
-/// IPVS seeds: every script in one VM boot, then each raw transcript and
-/// the lab's through tests/vm/normalize.
+/// IPVS seeds: every script in one VM boot (or, for the pinned seeds in
+/// CI, the raw transcripts the VM suite's boot left), then each raw
+/// transcript and the lab's through tests/vm/normalize.
 async function mainIpvs(opts) {
-  const [a, b] = opts.ipvs;
-  const dir = join(TMP, "ipvs");
-  const out = join(TMP, "ipvs-out");
+  const seeds = opts.ipvsPinned
+    ? pinnedSeeds("seeds-ipvs.txt")
+    : Array.from({ length: opts.ipvs[1] - opts.ipvs[0] + 1 }, (_, i) => opts.ipvs[0] + i);
+  const label = opts.ipvsPinned ? "pinned" : `${opts.ipvs[0]}-${opts.ipvs[1]}`;
+  const dir = opts.write ?? join(TMP, "ipvs");
+  const out = opts.fromRaw ?? join(TMP, "ipvs-out");
   mkdirSync(dir, { recursive: true });
-  const cases = [];
-  for (let s = a; s <= b; s++) {
-    const f = join(dir, `ipvs-${s}.lab`);
-    const text = generateIpvs(s);
-    writeFileSync(f, text);
-    cases.push({ seed: s, file: f, text });
+  const cases = seeds.map((seed) => {
+    const file = join(dir, `difftest-ipvs-${seed}.lab`);
+    const text = generateIpvs(seed);
+    if (!opts.fromRaw) writeFileSync(file, text);
+    return { seed, file, text };
+  });
+  if (opts.write) {
+    console.log(`difftest: ${cases.length} pinned IPVS scripts written to ${dir}`);
+    return 0;
   }
   const t0 = Date.now();
-  const build = await run(join(VM, "build-initramfs.sh"), [process.env.LVSVM_BUILD || "/var/tmp/lvslab-vm"], { timeout: 1800_000 });
-  if (build.code !== 0) throw new Error(`build-initramfs.sh failed: ${build.stderr}`);
-  const vm = await run(join(VM, "run.sh"), ["-o", out, ...cases.map((c) => c.file)], { timeout: 7200_000 });
-  if (vm.code !== 0) console.log(`run.sh exit ${vm.code}:\n${vm.stdout}${vm.stderr}`);
+  if (!opts.fromRaw) {
+    const build = await run(join(VM, "build-initramfs.sh"), [process.env.LVSVM_BUILD || "/var/tmp/lvslab-vm"], { timeout: 1800_000 });
+    if (build.code !== 0) throw new Error(`build-initramfs.sh failed: ${build.stderr}`);
+    const vm = await run(join(VM, "run.sh"), ["-o", out, ...cases.map((c) => c.file)], { timeout: 7200_000 });
+    if (vm.code !== 0) console.log(`run.sh exit ${vm.code}:\n${vm.stdout}${vm.stderr}`);
+  }
   const norm = async (t) => (await run(join(VM, "normalize"), [], { input: t })).stdout;
   let ok = 0;
   const bad = [];
@@ -242,13 +265,16 @@ async function mainIpvs(opts) {
   for (const c of cases) {
     let raw;
     try {
-      raw = readFileSync(join(out, `ipvs-${c.seed}.txt`), "utf8");
+      raw = readFileSync(join(out, `difftest-ipvs-${c.seed}.txt`), "utf8");
     } catch {
       bad.push({ ...c, diff: "(no transcript from the VM)" });
       continue;
     }
     const real = await norm(raw);
-    const simr = await run(process.env.LVSLAB_BIN, ["sim", "--scenario", "bare", "--script", c.file]);
+    // The lab runs the same text (a --from-raw run has no file of its own).
+    const f = join(TMP, `lab-ipvs-${c.seed}.lab`);
+    writeFileSync(f, c.text);
+    const simr = await run(process.env.LVSLAB_BIN, ["sim", "--scenario", "bare", "--script", f]);
     const lab = await norm(simr.stdout);
     if (real === lab) ok++;
     else if (lab.includes("is not modelled")) unmod.push(c.seed);
@@ -262,9 +288,13 @@ async function mainIpvs(opts) {
     }
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(0);
-  const summary = `${cases.length} IPVS scripts: ${ok} agree, ${bad.length} diverged, ${unmod.length} not compared (the lab said it does not model a form); ${secs} s in one VM boot`;
+  const where = opts.fromRaw ? "compared from the VM suite's boot" : "in one VM boot";
+  const summary = `${cases.length} IPVS scripts: ${ok} agree, ${bad.length} diverged, ${unmod.length} not compared (the lab said it does not model a form); ${secs} s ${where}`;
   console.log(`\ndifftest: ${summary}`);
-  appendFileSync(join(HERE, "soak-log.txt"), `${new Date().toISOString().slice(0, 10)} ${commit} ipvs ${a}-${b}: ${summary}${bad.length ? `; diverged: ${bad.map((r) => r.seed).join(" ")}` : ""}\n`);
+  // The pinned seeds are CI's check, not a soak: only soaks are logged.
+  if (!opts.ipvsPinned) {
+    appendFileSync(join(HERE, "soak-log.txt"), `${new Date().toISOString().slice(0, 10)} ${commit} ipvs ${label}: ${summary}${bad.length ? `; diverged: ${bad.map((r) => r.seed).join(" ")}` : ""}\n`);
+  }
   return bad.length ? 1 : 0;
 }
 
@@ -276,7 +306,7 @@ async function main() {
   // The commit the soak log names: the one the run started from.
   const head = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
   commit = head.code === 0 ? head.stdout.trim() : "?";
-  if (opts.ipvs) {
+  if (opts.ipvs || opts.ipvsPinned) {
     const code = await mainIpvs(opts);
     rmSync(TMP, { recursive: true, force: true });
     process.exit(code);

@@ -9,6 +9,7 @@
 //! it was (a failed command never half-applies).
 
 mod commands;
+mod curl;
 mod fs;
 mod grep;
 mod ifconfig;
@@ -507,8 +508,8 @@ impl Lab {
             Cmd::Yum => services::yum(args, &mut io),
             Cmd::Modprobe => services::modprobe(self, host, args, &mut io),
             Cmd::Service => services::service(self, host, args, &mut io),
-            Cmd::Curl => services::curl_like(self, host, "curl", args, background, &mut io),
-            Cmd::Wget => services::curl_like(self, host, "wget", args, background, &mut io),
+            Cmd::Curl => curl::curl(self, host, args, background, tty, &mut io),
+            Cmd::Wget => services::wget(self, host, args, background, &mut io),
             Cmd::Nc => services::nc(self, host, args, background, &mut io),
             Cmd::Netstat => services::netstat(self, host, args, &mut io),
             Cmd::Route => route::route(self, host, args, &mut io),

@@ -76,12 +76,9 @@ pub fn service(lab: &mut Lab, host: &str, args: &[String], io: &mut Io) {
     super::systemctl::systemctl(lab, host, &[action.clone(), unit], io);
 }
 
-/// Parse `http://HOST[:PORT][/PATH]`.
+/// Parse `http://HOST[:PORT][/PATH]` (wget's URL).
 fn parse_url(url: &str) -> Option<(Ipv4Addr, u16, String, String)> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("telnet://"))
-        .unwrap_or(url);
+    let rest = url.strip_prefix("http://").unwrap_or(url);
     let (hostport, path) = match rest.find('/') {
         Some(i) => (&rest[..i], rest[i..].to_string()),
         None => (rest, "/".to_string()),
@@ -94,111 +91,66 @@ fn parse_url(url: &str) -> Option<(Ipv4Addr, u16, String, String)> {
     Some((ip, port, path, hostport.to_string()))
 }
 
-pub fn curl_like(
-    lab: &mut Lab,
-    host: &str,
-    program: &str,
-    args: &[String],
-    background: bool,
-    io: &mut Io,
-) {
-    let mut silent = false;
+/// `wget -qO- URL` (GNU Wget 1.21): the body on stdout.
+pub fn wget(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut Io) {
     let mut max_time = None;
-    let mut max_filesize = None;
-    let mut local_port = None;
-    let mut iface: Option<&str> = None;
     let mut url: Option<&str> = None;
-    let mut quiet_out = false;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
-        let val = |i: &mut usize| -> Option<&String> {
-            *i += 1;
-            args.get(*i)
-        };
-        match (program, a) {
-            ("curl", "-s" | "--silent" | "-sS") => silent = true,
-            ("curl", "-m" | "--max-time") => {
-                max_time = val(&mut i).and_then(|v| v.parse::<f64>().ok())
-            }
-            ("curl", "--max-filesize") => {
-                max_filesize = val(&mut i).and_then(|v| v.parse::<u64>().ok())
-            }
-            ("curl", "--local-port") => {
-                local_port = val(&mut i).and_then(|v| v.split('-').next()?.parse::<u16>().ok())
-            }
-            ("curl", "--interface") => iface = val(&mut i).map(String::as_str),
-            ("curl", "-v" | "-i" | "-L" | "-k") => {}
-            ("wget", "-q" | "-qO-" | "-O-") => quiet_out = true,
-            ("wget", "-O") => {
+        match a {
+            "-q" | "-qO-" | "-O-" => {}
+            "-O" => i += 1,
+            "-T" | "--timeout" => {
                 i += 1;
+                max_time = args.get(i).and_then(|v| v.parse::<f64>().ok());
             }
-            ("wget", "-T" | "--timeout") => {
-                max_time = val(&mut i).and_then(|v| v.parse::<f64>().ok())
-            }
-            (_, s) if s.starts_with('-') => {
-                io.errln(format!("{program}: option {s}: is unknown"));
+            s if s.starts_with("--") => {
+                io.errln(format!("wget: unrecognized option '{s}'"));
+                io.errln("Usage: wget [OPTION]... [URL]...");
+                io.errln("");
+                io.errln("Try `wget --help' for more options.");
                 io.status = 2;
                 return;
             }
-            (_, u) => url = Some(u),
+            s if s.starts_with('-') && s.len() > 1 => {
+                io.errln(format!("wget: invalid option -- '{}'", &s[1..2]));
+                io.errln("Usage: wget [OPTION]... [URL]...");
+                io.errln("");
+                io.errln("Try `wget --help' for more options.");
+                io.status = 2;
+                return;
+            }
+            u => url = Some(u),
         }
         i += 1;
     }
-    let _ = quiet_out;
     let Some(url) = url else {
-        io.errln(format!("{program}: no URL specified!"));
-        io.status = 2;
+        io.errln("wget: missing URL");
+        io.errln("Usage: wget [OPTION]... [URL]...");
+        io.errln("");
+        io.errln("Try `wget --help' for more options.");
+        io.status = 1;
         return;
     };
     let Some((ip, port, path, host_header)) = parse_url(url) else {
-        io.errln(format!("curl: (6) Could not resolve host: {url}"));
-        io.status = 6;
+        io.errln(format!("wget: unable to resolve host address ‘{url}’"));
+        io.status = 4;
         return;
     };
     let dst = SocketAddrV4::new(ip, port);
     let h = lab.world.host(host).expect("host checked by the shell");
-    let src = match iface {
-        Some(s) => match s.parse::<Ipv4Addr>() {
-            Ok(a) if h.addr_type(a) == crate::net::ipv4::fib::RouteType::Local => a,
-            _ => {
-                io.errln(format!("curl: (45) Couldn't bind to '{s}'"));
-                io.status = 45;
-                return;
-            }
-        },
-        None => match h.route_output(ip, None, None) {
-            Ok(rt) => rt.src,
-            Err(_) => {
-                if !silent {
-                    io.errln(format!("curl: (7) Failed to connect to {ip} port {port} after 0 ms: Couldn't connect to server"));
-                }
-                io.status = 7;
-                return;
-            }
-        },
+    let Ok(rt) = h.route_output(ip, None, None) else {
+        io.status = 4;
+        return;
     };
     let now = lab.world.now;
-    let id = lab.world.spawn(AppKind::Curl(CurlApp {
-        host: host.to_string(),
-        program: program.to_string(),
-        dst,
-        host_header,
-        path,
-        src,
-        local_port,
-        silent: silent || program == "wget",
-        max_time_s: max_time,
-        max_filesize,
-        start: now,
-        sock: None,
-        sent: false,
-        response: vec![],
-        // curl telnet:// sends its stdin and prints what comes back: with
-        // nothing to send, it just holds the connection open (until -m).
-        hold: url.starts_with("telnet://"),
-        exit: 0,
-    }));
+    let mut app = CurlApp::new(host, "wget", dst, rt.src, now);
+    app.host_header = host_header;
+    app.path = path;
+    app.silent = true;
+    app.max_time_s = max_time;
+    let id = lab.world.spawn(AppKind::Curl(app));
     if background {
         return;
     }
@@ -257,24 +209,13 @@ pub fn nc(lab: &mut Lab, host: &str, args: &[String], background: bool, io: &mut
         return;
     };
     let now = lab.world.now;
-    let id = lab.world.spawn(AppKind::Curl(CurlApp {
-        host: host.to_string(),
-        program: "nc".into(),
-        dst: SocketAddrV4::new(ip, port),
-        host_header: String::new(),
-        path: String::new(),
-        src: rt.src,
-        local_port,
-        silent: !verbose,
-        max_time_s: None,
-        max_filesize: None,
-        start: now,
-        sock: None,
-        sent: false,
-        response: vec![],
-        hold: true,
-        exit: 0,
-    }));
+    let mut app = CurlApp::new(host, "nc", SocketAddrV4::new(ip, port), rt.src, now);
+    app.host_header = String::new();
+    app.path = String::new();
+    app.local_port = local_port;
+    app.silent = !verbose;
+    app.hold = true;
+    let id = lab.world.spawn(AppKind::Curl(app));
     if background {
         return;
     }

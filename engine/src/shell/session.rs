@@ -399,6 +399,9 @@ impl Lab {
         }
         io.out(a.text);
         io.status = a.status;
+        if let (AppKind::Curl(c), None) = (&a.kind, caret_at) {
+            super::curl::finished(self, c, io);
+        }
     }
 }
 

@@ -181,24 +181,10 @@ impl Bench {
         let mut by_server = [0u32; 2];
         for _ in 0..self.count {
             let now = w.now;
-            let id = w.spawn(AppKind::Curl(CurlApp {
-                host: "client".into(),
-                program: "curl".into(),
-                dst: SocketAddrV4::new(VIP, 80),
-                host_header: VIP.to_string(),
-                path: "/".into(),
-                src: CLIENT,
-                local_port: None,
-                silent: true,
-                max_time_s: Some(5.0),
-                max_filesize: None,
-                start: now,
-                sock: None,
-                sent: false,
-                response: vec![],
-                hold: false,
-                exit: 0,
-            }));
+            let mut app = CurlApp::new("client", "curl", SocketAddrV4::new(VIP, 80), CLIENT, now);
+            app.silent = true;
+            app.max_time_s = Some(5.0);
+            let id = w.spawn(AppKind::Curl(app));
             let app = w.run_app(id);
             // Let the closing handshake finish, as between two real requests.
             w.advance(1_000);

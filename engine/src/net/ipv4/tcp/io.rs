@@ -236,6 +236,17 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// Take at most `n` bytes of the data received (a reader that stops
+    /// early: the rest stays unread, so close() resets the connection).
+    pub fn tcp_read_upto(&mut self, host: &str, id: u32, n: usize) -> Vec<u8> {
+        self.tcp_sock_mut(host, id)
+            .map(|s| {
+                let n = n.min(s.rx.len());
+                s.rx.drain(..n).collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Kill a socket without a packet (process killed while SYN_SENT).
     pub fn tcp_abort(&mut self, host: &str, id: u32) {
         if let Some(h) = self.hosts.get_mut(host) {
