@@ -513,6 +513,9 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             }
         }
     }
+    // process_options() forces the service's port for DR and TUN only for
+    // -a and -e: -d names the real server's port as typed.
+    let forced = matches!(cmd, Cmd::AddSrv | Cmd::EditSrv);
     let dest_spec = |key: &ServiceKey| -> DestSpec {
         let (addr, port) = dest.expect("legality: real-server is compulsory");
         let svc_port = match key {
@@ -521,7 +524,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         };
         // For DR and TUN the real server's port is the service's.
         let port = match (fwd, key) {
-            (Fwd::Route | Fwd::Tunnel, ServiceKey::Addr { .. }) => svc_port,
+            (Fwd::Route | Fwd::Tunnel, ServiceKey::Addr { .. }) if forced => svc_port,
             _ => port.unwrap_or(svc_port),
         };
         DestSpec {
