@@ -205,15 +205,20 @@ function trafficCmd(r, host) {
     // unanswered ARP (-m keeps it under ARP's 3 s), its own option and URL
     // errors. Only forms whose output is the same on a terminal (the lab)
     // and off one (the harness): -s, or nothing but an error.
-    [1, `curl -sS -m 2 http://${dst}/`],
+    [1, `curl -sS -m 2${r.pick(CURL_EXTRA)} http://${dst}/`],
+    [0.2, "curl -h"],
     [0.5, `curl -s -m 2 -w '${r.pick(CURL_W)}\\n' ${r.pick(["http://", ""])}${dst}${r.pick(["/", ":8080/", ""])}`],
     [0.5, `curl ${r.pick(CURL_BAD)}`.trimEnd()],
   ]);
 }
 
+// curl options whose effect on a refused or unanswered connect is nothing
+// to see, and -v, whose trace of a failed connect is the same on a
+// terminal.
+const CURL_EXTRA = ["", "", "", " --connect-timeout 1", " -A lab", " -H 'X-Lab: 1'", " -L", " -k", " -4", " -N", " -g", " --no-progress-meter", " -v", " -i", " -I", " -f", " -O", " --max-filesize 1k"];
 // curl -w formats and command lines curl refuses (tool_getparam.c).
 const CURL_W = ["%{http_code} %{exitcode}", "%{remote_ip}:%{remote_port} %{num_connects}", "[%{errormsg}]", "%{url_effective} %{method}", "%{local_port} %{size_download}"];
-const CURL_BAD = ["", "-s", "--foo", "--s x", "-m", "-sm", "-m abc x", "-m -1 x", "--no-max-time 3 x", "--max-time=3 x", "--local-port 70000 x", "--max-filesize 1.5k x", "-W", "http://", "htp://192.168.150.12/", "-sS http://192.168.150.12:99999/", "-sS http://node02/", "--interface eth9 http://192.168.150.12/", "-sSf -m 1 http://127.0.0.1/"];
+const CURL_BAD = ["", "-s", "--foo", "--s x", "-m", "-sm", "-m abc x", "-m -1 x", "--no-max-time 3 x", "--max-time=3 x", "--local-port 70000 x", "--max-filesize 1.5k x", "-W", "http://", "htp://192.168.150.12/", "-sS http://192.168.150.12:99999/", "-sS http://node02/", "-sS --interface eth9 http://192.168.150.12/", "-sSf -m 1 http://127.0.0.1/"];
 
 function line(r) {
   const host = r.pick(HOSTS);
